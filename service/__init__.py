@@ -1,0 +1,1 @@
+"""mediadesk: API service and the domain core shared with the workers."""

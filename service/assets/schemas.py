@@ -1,0 +1,51 @@
+"""Response bodies of the assets API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Reason(BaseModel):
+    code: str
+    detail: str
+
+
+class RenditionOut(BaseModel):
+    name: str
+    mime: str
+    width: int | None
+    height: int | None
+    size: int
+
+
+class AssetOut(BaseModel):
+    id: uuid.UUID
+    submission_id: uuid.UUID
+    org_id: uuid.UUID
+    campaign_id: uuid.UUID
+    kind: str | None
+    status: str
+    reason: Reason | None
+    original_filename: str
+    size: int
+    mime: str | None
+    sha256: str | None
+    exact_of: uuid.UUID | None
+    width: int | None
+    height: int | None
+    duration: float | None
+    capture_time: datetime | None
+    probe: dict[str, Any]
+    renditions: list[RenditionOut]
+    jobs: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+
+
+class AssetPage(BaseModel):
+    items: list[AssetOut]
+    total: int

@@ -1,0 +1,106 @@
+"""One Settings object for the whole service (env prefix ``MEDIADESK_``).
+
+Resolution order for the three servers (database, broker, object storage):
+explicit environment variable > ``{data_dir}/run/endpoints.json`` written by ``mediadesk up`` > nothing (error).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused outside development, see validator
+DEV_S3_ACCESS_KEY = "mediadesk-dev"
+DEV_S3_SECRET_KEY = "mediadesk-dev-secret"  # noqa: S105 - the embedded S3 server's key, refused outside development
+
+
+class Settings(BaseSettings):
+    """Every tunable of mediadesk. Production sets ``MEDIADESK_ENV=production`` and real secrets."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDIADESK_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path(".mediadesk"), description="Embedded servers' data, run files, temp files")
+    secret_key: str = Field(default=DEV_SECRET, description="Signs session cookies and CSRF tokens")
+
+    database_url: str | None = Field(default=None, description="postgresql+psycopg://user:pass@host:port/db")
+    redis_url: str | None = Field(default=None, description="redis://host:port/0 (Celery broker and rate limits)")
+    s3_endpoint: str | None = Field(default=None, description="host:port of the S3 server (MinIO in production)")
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "mediadesk"
+    s3_public_endpoint: str | None = Field(
+        default=None, description="host:port clients use for presigned URLs when it differs from s3_endpoint"
+    )
+
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL clients reach the API at")
+    presign_ttl_seconds: int = Field(default=300, ge=30, le=3600, description="Lifetime of presigned download URLs")
+
+    # Uploads (tus)
+    upload_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, description="S3 multipart part size")
+    upload_expiry_hours: int = Field(default=48, ge=1, description="Unfinished uploads are aborted after this")
+    max_file_size: int = Field(default=20 * 1024**3, description="Hard ceiling per file; campaigns may set lower")
+
+    # Workers
+    model_dir: Path | None = Field(default=None, description="Local folder with transformers models (offline)")
+    worker_tmp_dir: Path | None = Field(default=None, description="Scratch space for ffmpeg and Pillow")
+    ffmpeg_binary: str | None = Field(default=None, description="ffmpeg path; default PATH, then imageio-ffmpeg")
+    sweeper_interval_seconds: int = 60
+    task_eager: bool = Field(default=False, description="Tests only: run Celery tasks in-process")
+
+    login_rate_limit_per_minute: int = 10
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError("MEDIADESK_SECRET_KEY must be set to a random value of ≥ 32 characters in production")
+            if self.s3_secret_key in (None, DEV_S3_SECRET_KEY) or self.s3_access_key == DEV_S3_ACCESS_KEY:
+                raise ValueError("MEDIADESK_S3_ACCESS_KEY/SECRET_KEY must be real credentials in production")
+            for name in ("database_url", "redis_url", "s3_endpoint"):
+                if not getattr(self, name):
+                    raise ValueError(f"MEDIADESK_{name.upper()} is required in production")
+        return self
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+    @property
+    def endpoints_file(self) -> Path:
+        return self.run_dir / "endpoints.json"
+
+    def with_embedded_endpoints(self) -> Settings:
+        """Fill unset server URLs from the endpoints file that ``mediadesk up`` wrote."""
+        if self.database_url and self.redis_url and self.s3_endpoint:
+            return self
+        try:
+            found: dict[str, Any] = json.loads(self.endpoints_file.read_text())
+        except FileNotFoundError:
+            return self
+        updates = {key: found[key] for key in _ENDPOINT_KEYS if getattr(self, key) is None and key in found}
+        return self.model_copy(update=updates)
+
+    def require_servers(self) -> None:
+        missing = [f"MEDIADESK_{key.upper()}" for key in ("database_url", "redis_url", "s3_endpoint") if not getattr(self, key)]
+        if missing:
+            raise RuntimeError(
+                f"{', '.join(missing)} not set and no running instance found at {self.endpoints_file}; "
+                "start one with `mediadesk up` or set the variables"
+            )
+
+
+_ENDPOINT_KEYS = ("database_url", "redis_url", "s3_endpoint", "s3_access_key", "s3_secret_key", "s3_bucket")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (environment + endpoints file)."""
+    return Settings().with_embedded_endpoints()

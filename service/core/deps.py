@@ -1,0 +1,65 @@
+"""Typed request dependencies: the DB session (committed by the request) and the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from service.core.db import new_session
+from service.core.errors import forbidden, unauthorized
+from service.core.security import Principal, authenticate_token
+from service.db.org import Role
+
+
+def get_db() -> Iterator[Session]:
+    """One session per request: services flush, this commits once the endpoint returned without error."""
+    session = new_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    principal: Principal | None = None
+    if scheme.lower() == "bearer" and secret:
+        principal = authenticate_token(session, secret.strip())
+    elif (cookie_principal := getattr(request.state, "principal", None)) is not None:
+        principal = cookie_principal  # set by the web session middleware (cookie + CSRF)
+    if principal is None:
+        raise unauthorized()
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> object:
+    """Dependency factory: the caller must hold one of ``roles``."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise forbidden()
+        return principal
+
+    return Depends(check)
+
+
+SubmitterDep = Annotated[Principal, require_roles(Role.submitter, Role.admin)]
+StaffDep = Annotated[Principal, require_roles(Role.editor, Role.admin)]
+UploaderDep = Annotated[Principal, require_roles(Role.submitter, Role.editor, Role.admin)]
+AdminDep = Annotated[Principal, require_roles(Role.admin)]
+OutletDep = Annotated[Principal, require_roles(Role.outlet, Role.admin)]

@@ -1,0 +1,74 @@
+"""Enqueue Celery tasks after the database commit, never before (polar's pattern).
+
+The API never imports ``workers``: tasks are sent by name through a producer-only Celery app.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from celery import Celery
+from sqlalchemy.orm import Session
+
+from service.core.config import get_settings
+
+log = logging.getLogger(__name__)
+
+#: step name -> queue. The workers' celery_app uses the same table for routing.
+STEP_QUEUES: dict[str, str] = {
+    "verify": "ingest",
+    "probe": "ingest",
+    "derive": "media",
+    "screen": "ml",
+    "dedupe": "ml",
+    "tag": "ml",
+}
+
+
+@dataclass
+class PendingTask:
+    name: str
+    args: list[Any] = field(default_factory=list)
+    queue: str = "default"
+    countdown: float | None = None
+
+
+@lru_cache(maxsize=1)
+def producer() -> Celery:
+    """A Celery app used only to send tasks by name."""
+    settings = get_settings()
+    app = Celery("mediadesk-producer", broker=settings.redis_url)
+    app.conf.broker_transport_options = {"visibility_timeout": 4 * 3600}
+    app.conf.broker_connection_retry_on_startup = False
+    app.conf.broker_connection_timeout = 5
+    return app
+
+
+def enqueue(session: Session, name: str, *args: Any, queue: str = "default", countdown: float | None = None) -> None:
+    """Buffer a task on the session; it is sent when the session commits."""
+    session.info.setdefault("pending_tasks", []).append(PendingTask(name, list(args), queue, countdown))
+
+
+def enqueue_step(session: Session, step: str, asset_id: Any) -> None:
+    enqueue(session, f"pipeline.{step}", str(asset_id), queue=STEP_QUEUES[step])
+
+
+def flush_after_commit(session: Session) -> None:
+    pending: list[PendingTask] = session.info.pop("pending_tasks", [])
+    for task in pending:
+        send_now(task.name, *task.args, queue=task.queue, countdown=task.countdown)
+
+
+def send_now(name: str, *args: Any, queue: str = "default", countdown: float | None = None) -> None:
+    """Send immediately. A broker outage is logged, not raised: the sweeper re-sends queued jobs."""
+    try:
+        producer().send_task(name, args=args, queue=queue, countdown=countdown, retry=False)
+    except Exception:  # broker down: the job row stays 'queued' and the sweeper picks it up
+        log.warning("could not send %s%s to the broker; the sweeper will retry", name, args, exc_info=True)
+
+
+def discard(session: Session) -> None:
+    session.info.pop("pending_tasks", None)

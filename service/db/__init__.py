@@ -1,0 +1,25 @@
+"""SQLAlchemy models, one module per aggregate. Import this package to register every table."""
+
+from service.db.asset import Asset, AssetStatus, Job, JobStatus, Rendition
+from service.db.base import Base
+from service.db.campaign import Campaign
+from service.db.org import ApiToken, Organization, OrgKind, Role, User
+from service.db.submission import Submission
+from service.db.upload import Upload
+
+__all__ = [
+    "ApiToken",
+    "Asset",
+    "AssetStatus",
+    "Base",
+    "Campaign",
+    "Job",
+    "JobStatus",
+    "OrgKind",
+    "Organization",
+    "Rendition",
+    "Role",
+    "Submission",
+    "Upload",
+    "User",
+]

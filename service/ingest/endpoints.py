@@ -1,0 +1,66 @@
+"""/api/v1/submissions: create, list, read and update submissions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.core.deps import PrincipalDep, SessionDep
+from service.db.submission import Submission
+from service.ingest import submissions
+from service.ingest.schemas import SubmissionCreate, SubmissionOut, SubmissionPage, SubmissionUpdate
+from service.ingest.vocabulary import CATEGORIES, THEME_TAGS
+
+router = APIRouter(prefix="/api/v1", tags=["submissions"])
+
+
+def to_out(submission: Submission, asset_count: int) -> SubmissionOut:
+    return SubmissionOut.model_validate(
+        {**{c: getattr(submission, c) for c in SubmissionOut.model_fields if hasattr(submission, c)},
+         "org_name": submission.org.name, "asset_count": asset_count}
+    )
+
+
+@router.post("/submissions", status_code=201, response_model=SubmissionOut)
+def create_submission(body: SubmissionCreate, principal: PrincipalDep, session: SessionDep) -> SubmissionOut:
+    submission = submissions.create_submission(session, principal=principal, data=body)
+    return to_out(submission, 0)
+
+
+@router.get("/submissions", response_model=SubmissionPage)
+def list_submissions(
+    principal: PrincipalDep,
+    session: SessionDep,
+    campaign_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> SubmissionPage:
+    rows, total = submissions.list_submissions(
+        session, principal=principal, campaign_id=campaign_id, limit=limit, offset=offset
+    )
+    return SubmissionPage(items=[to_out(s, n) for s, n in rows], total=total)
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
+def get_submission(submission_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> SubmissionOut:
+    submission = submissions.get_submission(session, principal=principal, submission_id=submission_id)
+    return to_out(submission, submissions.asset_count(session, submission.id))
+
+
+@router.patch("/submissions/{submission_id}", response_model=SubmissionOut)
+def update_submission(
+    submission_id: uuid.UUID, body: SubmissionUpdate, principal: PrincipalDep, session: SessionDep
+) -> SubmissionOut:
+    submission = submissions.update_submission(session, principal=principal, submission_id=submission_id, data=body)
+    return to_out(submission, submissions.asset_count(session, submission.id))
+
+
+@router.get("/vocabulary")
+def vocabulary() -> dict[str, object]:
+    """Categories and theme tags accepted in submission metadata."""
+    return {
+        "categories": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in CATEGORIES.items()],
+        "theme_tags": list(THEME_TAGS),
+    }

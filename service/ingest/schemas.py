@@ -1,0 +1,108 @@
+"""Request and response bodies of the submissions API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from service.ingest.vocabulary import CATEGORIES, THEME_TAGS
+
+
+def _clean_text(value: str) -> str:
+    """Strip control characters (they break CSV exports and terminals) and surrounding space."""
+    return "".join(ch for ch in value if ch in "\n\t" or ch.isprintable()).strip()
+
+
+def check_category(value: str) -> str:
+    if value not in CATEGORIES:
+        raise ValueError(f"未知的类别 / unknown category {value!r}; use one of {', '.join(CATEGORIES)}")
+    return value
+
+
+def check_theme_tags(value: list[str]) -> list[str]:
+    unknown = [tag for tag in value if tag not in THEME_TAGS]
+    if unknown:
+        raise ValueError(f"未知的主题标签 / unknown theme tags: {', '.join(unknown)}")
+    return list(dict.fromkeys(value))
+
+
+class SubmissionFields(BaseModel):
+    model_config = ConfigDict(str_max_length=5000)
+
+    category: str = Field(default="activity_photos", description=f"one of {', '.join(CATEGORIES)}")
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    activity: str = Field(default="", max_length=100)
+    activity_date: date | None = None
+    place: str = Field(default="", max_length=200)
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$", description="GB/T 2260 code")
+    theme_tags: list[str] = Field(default_factory=list, max_length=10)
+    credits: str = Field(default="", max_length=300)
+    consent: bool = False
+
+    @field_validator("title", "description", "activity", "place", "credits")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _clean_text(value)
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str) -> str:
+        return check_category(value)
+
+    @field_validator("theme_tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return check_theme_tags(value)
+
+
+class SubmissionCreate(SubmissionFields):
+    campaign_id: uuid.UUID | None = Field(default=None, description="default: the campaign whose upload window is open")
+    org_id: uuid.UUID | None = Field(default=None, description="staff only: submit on behalf of an organisation")
+
+
+class SubmissionUpdate(BaseModel):
+    category: str | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    activity: str | None = Field(default=None, max_length=100)
+    activity_date: date | None = None
+    place: str | None = Field(default=None, max_length=200)
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    theme_tags: list[str] | None = Field(default=None, max_length=10)
+    credits: str | None = Field(default=None, max_length=300)
+    consent: bool | None = None
+
+    @field_validator("title", "description", "activity", "place", "credits")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else _clean_text(value)
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str | None) -> str | None:
+        return None if value is None else check_category(value)
+
+    @field_validator("theme_tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else check_theme_tags(value)
+
+
+class SubmissionOut(SubmissionFields):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    campaign_id: uuid.UUID
+    org_id: uuid.UUID
+    org_name: str
+    created_at: datetime
+    updated_at: datetime
+    asset_count: int = 0
+
+
+class SubmissionPage(BaseModel):
+    items: list[SubmissionOut]
+    total: int

@@ -1,0 +1,122 @@
+"""Submission rules: who may create, see and change which submission. Services flush, never commit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.core.errors import Problem, forbidden, not_found
+from service.core.security import Principal
+from service.db.asset import Asset
+from service.db.campaign import Campaign
+from service.db.org import Organization, OrgKind, Role
+from service.db.submission import Submission
+from service.ingest.schemas import SubmissionCreate, SubmissionUpdate
+
+SUBMITTING_KINDS = {OrgKind.province, OrgKind.committee, OrgKind.school, OrgKind.department, OrgKind.ministry}
+
+
+def open_campaign(session: Session, *, at: datetime | None = None) -> Campaign | None:
+    """The campaign whose upload window contains ``at`` (latest first)."""
+    at = at or datetime.now(UTC)
+    return session.scalars(
+        select(Campaign)
+        .where(Campaign.upload_opens_at <= at, Campaign.upload_closes_at > at)
+        .order_by(Campaign.upload_opens_at.desc())
+    ).first()
+
+
+def window_closed(campaign: Campaign) -> Problem:
+    return Problem(
+        403,
+        "upload_window_closed",
+        f"「{campaign.name}」的上传时间为 {campaign.upload_opens_at:%Y-%m-%d %H:%M} 至 "
+        f"{campaign.upload_closes_at:%Y-%m-%d %H:%M}（UTC），当前不在上传时间内",
+        f"uploads for {campaign.name!r} are accepted from {campaign.upload_opens_at.isoformat()} "
+        f"to {campaign.upload_closes_at.isoformat()} only",
+    )
+
+
+def create_submission(session: Session, *, principal: Principal, data: SubmissionCreate) -> Submission:
+    """Create a submission for the caller's organisation (staff may name another organisation)."""
+    if principal.role == Role.outlet:
+        raise forbidden("媒体用户不能提交材料", "outlets cannot create submissions")
+    org_id = principal.org_id
+    if data.org_id and data.org_id != principal.org_id:
+        if not principal.is_staff:
+            raise forbidden("只能为本单位提交材料", "submitters may only submit for their own organisation")
+        org_id = data.org_id
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise not_found("organisation")
+    if data.campaign_id:
+        campaign = session.get(Campaign, data.campaign_id)
+        if campaign is None:
+            raise not_found("campaign")
+    else:
+        campaign = open_campaign(session)
+        if campaign is None:
+            raise Problem(409, "no_open_campaign", "当前没有开放上传的活动周", "no campaign is open for uploads now")
+    fields = data.model_dump(exclude={"campaign_id", "org_id"})
+    if fields["region_code"] is None:
+        fields["region_code"] = org.region_code
+    submission = Submission(campaign_id=campaign.id, org_id=org.id, created_by=principal.user_id, **fields)
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def get_submission(session: Session, *, principal: Principal, submission_id: uuid.UUID) -> Submission:
+    """Load a submission the caller may see; others' submissions are reported as not found."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or not can_see(principal, submission.org_id):
+        raise not_found("submission")
+    return submission
+
+
+def can_see(principal: Principal, org_id: uuid.UUID) -> bool:
+    return principal.is_staff or (principal.role == Role.submitter and principal.org_id == org_id)
+
+
+def list_submissions(
+    session: Session, *, principal: Principal, campaign_id: uuid.UUID | None, limit: int, offset: int
+) -> tuple[list[tuple[Submission, int]], int]:
+    if principal.role == Role.outlet:
+        raise forbidden()
+    query = select(Submission)
+    if not principal.is_staff:
+        query = query.where(Submission.org_id == principal.org_id)
+    if campaign_id:
+        query = query.where(Submission.campaign_id == campaign_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    counts = (
+        select(Asset.submission_id, func.count().label("n")).group_by(Asset.submission_id).subquery()
+    )
+    rows = session.execute(
+        query.add_columns(func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.submission_id == Submission.id)
+        .order_by(Submission.created_at.desc(), Submission.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [(row[0], int(row[1])) for row in rows], total
+
+
+def update_submission(
+    session: Session, *, principal: Principal, submission_id: uuid.UUID, data: SubmissionUpdate
+) -> Submission:
+    submission = get_submission(session, principal=principal, submission_id=submission_id)
+    for key, value in data.model_dump(exclude_unset=True).items():
+        if value is None and key in ("title", "category", "description", "activity", "place", "credits", "consent",
+                                     "theme_tags"):
+            continue
+        setattr(submission, key, value)
+    session.flush()
+    return submission
+
+
+def asset_count(session: Session, submission_id: uuid.UUID) -> int:
+    return session.scalar(select(func.count()).where(Asset.submission_id == submission_id)) or 0
