@@ -17,6 +17,9 @@ from service.core.config import get_settings
 
 log = logging.getLogger(__name__)
 
+#: The pipeline's steps in order (ARCHITECTURE.md "The asset pipeline").
+PIPELINE_STEPS: tuple[str, ...] = ("verify", "probe", "derive", "screen", "dedupe", "tag")
+
 #: step name -> queue. The workers' celery_app uses the same table for routing.
 STEP_QUEUES: dict[str, str] = {
     "verify": "ingest",
@@ -54,6 +57,24 @@ def enqueue(session: Session, name: str, *args: Any, queue: str = "default", cou
 
 def enqueue_step(session: Session, step: str, asset_id: Any) -> None:
     enqueue(session, f"pipeline.{step}", str(asset_id), queue=STEP_QUEUES[step])
+
+
+def queue_step(session: Session, asset_id: Any, step: str = PIPELINE_STEPS[0]) -> None:
+    """Mark the asset's ``step`` job as queued and send it after the commit (first step by default)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from service.db.asset import Job, JobStatus
+
+    job = session.scalar(select(Job).where(Job.asset_id == asset_id, Job.step == step))
+    now = datetime.now(UTC)
+    if job is None:
+        session.add(Job(asset_id=asset_id, step=step, status=JobStatus.queued, queued_at=now))
+    else:
+        job.status, job.queued_at, job.error = JobStatus.queued, now, None
+    session.flush()
+    enqueue_step(session, step, asset_id)
 
 
 def flush_after_commit(session: Session) -> None:

@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Import this package to register every table."""
 
-from service.db.asset import Asset, AssetStatus, Job, JobStatus, Rendition
+from service.db.asset import Asset, AssetKind, AssetStatus, Job, JobStatus, Rendition, ReviewStatus
 from service.db.base import Base
 from service.db.campaign import Campaign
 from service.db.org import ApiToken, Organization, OrgKind, Role, User
@@ -10,6 +10,7 @@ from service.db.upload import Upload
 __all__ = [
     "ApiToken",
     "Asset",
+    "AssetKind",
     "AssetStatus",
     "Base",
     "Campaign",
@@ -18,6 +19,7 @@ __all__ = [
     "OrgKind",
     "Organization",
     "Rendition",
+    "ReviewStatus",
     "Role",
     "Submission",
     "Upload",

@@ -33,6 +33,16 @@ class AssetKind(enum.StrEnum):
     video = "video"
 
 
+class ReviewStatus(enum.StrEnum):
+    """The editors' decision, independent of the pipeline status (review happens once an asset is ``ready``)."""
+
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    featured = "featured"  # 精选: picked for central media
+    returned = "returned"  # sent back to the submitter for better material
+
+
 class Asset(IdMixin, TimestampMixin, Base):
     __tablename__ = "asset"
 
@@ -63,6 +73,12 @@ class Asset(IdMixin, TimestampMixin, Base):
     gps_lat: Mapped[float | None] = mapped_column(Float)
     gps_lon: Mapped[float | None] = mapped_column(Float)
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    review_status: Mapped[ReviewStatus] = mapped_column(
+        str_enum(ReviewStatus, "review_status"), default=ReviewStatus.pending, server_default="pending", index=True
+    )
+    caption: Mapped[str] = mapped_column(Text, default="", server_default="", doc="Editor-approved caption")
+    credit: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     renditions: Mapped[list[Rendition]] = relationship(
         back_populates="asset", cascade="all, delete-orphan", order_by="Rendition.name"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 11:31:52.376587
+Create Date: 2026-11-28 11:37:04.093259
 """
 
 from collections.abc import Sequence
@@ -186,6 +186,23 @@ def upgrade() -> None:
         sa.Column("gps_lat", sa.Float(), nullable=True),
         sa.Column("gps_lon", sa.Float(), nullable=True),
         sa.Column("ready_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "review_status",
+            sa.Enum(
+                "pending",
+                "approved",
+                "rejected",
+                "featured",
+                "returned",
+                name="review_status",
+                native_enum=False,
+                length=32,
+            ),
+            server_default="pending",
+            nullable=False,
+        ),
+        sa.Column("caption", sa.Text(), server_default="", nullable=False),
+        sa.Column("credit", sa.String(length=300), server_default="", nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -207,6 +224,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_asset_campaign_id"), "asset", ["campaign_id"], unique=False)
     op.create_index("ix_asset_campaign_sha256", "asset", ["campaign_id", "sha256"], unique=False)
     op.create_index(op.f("ix_asset_org_id"), "asset", ["org_id"], unique=False)
+    op.create_index(op.f("ix_asset_review_status"), "asset", ["review_status"], unique=False)
     op.create_index(op.f("ix_asset_sha256"), "asset", ["sha256"], unique=False)
     op.create_index(op.f("ix_asset_status"), "asset", ["status"], unique=False)
     op.create_index(op.f("ix_asset_submission_id"), "asset", ["submission_id"], unique=False)
@@ -313,6 +331,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_asset_submission_id"), table_name="asset")
     op.drop_index(op.f("ix_asset_status"), table_name="asset")
     op.drop_index(op.f("ix_asset_sha256"), table_name="asset")
+    op.drop_index(op.f("ix_asset_review_status"), table_name="asset")
     op.drop_index(op.f("ix_asset_org_id"), table_name="asset")
     op.drop_index("ix_asset_campaign_sha256", table_name="asset")
     op.drop_index(op.f("ix_asset_campaign_id"), table_name="asset")

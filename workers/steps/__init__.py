@@ -1,0 +1,1 @@
+"""Pipeline steps, one module each; each registers itself with ``workers.pipeline.register``."""
