@@ -1,0 +1,113 @@
+"""The access-control matrix: every endpoint × role × resource state, with the expected outcome.
+
+One row per (method, route, resource state); the ``expect`` string has one token per role in ``ROLES`` order:
+
+* ``ok`` — allowed (2xx or 3xx);  ``401`` — not authenticated;  ``no`` — refused (403, or 404 that hides existence);
+* ``listed`` / ``hidden`` — a list answers 200 and does / does not contain the row's resource;
+* a number (``409``) — allowed past access control but refused for the resource's state.
+
+tests/security/test_access_matrix.py runs every row for every role and fails when an app route has no row, so a new
+endpoint cannot ship without a decision here; ``python -m tests.security.matrix_doc`` publishes the table in
+docs/SECURITY.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.security.world import ROLES
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    route: str
+    state: str
+    expect: str
+    path: dict[str, str] = field(default_factory=dict)  # route parameter -> world id name
+    json: dict[str, Any] | None = None  # string values "@name" are replaced by world ids
+    params: dict[str, str] = field(default_factory=dict)  # same "@name" substitution
+    listed: str | None = None  # world id that a list response must (not) contain
+
+    def __post_init__(self) -> None:
+        if len(self.expect.split()) != len(ROLES):
+            raise ValueError(f"{self.method} {self.route}: expect needs {len(ROLES)} tokens, got {self.expect!r}")
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.route} [{self.state}]"
+
+    def expectations(self) -> dict[str, str]:
+        return dict(zip(ROLES, self.expect.split(), strict=True))
+
+
+PUBLIC = "ok ok ok ok ok ok ok"
+OWN_ORG_OR_STAFF = "401 ok no ok no no ok"
+
+CASES: tuple[Case, ...] = (
+    # operations and documentation: public by design (no data behind them)
+    Case("GET", "/healthz", "–", PUBLIC),
+    Case("GET", "/readyz", "–", PUBLIC),
+    Case("GET", "/openapi.json", "–", PUBLIC),
+    Case("GET", "/docs", "–", PUBLIC),
+    Case("GET", "/docs/oauth2-redirect", "–", PUBLIC),
+    Case("GET", "/redoc", "–", PUBLIC),
+    Case("GET", "/api/v1/vocabulary", "–", PUBLIC),
+    # submissions
+    Case("POST", "/api/v1/submissions", "own organisation, open campaign", "401 ok ok ok no no ok",
+         json={"campaign_id": "@open_campaign", "title": "权限矩阵：新建"}),
+    Case("POST", "/api/v1/submissions", "naming organisation A", OWN_ORG_OR_STAFF,
+         json={"campaign_id": "@open_campaign", "title": "权限矩阵：代报", "org_id": "@org_a"}),
+    Case("GET", "/api/v1/submissions", "organisation A's submission", "401 listed hidden listed no no listed",
+         params={"campaign_id": "@open_campaign"}, listed="submission_a"),
+    Case("GET", "/api/v1/submissions/{submission_id}", "organisation A, open campaign", OWN_ORG_OR_STAFF,
+         path={"submission_id": "submission_a"}),
+    Case("GET", "/api/v1/submissions/{submission_id}", "organisation A, closed campaign", OWN_ORG_OR_STAFF,
+         path={"submission_id": "submission_a_closed"}),
+    Case("PATCH", "/api/v1/submissions/{submission_id}", "organisation A, open campaign", OWN_ORG_OR_STAFF,
+         path={"submission_id": "submission_a"}, json={"place": "山东省济南市"}),
+    Case("PATCH", "/api/v1/submissions/{submission_id}", "organisation A, closed campaign", OWN_ORG_OR_STAFF,
+         path={"submission_id": "submission_a_closed"}, json={"place": "山东省济南市"}),
+    # assets (outlets use the portal, never the working API)
+    Case("GET", "/api/v1/assets", "organisation A's ready asset", "401 listed hidden listed hidden hidden listed",
+         params={"submission_id": "@submission_a"}, listed="asset_a_ready"),
+    Case("GET", "/api/v1/assets/{asset_id}", "organisation A, ready", OWN_ORG_OR_STAFF,
+         path={"asset_id": "asset_a_ready"}),
+    Case("GET", "/api/v1/assets/{asset_id}", "organisation A, still uploading", OWN_ORG_OR_STAFF,
+         path={"asset_id": "asset_a_uploading"}),
+    Case("GET", "/api/v1/assets/{asset_id}/original", "organisation A, ready", OWN_ORG_OR_STAFF,
+         path={"asset_id": "asset_a_ready"}),
+    Case("GET", "/api/v1/assets/{asset_id}/original", "organisation A, still uploading", "401 409 no 409 no no 409",
+         path={"asset_id": "asset_a_uploading"}),
+    Case("GET", "/api/v1/assets/{asset_id}/original", "organisation A, rejected (invalid file)", OWN_ORG_OR_STAFF,
+         path={"asset_id": "asset_a_rejected"}),
+)
+
+
+def route_keys(app: Any) -> set[tuple[str, str]]:
+    """Every (method, path) the app serves; HEAD is implied by GET, a mounted app counts as one ``MOUNT`` entry."""
+    return set(_walk(app.routes, ""))
+
+
+def _walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, str]]:
+    from starlette.routing import Mount
+
+    for route in routes:
+        if hasattr(route, "original_router") and hasattr(route, "include_context"):
+            # FastAPI ≥ 0.16x keeps included routers as lazy ``_IncludedRouter`` nodes: descend into them.
+            yield from _walk(route.original_router.routes, prefix + route.include_context.prefix)
+            continue
+        if isinstance(route, Mount):
+            yield "MOUNT", prefix + route.path
+            continue
+        methods = set(getattr(route, "methods", None) or ())
+        if "GET" in methods:
+            methods.discard("HEAD")
+        for method in methods:
+            yield method, prefix + route.path
+
+
+def covered_keys() -> set[tuple[str, str]]:
+    return {(case.method, case.route) for case in CASES}

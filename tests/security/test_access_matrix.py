@@ -1,0 +1,78 @@
+"""Every endpoint × role × resource state answers as the matrix says; a route without a row fails the suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.core.embedded import EmbeddedServers
+from tests.security import matrix_doc
+from tests.security.matrix import CASES, Case, covered_keys, route_keys
+from tests.security.world import ROLES, World, build_world
+
+pytestmark = pytest.mark.security
+
+
+@pytest.fixture(scope="module")
+def world(servers: EmbeddedServers) -> World:
+    return build_world()
+
+
+@pytest.fixture(scope="module")
+def app_client(servers: EmbeddedServers) -> Iterator[TestClient]:
+    from service.app import create_app
+
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        yield client
+
+
+def _substitute(value: Any, world: World) -> Any:
+    if isinstance(value, str) and value.startswith("@"):
+        return str(world.ids[value[1:]])
+    if isinstance(value, dict):
+        return {k: _substitute(v, world) for k, v in value.items()}
+    return value
+
+
+def outcome(client: TestClient, world: World, case: Case, role: str) -> str:
+    path = case.route
+    for param, name in case.path.items():
+        path = path.replace("{" + param + "}", str(world.ids[name]))
+    response = client.request(case.method, path, headers=world.headers(role), json=_substitute(case.json, world),
+                              params=_substitute(case.params, world), follow_redirects=False)
+    if response.status_code == 401:
+        return "401"
+    if response.status_code in (403, 404):
+        return "no"
+    if response.status_code < 400 and case.listed:
+        return "listed" if str(world.ids[case.listed]) in response.text else "hidden"
+    if response.status_code < 400:
+        return "ok"
+    return str(response.status_code)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
+def test_access(case: Case, world: World, app_client: TestClient) -> None:
+    seen = {role: outcome(app_client, world, case, role) for role in ROLES}
+    wrong = {role: f"expected {want}, got {seen[role]}" for role, want in case.expectations().items()
+             if seen[role] != want}
+    assert not wrong, f"{case.label}: {wrong}"
+
+
+def test_every_route_has_a_row(servers: EmbeddedServers) -> None:
+    from service.app import create_app
+
+    missing = sorted(route_keys(create_app()) - covered_keys())
+    assert not missing, (f"routes without an access-control decision: {missing}; add rows to "
+                         "tests/security/matrix.py and run `python -m tests.security.matrix_doc`")
+    stale = sorted(covered_keys() - route_keys(create_app()))
+    assert not stale, f"matrix rows for routes that no longer exist: {stale}"
+
+
+def test_published_matrix_is_current() -> None:
+    text = matrix_doc.DOC.read_text() if matrix_doc.DOC.exists() else ""
+    assert matrix_doc.current_block(text) == matrix_doc.render(), (
+        "docs/SECURITY.md is out of date: run `python -m tests.security.matrix_doc`")

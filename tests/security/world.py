@@ -1,0 +1,79 @@
+"""The people and resources every access-control check runs against: two submitting organisations, two outlets,
+an editor, an admin, an anonymous caller, and resources in the states that matter (open/closed campaign, asset ready
+or still uploading).
+
+Assets are written straight to the database and S3 here (not uploaded): the matrix tests who may reach a resource,
+not the upload path, and must not depend on the pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from service.core.db import session_scope
+from service.core.storage import get_storage
+from service.db.asset import Asset, AssetKind, AssetStatus
+from service.db.org import OrgKind, Role
+from tests.load.media import photo
+from tests.support import Actor, make_actor, make_campaign, make_org, make_submission, unique
+
+#: The matrix's columns, in order.
+ROLES: tuple[str, ...] = ("anonymous", "submitter_a", "submitter_b", "editor", "outlet_x", "outlet_y", "admin")
+
+
+def make_asset(actor: Actor, submission_id: uuid.UUID, campaign_id: uuid.UUID,
+               status: AssetStatus = AssetStatus.ready, data: bytes | None = None) -> uuid.UUID:
+    """An image asset of ``actor``'s organisation in ``status`` with its original stored in S3."""
+    data = data or photo(64, 48, seed=len(unique("x")))
+    asset_id = uuid.uuid4()
+    key = f"originals/{campaign_id}/{actor.org_id}/{asset_id}/photo.jpg"
+    get_storage().put_bytes(key, data, "image/jpeg")
+    with session_scope() as session:
+        session.add(Asset(
+            id=asset_id, submission_id=submission_id, org_id=actor.org_id, campaign_id=campaign_id,
+            uploaded_by=actor.user_id, kind=AssetKind.image, status=status, original_key=key,
+            original_filename="photo.jpg", size=len(data), mime="image/jpeg",
+            sha256=hashlib.sha256(data).hexdigest() if status != AssetStatus.uploading else None,
+            width=64, height=48, ready_at=datetime.now(UTC) if status == AssetStatus.ready else None,
+        ))
+    return asset_id
+
+
+@dataclass
+class World:
+    actors: dict[str, Actor | None]
+    ids: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    def headers(self, role: str) -> dict[str, str]:
+        actor = self.actors[role]
+        return actor.headers if actor else {}
+
+
+def build_world() -> World:
+    org_a, org_b = make_org(OrgKind.school, name=unique("学校A")), make_org(OrgKind.school, name=unique("学校B"))
+    actors: dict[str, Actor | None] = {
+        "anonymous": None,
+        "submitter_a": make_actor(Role.submitter, org_a),
+        "submitter_b": make_actor(Role.submitter, org_b),
+        "editor": make_actor(Role.editor),
+        "outlet_x": make_actor(Role.outlet),
+        "outlet_y": make_actor(Role.outlet),
+        "admin": make_actor(Role.admin),
+    }
+    submitter_a = actors["submitter_a"]
+    assert submitter_a is not None
+    open_campaign, closed_campaign = make_campaign(open_now=True), make_campaign(open_now=False)
+    submission_a = make_submission(submitter_a, open_campaign, title="学校A：开放校园")
+    submission_a_closed = make_submission(submitter_a, closed_campaign, title="学校A：往年材料")
+    world = World(actors)
+    world.ids.update(
+        open_campaign=open_campaign, closed_campaign=closed_campaign, org_a=org_a, org_b=org_b,
+        submission_a=submission_a, submission_a_closed=submission_a_closed,
+        asset_a_ready=make_asset(submitter_a, submission_a, open_campaign, AssetStatus.ready),
+        asset_a_uploading=make_asset(submitter_a, submission_a, open_campaign, AssetStatus.uploading),
+        asset_a_rejected=make_asset(submitter_a, submission_a, open_campaign, AssetStatus.rejected_invalid),
+    )
+    return world
