@@ -216,3 +216,26 @@ async def _body(chunk: bytes, cut_at: int | None) -> AsyncIterator[bytes]:
     yield chunk[:cut_at]
     await asyncio.sleep(0.05)
     raise CutConnection(f"cut after {cut_at} bytes")
+
+
+def upload_simple(base: str, token: str, data: bytes, *, filename: str, submission_id: str,
+                  timeout: float = 60) -> httpx.Response:
+    """Create and send a whole file in one PATCH (tests): the response that completed it, or the first refusal."""
+    digest = hashlib.sha256(data).hexdigest()
+    headers = {**TUS, "Authorization": f"Bearer {token}"}
+    metadata = encode_metadata({"submission_id": submission_id, "filename": filename, "sha256": digest})
+    with httpx.Client(base_url=base, timeout=timeout) as client:
+        created = client.post(UPLOADS_PATH, headers=headers | {"Upload-Length": str(len(data)),
+                                                               "Upload-Metadata": metadata})
+        if created.status_code != 201 or not data or created.headers.get("x-asset-id"):
+            return created
+        location = urlsplit(created.headers["location"]).path
+        return client.patch(location, content=data, headers=headers | {
+            "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
+            "Upload-Checksum": _checksum(data)})
+
+
+def tus_available(base: str, token: str) -> bool:
+    response = httpx.request("OPTIONS", base + UPLOADS_PATH, headers={**TUS, "Authorization": f"Bearer {token}"},
+                             timeout=30)
+    return "tus-version" in response.headers or "tus-resumable" in response.headers
