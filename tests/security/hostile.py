@@ -23,6 +23,7 @@ class Hostile:
     name: str  # the file name as uploaded (often lying about the type)
     data: bytes
     why: str  # what the file tries to do
+    may_be_accepted: bool = False  # valid media under a lying name: typing by content may accept it
 
 
 @dataclass
@@ -132,7 +133,7 @@ def corpus(sentinel: Sentinel) -> list[Hostile]:
         Hostile("truncated.jpg", jpeg[: len(jpeg) // 2], "JPEG cut in half"),
         Hostile("truncated-moov.mp4", clip[: len(clip) // 3], "MP4 cut after the moov box (faststart)"),
         Hostile("no-moov.mp4", clip[-len(clip) // 2:], "MP4 tail without ftyp/moov"),
-        Hostile("video-named.jpg", clip, "an MP4 named .jpg"),
+        Hostile("video-named.jpg", clip, "an MP4 named .jpg", may_be_accepted=True),
         Hostile("audio-only.mp4", audio_only, "an MP4 with no video stream"),
         Hostile("archive.jpg", _zip_bytes(), "a ZIP archive named .jpg"),
         Hostile("playlist.mp4", hls_playlist(sentinel), "HLS playlist pointing at a URL and file:///etc/passwd"),
