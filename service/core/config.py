@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     task_eager: bool = Field(default=False, description="Tests only: run Celery tasks in-process")
 
     login_rate_limit_per_minute: int = 10
+    token_failure_limit_per_minute: int = Field(
+        default=30, ge=1, description="Wrong API tokens per client address per minute before 429 (all replicas)"
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
