@@ -88,6 +88,7 @@ def execute(args: argparse.Namespace, stack: Stack) -> Run:
 
 
 def write_report(run: Run, path: Path, command: str, chaos: bool) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     plot = path.with_name(path.stem.lower() + "-backlog.svg")
     title = "mediadesk under faults" if chaos else "mediadesk under load"
     backlog_svg(run.recorder, plot, f"{title}: pipeline backlog over time (assets of the run's campaign)")
@@ -122,12 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
     command = "python -m tests.load " + shlex.join(argv if argv is not None else sys.argv[1:])
+    sys.stdout.write("\n".join(summary_lines(run.config, run.result, run.contract) + audit_lines(run.audit)) + "\n")
+    sys.stdout.write("\n".join(endpoint_table(run.recorder)) + "\n")
+    if args.chaos:
+        sys.stdout.write("\n".join(fault_lines(run.faults, run.recorder)) + "\n")
     if args.report:
         write_report(run, args.report, command, args.chaos)
         sys.stdout.write(f"report written to {args.report}\n")
-    sys.stdout.write("\n".join(summary_lines(run.config, run.result, run.contract) + audit_lines(run.audit)) + "\n")
-    if args.chaos:
-        sys.stdout.write("\n".join(fault_lines(run.faults, run.recorder)) + "\n")
     return 0 if run.audit.clean and run.result.drained else 1
 
 
