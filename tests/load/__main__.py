@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shlex
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from tests.load.report import (
     summary_lines,
     write_markdown,
 )
-from tests.load.scenario import LoadConfig, LoadResult, run_load
+from tests.load.scenario import Deadline, LoadConfig, LoadResult, run_load
 from tests.load.stack import Stack, seed_world
 
 
@@ -64,6 +66,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=None, help="target a running `mediadesk up` (its --data)")
     p.add_argument("--url", action="append", default=[], help="API URL of the running instance (repeatable)")
     p.add_argument("--report", type=Path, default=None, help="write the Markdown report here")
+    p.add_argument("--json", type=Path, default=None, help="write the figures as JSON here (the pytest variants)")
     p.add_argument("--no-object-audit", action="store_true", help="skip re-hashing every stored original")
     return p
 
@@ -77,12 +80,13 @@ def execute(args: argparse.Namespace, stack: Stack) -> Run:
     recorder = Recorder()
     outcomes: list[FaultOutcome] = []
     extra = []
+    deadline = Deadline(time.monotonic() + cfg.duration)
     if args.chaos:
         faults = [f.strip() for f in args.faults.split(",") if f.strip()]
         probe = next(s for s in pool if s.kind == "image")
         extra.append(fault_rounds(stack, world, probe, recorder, faults, gap=args.fault_gap, hold=args.fault_hold,
-                                  probe_timeout=180, tus=contract.tus, outcomes=outcomes))
-    result = asyncio.run(run_load(stack.urls, world, pool, contract, cfg, recorder, extra))
+                                  probe_timeout=180, tus=contract.tus, outcomes=outcomes, deadline=deadline))
+    result = asyncio.run(run_load(stack.urls, world, pool, contract, cfg, recorder, deadline, extra))
     report = audit(world.campaign_id, result.acknowledged, check_objects=not args.no_object_audit)
     return Run(cfg, contract, result, report, recorder, outcomes)
 
@@ -106,6 +110,25 @@ def write_report(run: Run, path: Path, command: str, chaos: bool) -> None:
     write_markdown(path, title, command, sections)
 
 
+def figures(run: Run) -> dict[str, object]:
+    stats = run.recorder.stats()
+    return {
+        "tus": run.contract.tus,
+        "notes": run.contract.notes(),
+        "acknowledged": len(run.result.acknowledged),
+        "refused": [list(r) for r in run.result.refused[:20]],
+        "drained": run.result.drained,
+        "lost": run.audit.lost, "corrupt": run.audit.corrupt, "duplicated": run.audit.duplicated,
+        "stuck_jobs": run.audit.stuck_jobs, "duplicate_renditions": run.audit.duplicate_renditions,
+        "statuses": dict(run.audit.statuses), "reasons": dict(run.audit.reasons),
+        "downloads_corrupt": run.result.downloads_corrupt,
+        "server_errors_500": {s.endpoint: s.server_errors_500 for s in stats if s.server_errors_500},
+        "unavailable_without_retry_after": {s.endpoint: s.unavailable_without_retry_after for s in stats
+                                            if s.unavailable_without_retry_after},
+        "faults": [vars(o) for o in run.faults],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     stack = Stack(Path(args.root or tempfile.mkdtemp(prefix="mediadesk-load-")), api_count=args.apis,
@@ -127,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write("\n".join(endpoint_table(run.recorder)) + "\n")
     if args.chaos:
         sys.stdout.write("\n".join(fault_lines(run.faults, run.recorder)) + "\n")
+    if args.json:
+        args.json.write_text(json.dumps(figures(run), ensure_ascii=False, indent=1))
     if args.report:
         write_report(run, args.report, command, args.chaos)
         sys.stdout.write(f"report written to {args.report}\n")

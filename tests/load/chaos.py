@@ -17,7 +17,7 @@ import httpx
 
 from tests.load.media import Sample, unique_copy
 from tests.load.metrics import Recorder
-from tests.load.scenario import TERMINAL
+from tests.load.scenario import TERMINAL, Deadline
 from tests.load.stack import Stack, World
 from tests.load.tus import TusUploader, UploadFailed
 from tests.support import LiveAPI
@@ -135,8 +135,18 @@ async def _probe(stack: Stack, world: World, sample: Sample, recorder: Recorder,
 
 async def fault_rounds(stack: Stack, world: World, probe_sample: Sample, recorder: Recorder, faults: list[str],
                        *, gap: float, hold: float, probe_timeout: float, tus: bool,
-                       outcomes: list[FaultOutcome]) -> None:
-    """Run each fault in turn while the load runs; append one outcome per fault."""
+                       outcomes: list[FaultOutcome], deadline: Deadline) -> None:
+    """Run each fault in turn while the load runs (keeping the load going until the last one recovered)."""
+    planned = deadline.at
+    deadline.extend_to(time.monotonic() + 3600)
+    try:
+        await _rounds(stack, world, probe_sample, recorder, faults, gap, hold, probe_timeout, tus, outcomes)
+    finally:
+        deadline.at = max(planned, time.monotonic() + 10)  # some normal load after the last fault
+
+
+async def _rounds(stack: Stack, world: World, probe_sample: Sample, recorder: Recorder, faults: list[str],
+                  gap: float, hold: float, probe_timeout: float, tus: bool, outcomes: list[FaultOutcome]) -> None:
     for name in faults:
         await asyncio.sleep(gap)
         kill_at = recorder.now()

@@ -52,6 +52,19 @@ class LoadResult:
     drained: bool = False
 
 
+@dataclass
+class Deadline:
+    """When the actors stop; fault rounds push it back so that the load runs until the last fault recovered."""
+
+    at: float
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.at
+
+    def extend_to(self, at: float) -> None:
+        self.at = max(self.at, at)
+
+
 class Api:
     """A tiny request helper for the non-upload actors: failover between replicas, 503 back-off, recording."""
 
@@ -78,14 +91,14 @@ class Api:
 
 
 async def uploader(index: int, tus: TusUploader, world: World, pool: list[Sample], cfg: LoadConfig,
-                   result: LoadResult, deadline: float) -> None:
+                   result: LoadResult, deadline: Deadline) -> None:
     rng = random.Random(cfg.seed + index)
     actor, submission_id = world.submitters[index % len(world.submitters)]
     videos = [s for s in pool if s.kind == "video"]
     photos = [s for s in pool if s.kind == "image"]
     limits = httpx.Limits(max_connections=4, max_keepalive_connections=2)
     async with httpx.AsyncClient(timeout=httpx.Timeout(60, connect=10), limits=limits) as client:
-        while time.monotonic() < deadline:
+        while not deadline.passed():
             sample = rng.choice(videos if videos and rng.random() < cfg.video_share else photos)
             data = unique_copy(sample, f"load-{index}-{rng.getrandbits(64):016x}")
             name = f"u{index:03d}-{rng.getrandbits(32):08x}-{sample.name}"
@@ -99,11 +112,11 @@ async def uploader(index: int, tus: TusUploader, world: World, pool: list[Sample
 
 
 async def editor(index: int, api: Api, world: World, contract: Contract, result: LoadResult,
-                 deadline: float) -> None:
+                 deadline: Deadline) -> None:
     rng = random.Random(index)
     token = world.editors[index % len(world.editors)].token
     async with httpx.AsyncClient(timeout=30) as client:
-        while time.monotonic() < deadline:
+        while not deadline.passed():
             offset = rng.choice((0, 0, 0, 20, 40))
             if contract.review_queue:
                 page = await api.call(client, "GET", contract.review_queue, f"GET {contract.review_queue}", token,
@@ -134,11 +147,11 @@ async def editor(index: int, api: Api, world: World, contract: Contract, result:
 
 
 async def outlet(index: int, api: Api, world: World, contract: Contract, result: LoadResult,
-                 deadline: float) -> None:
+                 deadline: Deadline) -> None:
     rng = random.Random(1000 + index)
     token = world.outlets[index % len(world.outlets)].token if contract.portal_download else world.admin.token
     async with httpx.AsyncClient(timeout=60) as client:
-        while time.monotonic() < deadline:
+        while not deadline.passed():
             listing = await api.call(client, "GET", "/api/v1/assets", "GET /api/v1/assets", world.admin.token,
                                      params={"status": "ready", "campaign_id": str(world.campaign_id), "limit": 50})
             items = [i for i in _items(listing) if i.get("sha256")]
@@ -224,12 +237,11 @@ def pending_count(point: BacklogPoint | None) -> int | None:
 
 
 async def run_load(urls: list[str], world: World, pool: list[Sample], contract: Contract, cfg: LoadConfig,
-                   recorder: Recorder, extra: list[Any] | None = None) -> LoadResult:
-    """Run every actor for ``cfg.duration`` seconds (plus ``extra`` coroutines, e.g. fault rounds), then drain."""
+                   recorder: Recorder, deadline: Deadline, extra: list[Any] | None = None) -> LoadResult:
+    """Run every actor until ``deadline`` (plus ``extra`` coroutines, e.g. fault rounds), then drain."""
     result = LoadResult()
     stop_sampling = asyncio.Event()
     sampling = asyncio.create_task(sampler(recorder, str(world.campaign_id), cfg.backlog_every, stop_sampling))
-    deadline = time.monotonic() + cfg.duration
     api = Api(urls, recorder, random.Random(cfg.seed))
     actors: list[Any] = []
     if contract.tus:
