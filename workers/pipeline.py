@@ -26,13 +26,13 @@ from typing import Any
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from minio.error import S3Error
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from service.core.db import new_session
-from service.core.tasks import PIPELINE_STEPS, STEP_QUEUES, enqueue_step, queue_step
+from service.core.tasks import PIPELINE_STEPS, STEP_QUEUES, UNSENT, enqueue_step, queue_step
 from service.db.asset import TERMINAL_STATUSES, Asset, AssetStatus, Job, JobStatus
 from workers.celery_app import app
 
@@ -239,14 +239,16 @@ def sweep(stale_seconds: int = int(STALE_AFTER.total_seconds()), queued_seconds:
             .with_for_update(skip_locked=True).limit(500)
         ).all()
         lost = session.scalars(
-            select(Job).where(Job.status == JobStatus.queued, Job.queued_at < now - timedelta(seconds=queued_seconds))
+            select(Job).where(Job.status == JobStatus.queued, or_(
+                Job.queued_at < now - timedelta(seconds=queued_seconds),
+                and_(Job.error == UNSENT, Job.queued_at < now - timedelta(seconds=5))))
             .with_for_update(skip_locked=True).limit(500)
         ).all()
         for kind, jobs in (("stale", stale), ("lost", lost)):
             for job in jobs:
                 if job.step not in STEPS:
                     continue
-                job.status, job.queued_at = JobStatus.queued, now
+                job.status, job.queued_at, job.error = JobStatus.queued, now, None
                 enqueue_step(session, job.step, job.asset_id)
                 resent[kind] += 1
         session.commit()
