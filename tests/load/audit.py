@@ -22,7 +22,8 @@ class Audit:
     lost: list[str] = field(default_factory=list)  # acknowledged uploads with no asset
     corrupt: list[str] = field(default_factory=list)  # stored original's sha256/size differs from what was sent
     wrong_sha_column: list[str] = field(default_factory=list)
-    duplicated: list[str] = field(default_factory=list)  # one upload (sha256) became more than one asset
+    duplicated: list[str] = field(default_factory=list)  # one upload (sha256) became several unlinked assets
+    linked_duplicates: int = 0  # a client re-sent a file after losing the reply: the server linked it (exact_of)
     unacknowledged_assets: int = 0  # completed on the server but the reply was lost (found by sha256)
     stuck_jobs: list[str] = field(default_factory=list)
     duplicate_renditions: list[str] = field(default_factory=list)
@@ -64,8 +65,13 @@ def audit(campaign_id: uuid.UUID, acks: list[Acknowledged], check_objects: bool 
                 continue
             report.found += 1
             matched.add(str(asset.id))
-            if len(by_sha.get(ack.sha256, [])) > 1:
-                report.duplicated.append(f"{ack.filename}: {[str(a.id) for a in by_sha[ack.sha256]]}")
+            twins = by_sha.get(ack.sha256, [])
+            if len(twins) > 1:
+                first = min(twins, key=lambda a: a.created_at)
+                if all(a.exact_of is not None for a in twins if a is not first):
+                    report.linked_duplicates += 1
+                else:
+                    report.duplicated.append(f"{ack.filename}: {[str(a.id) for a in twins]}")
             if asset.sha256 is not None and asset.sha256 != ack.sha256:
                 report.wrong_sha_column.append(f"{asset.id}: {asset.sha256} != {ack.sha256}")
             if check_objects:

@@ -89,7 +89,9 @@ def audit_lines(audit: Audit) -> list[str]:
         f"* verdict: {verdict}",
         f"* acknowledged uploads: {audit.acknowledged}; found as assets: {audit.found}; lost: {len(audit.lost)}",
         f"* stored original's sha256 and size differ from what was sent (corrupt): {len(audit.corrupt)}",
-        f"* one upload stored as more than one asset (duplicated): {len(audit.duplicated)}",
+        f"* one upload stored as more than one asset (duplicated, not linked): {len(audit.duplicated)}; "
+        f"re-sent by a client after a lost reply and linked by the server as an exact duplicate: "
+        f"{audit.linked_duplicates}",
         f"* assets completed on the server whose reply the client lost: {audit.unacknowledged_assets}",
         f"* stuck jobs (queued/running after the drain): {len(audit.stuck_jobs)}",
         f"* duplicate renditions (same asset and name twice): {len(audit.duplicate_renditions)}; renditions: "
