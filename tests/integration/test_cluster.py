@@ -9,6 +9,7 @@ state exactly once. Per-node work counts come from the ``job.worker`` column and
 from __future__ import annotations
 
 import io
+import json
 import os
 import random
 import subprocess
@@ -90,7 +91,7 @@ def cluster_env(child_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str,
     base_redis = child_env["MEDIADESK_REDIS_URL"].rsplit("/", 1)[0]
     env = {**child_env, "MEDIADESK_REDIS_URL": f"{base_redis}/{CLUSTER_REDIS_DB}",
            "MEDIADESK_WORKER_HEARTBEAT_SECONDS": "2", "MEDIADESK_SWEEPER_INTERVAL_SECONDS": "3",
-           "MEDIADESK_METRICS_STATE_TTL_SECONDS": "0"}
+           "MEDIADESK_METRICS_STATE_TTL_SECONDS": "0", "MEDIADESK_LOG_FORMAT": "json"}
     previous = os.environ["MEDIADESK_REDIS_URL"]
     os.environ["MEDIADESK_REDIS_URL"] = env["MEDIADESK_REDIS_URL"]  # this process enqueues into the cluster too
     use_data_dir(None)
@@ -198,6 +199,13 @@ def test_two_apis_and_worker_nodes_survive_a_killed_node(cluster_env: dict[str, 
         assert per_node[victim.hostname] >= 1
         assert per_node[replacement.hostname] >= 1
         assert per_node[nodes["ingest"].hostname] >= len(asset_ids)  # the first step of every asset
+
+        # Worker logs are JSON lines carrying the asset and step of the task they were written in.
+        from workers.pipeline import order
+
+        ours = {str(a) for a in asset_ids}
+        entries = [json.loads(line) for line in nodes["ingest"].proc.log().splitlines() if line.startswith("{")]
+        assert any(e.get("asset_id") in ours and e.get("step") == order()[0] for e in entries)
 
         # The survivors' exporters count the steps they ran; the APIs export queue depth and assets by status.
         for node in (nodes["ingest"], replacement):
