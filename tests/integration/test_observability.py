@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -100,3 +102,45 @@ def test_api_writes_json_logs_with_request_id(child_env: dict[str, str], logs_di
         assert entry["level"] == "INFO"
     finally:
         api.stop()
+
+
+class FakeCollector(ThreadingHTTPServer):
+    """FAKE OpenTelemetry collector (none runs here): records the OTLP/HTTP requests it receives."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, bytes]] = []
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                collector.received.append((self.path, body))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_traces_go_to_the_otlp_endpoint_when_configured(child_env: dict[str, str], logs_dir: Path) -> None:
+    collector = FakeCollector()
+    endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
+    env = {**child_env, "MEDIADESK_OTEL_ENDPOINT": endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    api = LiveAPI(env, logs_dir / "otel").start()
+    try:
+        request_id = f"otel-{uuid.uuid4().hex[:8]}"
+        with httpx.Client(base_url=api.url, timeout=30) as http:
+            assert http.get("/healthz", headers={"X-Request-ID": request_id}).status_code == 200
+
+        def exported() -> bool:
+            return any(path == "/v1/traces" and request_id.encode() in body for path, body in collector.received)
+
+        wait_until(exported, 30, 0.2, "a span carrying the request id at the collector")
+        assert any(b"mediadesk-api" in body for _, body in collector.received)
+    finally:
+        api.stop()
+        collector.shutdown()
