@@ -40,7 +40,6 @@ def _step_of(task: Any) -> str:
     return name.removeprefix("pipeline.")
 
 
-@signals.task_prerun.connect
 def _on_prerun(task_id: str, task: Any, args: Any = None, **_: Any) -> None:
     step = _step_of(task)
     asset_id = str(args[0]) if args else None
@@ -49,7 +48,6 @@ def _on_prerun(task_id: str, task: Any, args: Any = None, **_: Any) -> None:
     _started[task_id] = (time.perf_counter(), context, tracing.start_span(f"step {step}", asset_id=asset_id or ""))
 
 
-@signals.task_postrun.connect
 def _on_postrun(task_id: str, task: Any, state: str | None = None, **_: Any) -> None:
     started = _started.pop(task_id, None)
     if started is None:
@@ -61,19 +59,15 @@ def _on_postrun(task_id: str, task: Any, state: str | None = None, **_: Any) -> 
     context.__exit__(None, None, None)
 
 
-@signals.task_failure.connect
 def _on_failure(sender: Any = None, exception: BaseException | None = None, **_: Any) -> None:
     STEP_FAILURES.labels(_step_of(sender), type(exception).__name__).inc()
 
 
-@signals.task_retry.connect
 def _on_retry(sender: Any = None, reason: Any = None, **_: Any) -> None:
     cause = getattr(reason, "exc", None) or reason
     STEP_FAILURES.labels(_step_of(sender), type(cause).__name__).inc()
 
 
-@signals.after_setup_logger.connect
-@signals.after_setup_task_logger.connect
 def _json_logs(logger: logging.Logger, **_: Any) -> None:
     settings = get_settings()
     if settings.log_format == "json":
@@ -81,7 +75,6 @@ def _json_logs(logger: logging.Logger, **_: Any) -> None:
             handler.setFormatter(logs.formatter("json"))
 
 
-@signals.worker_init.connect
 def _start_exporter(**_: Any) -> None:
     """Runs in the main worker process before the pool forks: clear old child files, then serve."""
     settings = get_settings()
@@ -94,14 +87,24 @@ def _start_exporter(**_: Any) -> None:
         for stale in Path(folder).glob("*.db"):  # values of a previous run would be added to ours
             stale.unlink()
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         log.warning("PROMETHEUS_MULTIPROC_DIR is not set: only tasks run in the main process are exported")
     start_http_server(settings.worker_metrics_port, registry=registry)
     log.info("worker metrics on :%s", settings.worker_metrics_port)
 
 
-@signals.worker_process_shutdown.connect
 def _child_gone(pid: int | None = None, **_: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.mark_process_dead(pid or os.getpid())
+        multiprocess.mark_process_dead(pid or os.getpid())  # type: ignore[no-untyped-call]
+
+
+# Connected here rather than by decorator so that the handlers keep their types (weak=False: module-level).
+signals.task_prerun.connect(_on_prerun, weak=False)
+signals.task_postrun.connect(_on_postrun, weak=False)
+signals.task_failure.connect(_on_failure, weak=False)
+signals.task_retry.connect(_on_retry, weak=False)
+signals.after_setup_logger.connect(_json_logs, weak=False)
+signals.after_setup_task_logger.connect(_json_logs, weak=False)
+signals.worker_init.connect(_start_exporter, weak=False)
+signals.worker_process_shutdown.connect(_child_gone, weak=False)
