@@ -175,7 +175,7 @@ def test_two_apis_and_worker_nodes_survive_a_killed_node(cluster_env: dict[str, 
             done = all(b["status"] in ("ready", "rejected_invalid", "failed") for b in bodies.values())
             return bodies if done else None
 
-        bodies = wait_until(all_terminal, 150, 1.0, "every asset of the batch to reach a terminal state")
+        bodies = wait_until(all_terminal, 300, 1.0, "every asset of the batch to reach a terminal state")
         assert {a: b["status"] for a, b in bodies.items()} == expected
         for asset_id, body in bodies.items():
             if expected[asset_id] == "rejected_invalid":
