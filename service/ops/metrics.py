@@ -109,8 +109,8 @@ class StateCollector(Collector):
             try:
                 metrics.extend(read())
                 errors.add_metric([source], 0)
-            except Exception:  # a scrape must not fail because one backend is down: report it as a series
-                log.warning("metrics: %s did not answer", source, exc_info=True)
+            except Exception as exc:  # a scrape must not fail because one backend is down: report it as a series
+                log.warning("metrics: %s did not answer (%s)", source, exc.__class__.__name__)
                 errors.add_metric([source], 1)
         return [*metrics, errors]
 
