@@ -97,14 +97,16 @@ class StateCollector(Collector):
         ttl = get_settings().metrics_state_ttl_seconds
         with self._lock:
             if time.monotonic() - self._at >= ttl:
-                self._cached = self._read()
-                self._at = time.monotonic()
+                self._cached, healthy = self._read()
+                # A failed read is not cached: the gauges come back on the first scrape after the backend does.
+                self._at = time.monotonic() if healthy else float("-inf")
             return list(self._cached)
 
-    def _read(self) -> list[Metric]:
+    def _read(self) -> tuple[list[Metric], bool]:
         errors = GaugeMetricFamily("mediadesk_state_scrape_errors", "1 when a state source did not answer",
                                    labels=["source"])
         metrics: list[Metric] = []
+        healthy = True
         for source, read in (("redis", _queue_depth), ("database", _database_state)):
             try:
                 metrics.extend(read())
@@ -112,7 +114,8 @@ class StateCollector(Collector):
             except Exception as exc:  # a scrape must not fail because one backend is down: report it as a series
                 log.warning("metrics: %s did not answer (%s)", source, exc.__class__.__name__)
                 errors.add_metric([source], 1)
-        return [*metrics, errors]
+                healthy = False
+        return [*metrics, errors], healthy
 
 
 def _queue_depth() -> list[Metric]:
