@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from service.assets.endpoints import router as assets_router
 from service.core import errors
 from service.ingest.endpoints import router as submissions_router
+from service.ops import observability
 from service.ops.health import router as health_router
 
 
@@ -17,6 +18,7 @@ def create_app() -> FastAPI:
         description="职业教育活动周 媒体素材管理与审核 / media asset management for the Vocational Education Activity Week",
     )
     errors.install(app)
+    observability.install(app)
     app.include_router(health_router)
     app.include_router(submissions_router)
     app.include_router(assets_router)
