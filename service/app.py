@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from service.assets.endpoints import router as assets_router
 from service.core import errors, openapi
 from service.ingest.endpoints import router as submissions_router
+from service.ops import observability
 from service.ops.health import router as health_router
 
 
@@ -18,6 +19,7 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     openapi.install(app)
+    observability.install(app)
     app.include_router(health_router)
     app.include_router(submissions_router)
     app.include_router(assets_router)

@@ -17,6 +17,9 @@ import httpx
 from service.admin import service as admin
 from service.core.db import session_scope
 from service.core.embedded import free_port, wait_for_port
+from service.core.storage import get_storage
+from service.core.tasks import queue_step
+from service.db.asset import Asset, AssetStatus
 from service.db.campaign import Campaign
 from service.db.org import OrgKind, Role
 from service.db.submission import Submission
@@ -146,12 +149,37 @@ class LiveAPI(ChildProcess):
 
 
 def worker_process(env: dict[str, str], log_dir: Path, queues: str = "ingest,media,ml,default",
-                   name: str | None = None, concurrency: int = 1) -> ChildProcess:
+                   name: str | None = None, concurrency: int = 1, hostname: str | None = None,
+                   app: str = "workers.celery_app:app") -> ChildProcess:
+    """A Celery worker; ``hostname`` (``ingest@nodeA``) overrides ``{name}@%h`` to tell nodes apart in job rows."""
     name = name or unique("worker")
-    args = [sys.executable, "-m", "celery", "-A", "workers.celery_app:app", "worker", "-Q", queues,
-            "--concurrency", str(concurrency), "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
-            "--loglevel", "INFO"]
+    args = [sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queues,
+            "--concurrency", str(concurrency), "-n", hostname or f"{name}@%h", "--without-gossip",
+            "--without-mingle", "--loglevel", "INFO"]
     return ChildProcess(args, env, log_dir / f"{name}.log")
+
+
+def beat_process(env: dict[str, str], log_dir: Path, name: str = "beat") -> ChildProcess:
+    """The Celery beat scheduler (runs the sweeper every ``MEDIADESK_SWEEPER_INTERVAL_SECONDS``)."""
+    args = [sys.executable, "-m", "celery", "-A", "workers.celery_app:app", "beat", "--loglevel", "INFO",
+            "--schedule", str(log_dir / f"{name}-schedule")]
+    return ChildProcess(args, env, log_dir / f"{name}.log")
+
+
+def make_asset(actor: Actor, campaign_id: uuid.UUID, submission_id: uuid.UUID, data: bytes, filename: str,
+               status: AssetStatus = AssetStatus.uploading, queue: bool = True) -> uuid.UUID:
+    """An asset as the upload code leaves it: the original in S3 and a row, first step queued after the commit."""
+    asset_id = uuid.uuid4()
+    key = f"originals/{campaign_id}/{actor.org_id}/{asset_id}/{filename}"
+    get_storage().put_bytes(key, data)
+    with session_scope() as session:
+        session.add(Asset(id=asset_id, submission_id=submission_id, org_id=actor.org_id, campaign_id=campaign_id,
+                          uploaded_by=actor.user_id, status=status, original_key=key, original_filename=filename,
+                          size=len(data)))
+        session.flush()
+        if queue:
+            queue_step(session, asset_id)
+    return asset_id
 
 
 def wait_until(predicate, timeout: float = 60, interval: float = 0.25, message: str = "condition"):  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ LONGEST_STEP_SECONDS = 2 * 3600
 
 def make_app() -> Celery:
     settings = get_settings()
-    app = Celery("mediadesk", broker=settings.redis_url, include=["workers.pipeline"])
+    app = Celery("mediadesk", broker=settings.redis_url, include=["workers.pipeline", "workers.metrics"])
     app.conf.update(
         task_queues=[Queue(name) for name in QUEUES],
         task_default_queue="default",

@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
+from service.core.config import get_settings
 from service.core.db import new_session
 from service.core.tasks import PIPELINE_STEPS, STEP_QUEUES, UNSENT, enqueue_step, queue_step
 from service.db.asset import TERMINAL_STATUSES, Asset, AssetStatus, Job, JobStatus
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 #: Step order (ARCHITECTURE.md). Only registered steps run; the last one's success makes the asset ``ready``.
 FULL_ORDER: tuple[str, ...] = PIPELINE_STEPS
 
-HEARTBEAT_SECONDS = 15
+HEARTBEAT_SECONDS = get_settings().worker_heartbeat_seconds  # short only in the cluster test
 STALE_AFTER = timedelta(seconds=5 * HEARTBEAT_SECONDS)
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError, S3Error, Urllib3HTTPError, ConnectionError, TimeoutError, socket.timeout,

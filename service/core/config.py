@@ -60,6 +60,24 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Wrong API tokens per client address per minute before 429 (all replicas)"
     )
 
+    # Observability (docs/OPERATIONS.md)
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per line with request_id, asset_id and step"
+    )
+    log_level: str = Field(default="INFO", description="Root log level of API and worker processes")
+    worker_metrics_port: int | None = Field(
+        default=None, description="Serve the worker's Prometheus metrics on this port (unset: no exporter)"
+    )
+    worker_heartbeat_seconds: int = Field(
+        default=15, ge=1, description="Job heartbeat period; a job is stale (re-sent by the sweeper) after 5 beats"
+    )
+    metrics_state_ttl_seconds: float = Field(
+        default=15.0, ge=0, description="Cache for the queue-depth and assets-by-status gauges on /metrics"
+    )
+    otel_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP traces endpoint (http://collector:4318); unset: tracing off"
+    )
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.env == "production":
