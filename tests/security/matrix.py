@@ -50,6 +50,8 @@ CASES: tuple[Case, ...] = (
     # operations and documentation: public by design (no data behind them)
     Case("GET", "/healthz", "–", PUBLIC),
     Case("GET", "/readyz", "–", PUBLIC),
+    # Prometheus scrape: aggregate counters only (no ids, no names); kept off the public Ingress (docs/OPERATIONS.md)
+    Case("GET", "/metrics", "–", PUBLIC),
     Case("GET", "/openapi.json", "–", PUBLIC),
     Case("GET", "/docs", "–", PUBLIC),
     Case("GET", "/docs/oauth2-redirect", "–", PUBLIC),

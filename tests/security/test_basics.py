@@ -29,7 +29,7 @@ SECRET_PATTERNS = {
     "mediadesk API token": re.compile(r"\bmdk_[A-Za-z0-9_-]{30,}"),
     "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),
     "secret assignment": re.compile(
-        r"""(?i)\b\w*(?:secret|password|passwd|api_key|access_key|token)\w*\s*[:=]\s*["'][^"'\s]{8,}["']"""),
+        r"""(?i)\b\w*(?:secret|password|passwd|api_key|access_key|token)\w*\s*[:=]\s*["'](?!\$|<|\.\.\.)[^"'\s]{8,}["']"""),
 }
 #: Reviewed exceptions: development defaults refused in production, demo and test fixtures.
 JUSTIFIED = ("noqa: S105", "noqa: S106", "pragma: allowlist secret")
