@@ -149,7 +149,10 @@ def run_step(task: Task, step: str, asset_id: str) -> None:
                   f"处理步骤「{step}」多次重试后仍失败，可由编辑重新处理 / step {step} failed after {retries} retries: "
                   f"{exc.__class__.__name__}", JobStatus.failed)
             raise
-        _record_error(asset_id, step, f"{exc.__class__.__name__}: {exc}"[:2000])
+        try:
+            _record_error(asset_id, step, f"{exc.__class__.__name__}: {exc}"[:2000])
+        except TRANSIENT_ERRORS:  # the database itself is down: schedule the retry anyway (it needs the broker only)
+            log.warning("could not record the error of step %s for asset %s; retrying anyway", step, asset_id)
         delay = min(300.0, 2.0 ** retries * 5) * random.uniform(0.5, 1.5)
         raise task.retry(exc=exc, countdown=delay) from exc
     except Exception as exc:
