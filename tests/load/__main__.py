@@ -54,6 +54,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--outlets", type=int, default=2)
     p.add_argument("--video-share", type=float, default=0.15)
     p.add_argument("--disconnects", type=float, default=0.2, help="share of uploads cut mid-chunk and resumed")
+    p.add_argument("--rate-kib", type=float, default=0, help="per-uploader bandwidth in KiB/s (0: unlimited)")
+    p.add_argument("--think", type=float, default=0, help="mean seconds an uploader pauses between files")
+    p.add_argument("--max-files", type=int, default=0, help="stop starting uploads after this many (0: no cap)")
     p.add_argument("--apis", type=int, default=2, help="API processes (own stack)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (own stack)")
     p.add_argument("--concurrency", type=int, default=2, help="Celery concurrency per worker")
@@ -73,7 +76,8 @@ def parser() -> argparse.ArgumentParser:
 
 def execute(args: argparse.Namespace, stack: Stack) -> Run:
     cfg = LoadConfig(duration=args.duration, uploaders=args.uploaders, editors=args.editors, outlets=args.outlets,
-                     video_share=args.video_share, disconnect_probability=args.disconnects, drain_timeout=args.drain)
+                     video_share=args.video_share, disconnect_probability=args.disconnects, drain_timeout=args.drain,
+                     rate_kib=args.rate_kib, think=args.think, max_files=args.max_files)
     world = seed_world(editors=max(1, args.editors), outlets=max(1, args.outlets))
     contract = discover(stack.urls[0], world.submitters[0][0].token)
     pool = media.pool()

@@ -115,7 +115,9 @@ def summary_lines(cfg: LoadConfig, result: LoadResult, contract: Contract) -> li
     lines = [
         f"* load: {result.load_seconds:.0f} s with {cfg.uploaders} concurrent tus uploaders "
         f"({cfg.video_share:.0%} videos, {cfg.disconnect_probability:.0%} of uploads cut mid-chunk and resumed), "
-        f"{cfg.editors} editors, {cfg.outlets} outlets",
+        f"{cfg.editors} editors, {cfg.outlets} outlets; per-uploader link "
+        f"{f'{cfg.rate_kib:.0f} KiB/s' if cfg.rate_kib else 'unlimited'}, mean pause {cfg.think:.0f} s, "
+        f"file cap {cfg.max_files or 'none'}",
         f"* acknowledged uploads: {len(result.acknowledged)} ({photos} photos, {videos} videos) = "
         f"{len(result.acknowledged) / minutes:.1f} files/min, {result.bytes_uploaded / 2**20 / result.load_seconds:.2f}"
         f" MiB/s" if result.load_seconds else "* no load ran",

@@ -36,6 +36,9 @@ class LoadConfig:
     disconnect_probability: float = 0.2
     backlog_every: float = 5.0
     drain_timeout: float = 600.0
+    rate_kib: float = 0.0  # per-uploader bandwidth (KiB/s); 0 = unlimited
+    think: float = 0.0  # mean pause between one uploader's files (s)
+    max_files: int = 0  # stop starting new uploads after this many (0 = unlimited): keeps the drain bounded
     seed: int = 20230514
 
 
@@ -46,6 +49,7 @@ class LoadResult:
     bytes_uploaded: int = 0
     downloads_verified: int = 0
     downloads_corrupt: int = 0
+    started: int = 0
     decisions: int = 0
     load_seconds: float = 0.0
     drain_seconds: float = 0.0
@@ -99,6 +103,9 @@ async def uploader(index: int, tus: TusUploader, world: World, pool: list[Sample
     limits = httpx.Limits(max_connections=4, max_keepalive_connections=2)
     async with httpx.AsyncClient(timeout=httpx.Timeout(60, connect=10), limits=limits) as client:
         while not deadline.passed():
+            if cfg.max_files and result.started >= cfg.max_files:
+                return
+            result.started += 1
             sample = rng.choice(videos if videos and rng.random() < cfg.video_share else photos)
             data = unique_copy(sample, f"load-{index}-{rng.getrandbits(64):016x}")
             name = f"u{index:03d}-{rng.getrandbits(32):08x}-{sample.name}"
@@ -109,6 +116,8 @@ async def uploader(index: int, tus: TusUploader, world: World, pool: list[Sample
                 continue
             result.acknowledged.append(ack)
             result.bytes_uploaded += ack.size
+            if cfg.think:
+                await asyncio.sleep(rng.uniform(0, 2 * cfg.think))
 
 
 async def editor(index: int, api: Api, world: World, contract: Contract, result: LoadResult,
@@ -248,7 +257,8 @@ async def run_load(urls: list[str], world: World, pool: list[Sample], contract: 
         for i in range(cfg.uploaders):
             tus = TusUploader(urls, world.submitters[i % len(world.submitters)][0].token, recorder,
                               random.Random(cfg.seed * 7 + i), cfg.disconnect_probability,
-                              creation_with_upload="creation-with-upload" in contract.tus_extensions)
+                              creation_with_upload="creation-with-upload" in contract.tus_extensions,
+                              rate_bytes_per_second=cfg.rate_kib * 1024)
             tus._base_index = i  # spread uploaders over the replicas
             actors.append(uploader(i, tus, world, pool, cfg, result, deadline))
     actors += [editor(i, api, world, contract, result, deadline) for i in range(cfg.editors)]

@@ -77,6 +77,7 @@ class TusUploader:
     chunk_sizes: tuple[int, ...] = (32 * 1024, 96 * 1024, 1024 * 1024)
     creation_with_upload: bool = True
     deadline_seconds: float = 300.0
+    rate_bytes_per_second: float = 0.0  # 0: as fast as loopback allows; else a slow provincial link
     _base_index: int = field(default=0, init=False)
 
     @property
@@ -122,9 +123,10 @@ class TusUploader:
                 headers = self.headers(**{"Upload-Length": str(len(data)), "Upload-Metadata": metadata})
                 if first:
                     headers |= {"Content-Type": "application/offset+octet-stream",
-                                "Upload-Checksum": _checksum(first)}
+                                "Content-Length": str(len(first)), "Upload-Checksum": _checksum(first)}
                 response = await self._send(client, "POST", UPLOADS_PATH, ENDPOINT_POST, headers=headers,
-                                            content=first or None)
+                                            content=_body(first, None, self.rate_bytes_per_second) if first
+                                            else None)
                 if response is None:
                     ack.failovers += 1
                     self.failover()
@@ -152,7 +154,7 @@ class TusUploader:
                                           "Content-Length": str(len(chunk)),
                                           "Upload-Checksum": _checksum(chunk)})
                 response = await self._send(client, "PATCH", ack.location, ENDPOINT_PATCH, headers=headers,
-                                            content=_body(chunk, cut_at))
+                                            content=_body(chunk, cut_at, self.rate_bytes_per_second))
                 if cut_at is not None:
                     ack.disconnects += 1
                 if response is not None and response.status_code == 204:
@@ -208,14 +210,18 @@ def _checksum(chunk: bytes) -> str:
     return "sha256 " + base64.b64encode(hashlib.sha256(chunk).digest()).decode()
 
 
-async def _body(chunk: bytes, cut_at: int | None) -> AsyncIterator[bytes]:
-    """The chunk as a stream; with ``cut_at`` the stream breaks there and httpx drops the connection."""
-    if cut_at is None:
-        yield chunk
-        return
-    yield chunk[:cut_at]
-    await asyncio.sleep(0.05)
-    raise CutConnection(f"cut after {cut_at} bytes")
+async def _body(chunk: bytes, cut_at: int | None, rate: float = 0.0) -> AsyncIterator[bytes]:
+    """The chunk as a stream, paced to ``rate`` bytes/s when set; with ``cut_at`` the stream breaks there and httpx
+    drops the connection."""
+    end = len(chunk) if cut_at is None else cut_at
+    piece = 16 * 1024 if rate else max(end, 1)
+    for start in range(0, end, piece):
+        yield chunk[start: min(start + piece, end)]
+        if rate:
+            await asyncio.sleep(min(piece, end - start) / rate)
+    if cut_at is not None:
+        await asyncio.sleep(0.05)
+        raise CutConnection(f"cut after {cut_at} bytes")
 
 
 def upload_simple(base: str, token: str, data: bytes, *, filename: str, submission_id: str,
