@@ -120,6 +120,7 @@ def figures(run: Run) -> dict[str, object]:
         "tus": run.contract.tus,
         "notes": run.contract.notes(),
         "acknowledged": len(run.result.acknowledged),
+        "max_in_flight": run.result.max_in_flight,
         "refused": [list(r) for r in run.result.refused[:20]],
         "drained": run.result.drained,
         "lost": run.audit.lost, "corrupt": run.audit.corrupt, "duplicated": run.audit.duplicated,

@@ -121,6 +121,7 @@ def summary_lines(cfg: LoadConfig, result: LoadResult, contract: Contract) -> li
         f"* acknowledged uploads: {len(result.acknowledged)} ({photos} photos, {videos} videos) = "
         f"{len(result.acknowledged) / minutes:.1f} files/min, {result.bytes_uploaded / 2**20 / result.load_seconds:.2f}"
         f" MiB/s" if result.load_seconds else "* no load ran",
+        f"* most uploads in progress at the same moment: {result.max_in_flight}",
         f"* client-side cuts survived: {cuts}; replica failovers: {sum(a.failovers for a in result.acknowledged)}; "
         f"refused uploads: {len(result.refused)}",
         f"* editor decisions: {result.decisions}; downloads verified by sha256: {result.downloads_verified}, "

@@ -50,6 +50,8 @@ class LoadResult:
     downloads_verified: int = 0
     downloads_corrupt: int = 0
     started: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most uploads in progress at the same moment
     decisions: int = 0
     load_seconds: float = 0.0
     drain_seconds: float = 0.0
@@ -109,11 +111,15 @@ async def uploader(index: int, tus: TusUploader, world: World, pool: list[Sample
             sample = rng.choice(videos if videos and rng.random() < cfg.video_share else photos)
             data = unique_copy(sample, f"load-{index}-{rng.getrandbits(64):016x}")
             name = f"u{index:03d}-{rng.getrandbits(32):08x}-{sample.name}"
+            result.in_flight += 1
+            result.max_in_flight = max(result.max_in_flight, result.in_flight)
             try:
                 ack = await tus.upload(client, data, filename=name, kind=sample.kind, submission_id=str(submission_id))
             except UploadFailed as exc:
                 result.refused.append((name, exc.status, exc.detail))
                 continue
+            finally:
+                result.in_flight -= 1
             result.acknowledged.append(ack)
             result.bytes_uploaded += ack.size
             if cfg.think:
