@@ -96,8 +96,9 @@ def inject(stack: Stack, name: str) -> Callable[[], str]:
 
 
 async def _probe(stack: Stack, world: World, sample: Sample, recorder: Recorder, outcome: FaultOutcome,
-                 kill_at: float, timeout: float) -> None:
-    """Readiness, then one probe upload, then its pipeline: each as seconds since the kill."""
+                 kill_at: float, timeout: float, trackers: list[asyncio.Task[None]]) -> None:
+    """Readiness, then one probe upload (each as seconds since the kill); the probe's way through the pipeline is
+    followed in the background (``trackers``) so the next fault does not wait for the backlog."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -118,19 +119,26 @@ async def _probe(stack: Stack, world: World, sample: Sample, recorder: Recorder,
             outcome.note += f" probe upload failed: {exc}"
             return
         outcome.upload_after = recorder.now() - kill_at
-        if not ack.asset_id:
-            return
+    if ack.asset_id:
+        trackers.append(asyncio.create_task(_follow(stack, actor.token, ack.asset_id, recorder, outcome, kill_at,
+                                                    timeout)))
+
+
+async def _follow(stack: Stack, token: str, asset_id: str, recorder: Recorder, outcome: FaultOutcome,
+                  kill_at: float, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=30) as client:
         while time.monotonic() < deadline:
             try:
-                response = await client.get(f"{stack.urls[0]}/api/v1/assets/{ack.asset_id}",
-                                            headers={"Authorization": f"Bearer {actor.token}"})
+                response = await client.get(f"{stack.urls[-1]}/api/v1/assets/{asset_id}",
+                                            headers={"Authorization": f"Bearer {token}"})
                 status = response.json().get("status") if response.status_code == 200 else None
             except (httpx.HTTPError, ValueError):
                 status = None
             if status in TERMINAL:
                 outcome.pipeline_after, outcome.probe_status = recorder.now() - kill_at, status
                 return
-            await asyncio.sleep(1)
+            await asyncio.sleep(2)
 
 
 async def fault_rounds(stack: Stack, world: World, probe_sample: Sample, recorder: Recorder, faults: list[str],
@@ -139,14 +147,18 @@ async def fault_rounds(stack: Stack, world: World, probe_sample: Sample, recorde
     """Run each fault in turn while the load runs (keeping the load going until the last one recovered)."""
     planned = deadline.at
     deadline.extend_to(time.monotonic() + 3600)
+    trackers: list[asyncio.Task[None]] = []
     try:
-        await _rounds(stack, world, probe_sample, recorder, faults, gap, hold, probe_timeout, tus, outcomes)
+        await _rounds(stack, world, probe_sample, recorder, faults, gap, hold, probe_timeout, tus, outcomes,
+                      trackers)
     finally:
         deadline.at = max(planned, time.monotonic() + 10)  # some normal load after the last fault
+    await asyncio.gather(*trackers)
 
 
 async def _rounds(stack: Stack, world: World, probe_sample: Sample, recorder: Recorder, faults: list[str],
-                  gap: float, hold: float, probe_timeout: float, tus: bool, outcomes: list[FaultOutcome]) -> None:
+                  gap: float, hold: float, probe_timeout: float, tus: bool, outcomes: list[FaultOutcome],
+                  trackers: list[asyncio.Task[None]]) -> None:
     for name in faults:
         await asyncio.sleep(gap)
         kill_at = recorder.now()
@@ -157,7 +169,7 @@ async def _rounds(stack: Stack, world: World, probe_sample: Sample, recorder: Re
         outcome = FaultOutcome(name, kill_at, recorder.now(), note=note)
         recorder.event(f"recovering: {name}")
         if tus and not note.startswith("skipped"):
-            await _probe(stack, world, probe_sample, recorder, outcome, kill_at, probe_timeout)
+            await _probe(stack, world, probe_sample, recorder, outcome, kill_at, probe_timeout, trackers)
         else:
             outcome.ready_after = await asyncio.to_thread(stack.wait_ready, probe_timeout) + outcome.ended - kill_at
         outcomes.append(outcome)

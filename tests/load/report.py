@@ -139,11 +139,11 @@ def fault_lines(outcomes: list[FaultOutcome], recorder: Recorder) -> list[str]:
         return "–" if v is None else f"{v:.1f}"
 
     lines = ["| fault | ready again (s) | upload accepted (s) | probe asset final (s) | probe status | "
-             "5xx other than 503 in window | 503 without Retry-After | what was done |",
+             "API 5xx other than 503 in window | 503 without Retry-After | what was done |",
              "|---|---:|---:|---:|---|---:|---:|---|"]
     for o in outcomes:
         window_end = o.started + max(o.ready_after or 0, o.upload_after or 0, o.ended - o.started) + 5
-        stats = recorder.stats(o.started, window_end)
+        stats = [s for s in recorder.stats(o.started, window_end) if not s.endpoint.startswith("S3:")]
         lines.append(f"| {o.name} | {sec(o.ready_after)} | {sec(o.upload_after)} | {sec(o.pipeline_after)} | "
                      f"{o.probe_status or '–'} | {sum(s.server_errors_500 for s in stats)} | "
                      f"{sum(s.unavailable_without_retry_after for s in stats)} | {o.note.strip()} |")

@@ -24,6 +24,7 @@ from tests.load.tus import Acknowledged, TusUploader, UploadFailed, retry_after_
 
 TERMINAL = {"ready", "rejected_invalid", "failed"}
 QUEUES = ("ingest", "media", "ml", "default")
+S3_DOWNLOAD = "S3: GET presigned URL (not the API)"
 
 
 @dataclass
@@ -188,7 +189,7 @@ async def outlet(index: int, api: Api, world: World, contract: Contract, result:
                     status = body.status_code
                 except httpx.TransportError:
                     body, status = None, CONNECTION_ERROR
-                api.recorder.record("GET (presigned S3 URL)", status, (time.perf_counter() - start) * 1000)
+                api.recorder.record(S3_DOWNLOAD, status, (time.perf_counter() - start) * 1000)
             else:
                 body = redirect
             if body is not None and body.status_code == 200 and not contract.portal_download:
