@@ -15,6 +15,8 @@ import pytest
 from tests.support import ROOT
 
 UPLOADERS = os.environ.get("MEDIADESK_CI_UPLOADERS", "40")
+#: Slow links and pauses keep many uploads in flight at once while the file cap keeps the pipeline's drain short.
+PACING = ("--rate-kib", "32", "--think", "8", "--max-files", os.environ.get("MEDIADESK_CI_MAX_FILES", "150"))
 
 
 def run_harness(tmp_path: Path, *args: str, timeout: float) -> dict[str, Any]:
@@ -44,7 +46,8 @@ def assert_nothing_lost(figures: dict[str, Any]) -> None:
 
 @pytest.mark.load
 def test_sixty_seconds_of_load_lose_nothing(tmp_path: Path) -> None:
-    figures = run_harness(tmp_path, "--duration", "60", "--uploaders", UPLOADERS, "--drain", "240", timeout=600)
+    figures = run_harness(tmp_path, "--duration", "60", "--uploaders", UPLOADERS, *PACING, "--drain", "300",
+                          timeout=900)
     assert_nothing_lost(figures)
     assert figures["server_errors_500"] == {}, "clients saw 5xx other than 503"
     assert figures["unavailable_without_retry_after"] == {}
@@ -52,8 +55,8 @@ def test_sixty_seconds_of_load_lose_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.chaos
 def test_one_round_of_faults_loses_nothing_and_recovers(tmp_path: Path) -> None:
-    figures = run_harness(tmp_path, "--duration", "20", "--uploaders", UPLOADERS, "--drain", "300", "--chaos",
-                          "--fault-gap", "4", "--fault-hold", "3", timeout=900)
+    figures = run_harness(tmp_path, "--duration", "20", "--uploaders", UPLOADERS, *PACING, "--drain", "300",
+                          "--chaos", "--fault-gap", "4", "--fault-hold", "3", timeout=1200)
     assert_nothing_lost(figures)
     assert figures["server_errors_500"] == {}, "clients saw 5xx other than 503 during faults"
     assert figures["unavailable_without_retry_after"] == {}, "503 without Retry-After"
