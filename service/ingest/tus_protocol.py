@@ -9,7 +9,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from service.core.errors import Problem
@@ -110,7 +110,7 @@ def parse_checksum(header: str | None) -> bytes | None:
 
 def http_date(moment: datetime) -> str:
     """RFC 9110 date for Upload-Expires."""
-    return format_datetime(moment, usegmt=True)
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
 def _bad_metadata(why: str) -> Problem:
