@@ -36,3 +36,10 @@ def _truncate(name: str) -> str:
     budget = MAX_NAME_BYTES - len(ext.encode()) - (1 if ext else 0)
     encoded = stem.encode()[:budget].decode("utf-8", errors="ignore").rstrip(" .")
     return f"{encoded or FALLBACK}.{ext}" if ext else encoded or FALLBACK
+
+
+def display_filename(name: str, limit: int = 1024) -> str:
+    """The client's name as shown to people: only invisible and control characters (NUL, ESC, bidi overrides)
+    are removed, because they break storage, terminals and CSV exports or disguise an extension."""
+    cleaned = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] != "C")
+    return cleaned.strip()[:limit] or FALLBACK

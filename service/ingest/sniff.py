@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from service.db.asset import AssetKind
 
-#: Bytes needed for a decision (MPEG-TS needs three 188-byte packets).
+#: Bytes the sniffer looks at (MPEG-TS needs a few 188-byte packets, text detection a sample).
 SNIFF_BYTES = 4096
+#: Fewer bytes still allow a decision when a PATCH ends early (every signature fits, and two TS packets).
+SNIFF_MIN_BYTES = 256
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
 _QUICKTIME_BRANDS = {b"qt  "}

@@ -22,7 +22,7 @@ from service.core.errors import Problem
 from service.core.storage import UploadedPart, get_storage
 from service.db.upload import UploadStatus
 from service.ingest import uploads
-from service.ingest.sniff import SNIFF_BYTES, Sniffed, sniff
+from service.ingest.sniff import SNIFF_BYTES, SNIFF_MIN_BYTES, Sniffed, sniff
 from service.ingest.uploads import UploadState
 
 #: tus "checksum" extension: the status for a chunk whose checksum does not match.
@@ -100,6 +100,8 @@ class _Writer:
 
     def save_tail(self) -> None:
         """Commit pending parts and keep the bytes below a part in a new tail object."""
+        if self._mime() is None and self.base == 0 and len(self.buffer) >= SNIFF_MIN_BYTES:
+            self._sniff()  # a client sending small chunks learns about a refused type at once
         tail_key = None
         if self.buffer:
             tail_key = f"{uploads.tail_prefix(self.state.id)}tail-{self.end}"

@@ -27,7 +27,7 @@ from service.db.campaign import Campaign
 from service.db.org import Organization
 from service.db.submission import Submission
 from service.db.upload import Upload, UploadStatus
-from service.ingest.filenames import sanitize_filename
+from service.ingest.filenames import display_filename, sanitize_filename
 from service.ingest.submissions import can_see, get_submission, window_closed
 from service.ingest.tus_protocol import UploadMetadata
 
@@ -91,8 +91,10 @@ def create_upload(session: Session, *, principal: Principal, meta: UploadMetadat
         raise storage_problem(exc) from None
     upload = Upload(
         submission_id=submission.id, org_id=submission.org_id, user_id=principal.user_id, asset_id=asset_id,
-        status=UploadStatus.active, filename=filename, original_filename=meta.filename[:1024], length=length,
-        offset=0, declared_sha256=meta.sha256, upload_metadata={"filetype": meta.filetype, **meta.extra},
+        status=UploadStatus.active, filename=filename, original_filename=display_filename(meta.filename), length=length,
+        offset=0, declared_sha256=meta.sha256, upload_metadata={
+            key: display_filename(value, 1000) for key, value in {"filetype": meta.filetype or "", **meta.extra}.items()
+        },
         s3_key=key, s3_upload_id=s3_upload_id, parts=[], next_part_number=1, tail_size=0,
         expires_at=_new_expiry(),
     )
