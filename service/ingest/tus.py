@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.core.config import get_settings
 from service.core.db import session_scope
 from service.core.deps import PrincipalDep, SessionDep
-from service.core.errors import Problem, unauthorized
+from service.core.errors import Problem, unauthorized, unavailable
 from service.core.security import Principal, authenticate_token
 from service.db.upload import UploadStatus
 from service.ingest import upload_stream, uploads
@@ -112,7 +112,9 @@ def tus_delete(upload_id: uuid.UUID, principal: PrincipalDep, session: SessionDe
     try:
         uploads.abandon(upload.id, UploadStatus.aborted)
     except Exception as exc:
-        raise uploads.storage_problem(exc) from None
+        if uploads.is_outage(exc):
+            raise unavailable("storage") from None
+        raise
     return Response(status_code=204)
 
 
@@ -130,17 +132,9 @@ async def _append(request: Request, state: uploads.UploadState, checksum: bytes 
     except Problem:
         raise
     except Exception as exc:
-        if _is_outage(exc):
-            raise uploads.storage_problem(exc) from None
+        if uploads.is_outage(exc):
+            raise unavailable("storage") from None
         raise
-
-
-def _is_outage(exc: BaseException) -> bool:
-    from minio.error import S3Error
-    from urllib3.exceptions import HTTPError
-
-    return isinstance(exc, HTTPError | ConnectionError | TimeoutError) or (
-        isinstance(exc, S3Error) and exc.code in ("InternalError", "ServiceUnavailable", "SlowDown"))
 
 
 def _authenticate(request: Request) -> Principal:

@@ -15,6 +15,7 @@ from minio.error import S3Error
 from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
+from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from service.core.config import get_settings
 from service.core.db import session_scope
@@ -88,7 +89,9 @@ def create_upload(session: Session, *, principal: Principal, meta: UploadMetadat
     try:
         s3_upload_id = get_storage().create_multipart(key)
     except Exception as exc:
-        raise storage_problem(exc) from None
+        if is_outage(exc):
+            raise unavailable("storage") from None
+        raise
     upload = Upload(
         submission_id=submission.id, org_id=submission.org_id, user_id=principal.user_id, asset_id=asset_id,
         status=UploadStatus.active, filename=filename, original_filename=display_filename(meta.filename), length=length,
@@ -110,11 +113,10 @@ def too_large(limit: int, what: str) -> Problem:
                    f"the {what} exceeds this campaign's limit of {mib:.0f} MiB", extra={"limit_bytes": limit})
 
 
-def storage_problem(exc: BaseException) -> Problem:
-    """S3 unreachable or failing → 503; the client retries later and loses at most the unacknowledged bytes."""
-    if isinstance(exc, Problem):
-        return exc
-    return unavailable("storage")
+def is_outage(exc: BaseException) -> bool:
+    """S3 unreachable or failing: the client should retry later (503); it loses at most unacknowledged bytes."""
+    return isinstance(exc, Urllib3HTTPError | ConnectionError | TimeoutError) or (
+        isinstance(exc, S3Error) and exc.code in ("InternalError", "ServiceUnavailable", "SlowDown"))
 
 
 def _check_quota(session: Session, submission: Submission, campaign: Campaign, length: int) -> None:
