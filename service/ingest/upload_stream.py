@@ -1,17 +1,21 @@
 """Stream a tus request body into S3 multipart parts without ever holding the whole file.
 
-Bytes accumulate up to ``upload_part_size``; each full part is uploaded while the next one is read (one part in
-flight) and committed to the database right after, so an API process killed mid-PATCH loses at most the part it was
-sending. Bytes left below a part at the end of a PATCH go to a tail object (a new key per offset) that the next PATCH,
-on any replica, prepends. With ``Upload-Checksum`` nothing is committed until the whole chunk matched.
+Bytes accumulate up to ``upload_part_size``; each full part is uploaded while the next ones are read
+(``upload_parts_in_flight`` parts at a time, numbered in byte order) and committed to the database, in order, as soon
+as it is stored, so an API process killed mid-PATCH loses only the parts it was still sending. Bytes left below a
+part at the end of a PATCH go to a tail object (a new key per offset) that the next PATCH, on any replica, prepends.
+With ``Upload-Checksum`` nothing is committed until the whole chunk matched.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 
 from minio.error import S3Error
 from starlette.concurrency import run_in_threadpool
@@ -40,12 +44,13 @@ class _Writer:
     state: UploadState
     verify: bytes | None
     part_size: int
+    in_flight: int
     buffer: bytearray = field(default_factory=bytearray)
-    base: int = 0  # file offset of buffer[0]: bytes below it are in committed parts
+    base: int = 0  # file offset of buffer[0]: bytes below it are in parts (committed or in flight)
     committed: int = 0  # the database's offset
     pending_parts: list[UploadedPart] = field(default_factory=list)  # uploaded, not yet committed
     sniffed: Sniffed | None = None
-    inflight: asyncio.Future[None] | None = None
+    sending: deque[tuple[asyncio.Future[UploadedPart], int]] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
         self.base, self.committed = self.state.parts_bytes, self.state.offset
@@ -62,17 +67,33 @@ class _Writer:
         if self.sniffed is None and self.base == 0 and len(self.buffer) >= min(SNIFF_BYTES, self.state.length):
             await run_in_threadpool(self._sniff)
         while len(self.buffer) >= self.part_size:
-            data = bytes(self.buffer[: self.part_size])
+            with memoryview(self.buffer) as view:  # one copy, and the view is released before the buffer shrinks
+                data = bytes(view[: self.part_size])
             del self.buffer[: self.part_size]
-            start = self.base
             self.base += len(data)
-            await self.drain()
-            self.inflight = asyncio.ensure_future(run_in_threadpool(self._store_part, data, start))
+            if len(self.sending) >= self.in_flight:
+                await self._commit_oldest()
+            # Numbers are taken here, in byte order: S3 assembles parts by ascending number.
+            number = await run_in_threadpool(uploads.reserve_part_number, self.state.id)
+            self.sending.append((asyncio.ensure_future(run_in_threadpool(self._upload, number, data)), self.base))
 
     async def drain(self) -> None:
-        if self.inflight is not None:
-            inflight, self.inflight = self.inflight, None
-            await inflight
+        while self.sending:
+            await self._commit_oldest()
+
+    async def _commit_oldest(self) -> None:
+        future, end = self.sending.popleft()
+        part = await future
+        if self.verify is not None:
+            self.pending_parts.append(part)
+            return
+        await run_in_threadpool(partial(
+            uploads.commit_progress, self.state.id, expected_offset=self.committed, new_offset=end, parts=[part],
+            tail_key=None, tail_size=0, sniffed_mime=self._mime()))
+        self.committed = end
+
+    def _upload(self, number: int, data: bytes) -> UploadedPart:
+        return get_storage().upload_part(self.state.s3_key, self.state.s3_upload_id, number, data, len(data))
 
     def _sniff(self) -> None:
         result = sniff(bytes(self.buffer[:SNIFF_BYTES]))
@@ -84,16 +105,6 @@ class _Writer:
             uploads.abandon(self.state.id, UploadStatus.aborted)
             raise uploads.too_large(limit, result.kind.value)
         self.sniffed = result
-
-    def _store_part(self, data: bytes, start: int) -> None:
-        number = uploads.reserve_part_number(self.state.id)
-        part = get_storage().upload_part(self.state.s3_key, self.state.s3_upload_id, number, data, len(data))
-        if self.verify is not None:
-            self.pending_parts.append(part)
-            return
-        uploads.commit_progress(self.state.id, expected_offset=self.committed, new_offset=start + len(data),
-                                parts=[part], tail_key=None, tail_size=0, sniffed_mime=self._mime())
-        self.committed = start + len(data)
 
     def _mime(self) -> str | None:
         return self.sniffed.mime if self.sniffed else self.state.sniffed_mime
@@ -151,7 +162,9 @@ def _forget(key: str) -> None:
 
 async def append(request: Request, state: UploadState, checksum: bytes | None) -> AppendResult:
     """Append the request body at ``state.offset``; complete the upload when it reaches ``state.length``."""
-    writer = _Writer(state=state, verify=checksum, part_size=get_settings().upload_part_size)
+    settings = get_settings()
+    writer = _Writer(state=state, verify=checksum, part_size=settings.upload_part_size,
+                     in_flight=settings.upload_parts_in_flight)
     if state.tail_size:
         writer.buffer += await run_in_threadpool(get_storage().get_bytes, state.tail_key or "")
     digest = hashlib.sha256() if checksum is not None else None
@@ -184,8 +197,10 @@ async def append(request: Request, state: UploadState, checksum: bytes | None) -
 
 
 async def _settle(writer: _Writer) -> None:
-    """Let an in-flight part finish (or fail) before the request ends, so nothing writes after the response."""
-    try:
-        await writer.drain()
-    except Exception:  # the original error is the one reported
-        return
+    """Let parts in flight finish (or fail) before the request ends, so nothing writes after the response.
+
+    Their bytes are not committed: after an error the client resumes from the last committed offset."""
+    for future, _end in writer.sending:
+        with contextlib.suppress(Exception):  # the original error is the one reported
+            await future
+    writer.sending.clear()
