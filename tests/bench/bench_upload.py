@@ -45,12 +45,19 @@ def run(root: Path, size: int, rounds: int, chunk: int) -> None:
 
         upgrade(stack.postgres.url)
         get_storage().ensure_bucket()
-        measure(root, stack.environment(), size, rounds, chunk)
+        assert stack.s3.proc is not None
+        measure(root, stack.environment(), size, rounds, chunk, stack.s3.proc.pid)
     finally:
         stack.stop()
 
 
-def measure(root: Path, server_env: dict[str, str], size: int, rounds: int, chunk: int) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its reaped children (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(root: Path, server_env: dict[str, str], size: int, rounds: int, chunk: int, s3_pid: int) -> None:
     from service.cli.tus_client import TusClient
     from service.core.config import get_settings
     from service.core.storage import get_storage
@@ -69,22 +76,34 @@ def measure(root: Path, server_env: dict[str, str], size: int, rounds: int, chun
     part_size = get_settings().upload_part_size  # the same part size on both sides
     direct: list[float] = []
     tus: list[float] = []
+    cpu = {"direct": [0.0, 0.0, 0.0], "tus": [0.0, 0.0, 0.0]}  # client (this process), API, S3 server
+
+    def pids() -> list[float]:
+        assert api.proc is not None
+        return [cpu_seconds(os.getpid()), cpu_seconds(api.proc.pid), cpu_seconds(s3_pid)]
+
+    def account(kind: str, before: list[float]) -> None:
+        cpu[kind] = [total + after - start for total, start, after in zip(cpu[kind], before, pids(), strict=True)]
+
     try:
         client = TusClient(api.url, actor.token, chunk_size=chunk or size, timeout=600)
         for i in range(rounds):
-            start = time.perf_counter()
+            before, start = pids(), time.perf_counter()
             storage.client.fput_object(storage.bucket, f"bench/direct-{i}", str(path), part_size=part_size)
             direct.append(time.perf_counter() - start)
+            account("direct", before)
             storage.delete(f"bench/direct-{i}")
 
-            start = time.perf_counter()
+            before, start = pids(), time.perf_counter()
             url = client.create(path, str(submission), sha)
             client.send(path, url, lambda _position: None)
             tus.append(time.perf_counter() - start)
+            account("tus", before)
         client.close()
     finally:
         api.stop()
     mib = size / MIB
+    gib = size * rounds / 1024**3
     best_direct, best_tus = mib / min(direct), mib / min(tus)
     patch = "whole file" if not chunk else f"{chunk // MIB} MiB"
     sys.stdout.write(
@@ -92,6 +111,8 @@ def measure(root: Path, server_env: dict[str, str], size: int, rounds: int, chun
         f"direct minio put_object: {', '.join(f'{mib / t:.0f}' for t in direct)} MiB/s (best {best_direct:.0f})\n"
         f"tus through the API:     {', '.join(f'{mib / t:.0f}' for t in tus)} MiB/s (best {best_tus:.0f})\n"
         f"ratio tus/direct: {best_tus / best_direct:.2f} (target >= 0.70)\n"
+        + "".join(f"CPU s per GiB, {kind}: client {c / gib:.1f}, API {a / gib:.1f}, S3 server {w / gib:.1f}\n"
+                  for kind, (c, a, w) in cpu.items())
     )
     sys.stdout.flush()
 
