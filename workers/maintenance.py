@@ -10,7 +10,7 @@ from workers.celery_app import app
 log = logging.getLogger(__name__)
 
 
-@app.task(name="maintenance.expire_uploads")
+@app.task(name="maintenance.expire_uploads")  # type: ignore[untyped-decorator]
 def expire_uploads_task() -> int:
     """Abort the S3 multipart uploads and delete the tails of uploads past their expiry. Idempotent."""
     count = expire_uploads()

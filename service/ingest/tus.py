@@ -62,11 +62,13 @@ async def tus_create(request: Request) -> Response:
     length = parse_length(request.headers.get("upload-length"), "Upload-Length")
     meta = upload_metadata(request.headers.get("upload-metadata"))
     has_body = _has_body(request)
-    checksum = parse_checksum(request.headers.get("upload-checksum")) if has_body else None
+    checksum = None
+    if has_body:  # header errors are reported before anything is created
+        _require_offset_type(request)
+        checksum = parse_checksum(request.headers.get("upload-checksum"))
     upload_id = await run_in_threadpool(_create, principal, meta, length)
     headers = {"Location": f"{PREFIX}/{upload_id}", "Upload-Offset": "0"}
     if has_body:
-        _require_offset_type(request)
         state = await run_in_threadpool(uploads.state_for_patch, principal=principal, upload_id=upload_id, offset=0)
         result = await _append(request, state, checksum)
         headers.update(_result_headers(result))

@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 from service.core.config import get_settings
 from service.core.errors import Problem
 from service.core.storage import UploadedPart, get_storage
+from service.db.asset import AssetKind
 from service.db.upload import UploadStatus
 from service.ingest import uploads
 from service.ingest.sniff import SNIFF_BYTES, SNIFF_MIN_BYTES, Sniffed, sniff
@@ -149,8 +150,8 @@ class _Writer:
                                        sniffed_mime=mime, kind=kind)
 
 
-def sniff_kind(mime: str) -> uploads.AssetKind:
-    return uploads.AssetKind.video if mime.startswith("video/") else uploads.AssetKind.image
+def sniff_kind(mime: str) -> AssetKind:
+    return AssetKind.video if mime.startswith("video/") else AssetKind.image
 
 
 def _forget(key: str) -> None:

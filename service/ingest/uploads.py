@@ -295,7 +295,7 @@ def lookup_hashes(session: Session, *, principal: Principal, hashes: list[str],
         .order_by(Asset.created_at)
     ).all()
     for asset_id, sha, declared, _status in rows:
-        found.setdefault(sha or declared, asset_id)
+        found.setdefault(sha or declared or "", asset_id)
     return found
 
 
