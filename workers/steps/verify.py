@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from service.core.storage import get_storage
@@ -47,6 +47,8 @@ def verify(session: Session, asset: Asset, job: Job) -> None:
     asset.exact_of = session.scalar(
         select(Asset.id).where(
             Asset.campaign_id == asset.campaign_id, Asset.sha256 == sha256, Asset.id != asset.id,
-            Asset.status != AssetStatus.rejected_invalid, Asset.created_at <= asset.created_at,
+            Asset.status != AssetStatus.rejected_invalid,
+            # strictly earlier (ties broken by id), so that two simultaneous copies never point at each other
+            tuple_(Asset.created_at, Asset.id) < tuple_(asset.created_at, asset.id),
         ).order_by(Asset.created_at, Asset.id).limit(1)
     )
