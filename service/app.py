@@ -8,6 +8,8 @@ from service.assets.endpoints import router as assets_router
 from service.core import errors, openapi
 from service.ingest.endpoints import router as submissions_router
 from service.ops import observability
+from service.ingest.tus import TusHeaders
+from service.ingest.tus import router as tus_router
 from service.ops.health import router as health_router
 
 
@@ -23,4 +25,6 @@ def create_app() -> FastAPI:
     app.include_router(health_router)
     app.include_router(submissions_router)
     app.include_router(assets_router)
+    app.include_router(tus_router)
+    app.add_middleware(TusHeaders)
     return app

@@ -201,3 +201,45 @@ def wait_for_asset(client: httpx.Client, asset_id: str, headers: dict[str, str],
         return body if body.get("status") in statuses else None
 
     return wait_until(check, timeout, 0.5, f"asset {asset_id} to reach {statuses}")  # type: ignore[no-any-return]
+
+
+def media_bytes(size: int, kind: str = "jpeg", seed: int = 0) -> bytes:
+    """``size`` bytes that pass the upload's magic-byte sniff: a real header, then random filler.
+
+    Enough for upload tests; decoding them is the workers' business (they will reject the filler).
+    """
+    import random
+
+    headers = {
+        "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00",
+        "mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom",
+        "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    }
+    head = headers[kind]
+    return head + random.Random(seed).randbytes(max(0, size - len(head)))
+
+
+def write_media(path: Path, size: int, kind: str = "jpeg", seed: int = 0, block: int = 16 * 1024 * 1024) -> str:
+    """Write a sniffable file of ``size`` bytes block by block (big files never sit in memory); returns its sha256."""
+    import hashlib
+    import random
+
+    digest = hashlib.sha256()
+    rng = random.Random(seed)
+    with path.open("wb") as out:
+        first = media_bytes(min(size, 4096), kind, seed)
+        out.write(first)
+        digest.update(first)
+        left = size - len(first)
+        while left > 0:
+            chunk = rng.randbytes(min(block, left))
+            out.write(chunk)
+            digest.update(chunk)
+            left -= len(chunk)
+    return digest.hexdigest()
+
+
+def tus_metadata(**values: str) -> str:
+    import base64
+
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())

@@ -15,7 +15,8 @@ LONGEST_STEP_SECONDS = 2 * 3600
 
 def make_app() -> Celery:
     settings = get_settings()
-    app = Celery("mediadesk", broker=settings.redis_url, include=["workers.pipeline", "workers.metrics"])
+    app = Celery("mediadesk", broker=settings.redis_url,
+                 include=["workers.pipeline", "workers.maintenance", "workers.metrics"])
     app.conf.update(
         task_queues=[Queue(name) for name in QUEUES],
         task_default_queue="default",
@@ -32,6 +33,8 @@ def make_app() -> Celery:
         beat_schedule={
             "sweeper": {"task": "pipeline.sweep", "schedule": float(settings.sweeper_interval_seconds),
                         "options": {"queue": "default"}},
+            "expire-uploads": {"task": "maintenance.expire_uploads", "schedule": 3600.0,
+                               "options": {"queue": "default"}},
         },
         task_always_eager=settings.task_eager,
     )

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
 
     # Uploads (tus)
     upload_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, description="S3 multipart part size")
+    upload_parts_in_flight: int = Field(default=2, ge=1, le=8, description="S3 parts sent concurrently per PATCH")
     upload_expiry_hours: int = Field(default=48, ge=1, description="Unfinished uploads are aborted after this")
     max_file_size: int = Field(default=20 * 1024**3, description="Hard ceiling per file; campaigns may set lower")
 

@@ -113,5 +113,17 @@ def _mark_unsent(step: str, asset_id: Any) -> None:
         log.warning("could not mark %s of %s as unsent", step, asset_id)
 
 
+def ping_broker(timeout: float = 2.0) -> None:
+    """Raise when the broker does not answer within ``timeout`` seconds (readiness, upload admission)."""
+    import redis
+
+    client = redis.Redis.from_url(get_settings().redis_url or "", socket_connect_timeout=timeout,
+                                  socket_timeout=timeout)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
 def discard(session: Session) -> None:
     session.info.pop("pending_tasks", None)
