@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.security.world import ROLES
+from tests.security.world import PATCH_BYTES, ROLES
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class Case:
     json: dict[str, Any] | None = None  # string values "@name" are replaced by world ids
     params: dict[str, str] = field(default_factory=dict)  # same "@name" substitution
     listed: str | None = None  # world id that a list response must (not) contain
+    headers: dict[str, str] = field(default_factory=dict)  # "@meta:<submission>" builds a tus Upload-Metadata
+    content: bytes | None = None
+    fresh: dict[str, str] = field(default_factory=dict)  # route parameter -> factory run anew for every role
 
     def __post_init__(self) -> None:
         if len(self.expect.split()) != len(ROLES):
@@ -44,6 +47,7 @@ class Case:
 
 
 PUBLIC = "ok ok ok ok ok ok ok"
+TUS = {"Tus-Resumable": "1.0.0"}
 OWN_ORG_OR_STAFF = "401 ok no ok no no ok"
 
 CASES: tuple[Case, ...] = (
@@ -72,6 +76,23 @@ CASES: tuple[Case, ...] = (
          path={"submission_id": "submission_a"}, json={"place": "山东省济南市"}),
     Case("PATCH", "/api/v1/submissions/{submission_id}", "organisation A, closed campaign", OWN_ORG_OR_STAFF,
          path={"submission_id": "submission_a_closed"}, json={"place": "山东省济南市"}),
+    # tus uploads (creation, HEAD, PATCH, termination) and the client's "do you have these files?" lookup
+    Case("OPTIONS", "/api/v1/uploads", "–", PUBLIC, headers={"Tus-Resumable": "1.0.0"}),
+    Case("POST", "/api/v1/uploads", "into organisation A's submission, open campaign", OWN_ORG_OR_STAFF,
+         headers=TUS | {"Upload-Length": "10", "Upload-Metadata": "@meta:submission_a"}),
+    Case("POST", "/api/v1/uploads", "into organisation A's submission, closed campaign", "401 403 no 403 no no 403",
+         headers=TUS | {"Upload-Length": "10", "Upload-Metadata": "@meta:submission_a_closed"}),
+    Case("HEAD", "/api/v1/uploads/{upload_id}", "organisation A's upload in progress", OWN_ORG_OR_STAFF,
+         headers=TUS, fresh={"upload_id": "upload_a"}),
+    Case("PATCH", "/api/v1/uploads/{upload_id}", "organisation A's upload in progress", OWN_ORG_OR_STAFF,
+         headers=TUS | {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
+         content=PATCH_BYTES, fresh={"upload_id": "upload_a"}),
+    Case("DELETE", "/api/v1/uploads/{upload_id}", "organisation A's upload in progress", OWN_ORG_OR_STAFF,
+         headers=TUS, fresh={"upload_id": "upload_a"}),
+    # The lookup answers for the caller's own organisation only (clients skip files they already sent).
+    Case("POST", "/api/v1/uploads/lookup", "organisation A's stored file",
+         "401 listed hidden hidden hidden hidden hidden",
+         json={"sha256": ["@sha256:asset_a_ready"]}, listed="asset_a_ready"),
     # assets (outlets use the portal, never the working API)
     Case("GET", "/api/v1/assets", "organisation A's ready asset", "401 listed hidden listed hidden hidden listed",
          params={"submission_id": "@submission_a"}, listed="asset_a_ready"),

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.core.embedded import EmbeddedServers
+from tests.load.tus import encode_metadata
 from tests.security import matrix_doc
 from tests.security.matrix import CASES, Case, covered_keys, route_keys
 from tests.security.world import ROLES, World, build_world
@@ -30,10 +31,16 @@ def app_client(servers: EmbeddedServers) -> Iterator[TestClient]:
 
 
 def _substitute(value: Any, world: World) -> Any:
+    if isinstance(value, str) and value.startswith("@meta:"):
+        return encode_metadata({"submission_id": str(world.ids[value[6:]]), "filename": "权限矩阵.jpg"})
+    if isinstance(value, str) and value.startswith("@sha256:"):
+        return world.sha256[value[8:]]
     if isinstance(value, str) and value.startswith("@"):
         return str(world.ids[value[1:]])
     if isinstance(value, dict):
         return {k: _substitute(v, world) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, world) for v in value]
     return value
 
 
@@ -41,8 +48,13 @@ def outcome(client: TestClient, world: World, case: Case, role: str) -> str:
     path = case.route
     for param, name in case.path.items():
         path = path.replace("{" + param + "}", str(world.ids[name]))
-    response = client.request(case.method, path, headers=world.headers(role), json=_substitute(case.json, world),
-                              params=_substitute(case.params, world), follow_redirects=False)
+    for param, factory in case.fresh.items():
+        path = path.replace("{" + param + "}", str(world.fresh(factory)))
+    response = client.request(case.method, path, headers=world.headers(role) | _substitute(case.headers, world),
+                              json=_substitute(case.json, world), params=_substitute(case.params, world),
+                              content=case.content, follow_redirects=False)
+    if case.expectations()[role].isdigit() and response.status_code >= 400:
+        return str(response.status_code)
     if response.status_code == 401:
         return "401"
     if response.status_code in (403, 404):

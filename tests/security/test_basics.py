@@ -105,8 +105,11 @@ def test_wrong_tokens_are_rate_limited_per_address(servers: EmbeddedServers) -> 
         assert codes[-1].status_code == 429
         assert int(codes[-1].headers["retry-after"]) > 0
         assert codes[-1].json()["code"] == "too_many_failed_attempts"
-        # Even a valid token from that address waits out the window (a guess that hits must not be confirmed).
+        # Even a valid token from that address waits out the window (a guess that hits must not be confirmed),
+        # on the tus endpoints too (they authenticate on their own, before reading a body).
         assert attacker.get("/api/v1/submissions", headers=good.headers).status_code == 429
+        tus = attacker.post("/api/v1/uploads", headers=good.headers | {"Tus-Resumable": "1.0.0", "Upload-Length": "1"})
+        assert tus.status_code == 429
     with TestClient(create_app(), client=("203.0.113.78", 40000)) as neighbour:
         assert neighbour.get("/api/v1/submissions", headers=good.headers).status_code == 200
 

@@ -20,6 +20,9 @@ from service.db.org import OrgKind, Role
 from tests.load.media import photo
 from tests.support import Actor, make_actor, make_campaign, make_org, make_submission, unique
 
+READY_BYTES = photo(64, 48, seed=7)
+#: What a PATCH in the matrix sends: a whole small photo, so an allowed PATCH completes a real upload.
+PATCH_BYTES = photo(48, 32, seed=8)
 #: The matrix's columns, in order.
 ROLES: tuple[str, ...] = ("anonymous", "submitter_a", "submitter_b", "editor", "outlet_x", "outlet_y", "admin")
 
@@ -42,10 +45,31 @@ def make_asset(actor: Actor, submission_id: uuid.UUID, campaign_id: uuid.UUID,
     return asset_id
 
 
+def make_upload(actor: Actor, submission_id: uuid.UUID, length: int = 10) -> uuid.UUID:
+    """An active tus upload of ``actor`` (S3 multipart started), as the creation request would leave it."""
+    from service.core.security import Principal
+    from service.ingest import uploads
+    from service.ingest.tus_protocol import UploadMetadata
+
+    principal = Principal(actor.user_id, actor.username, actor.role, actor.org_id)
+    with session_scope() as session:
+        meta = UploadMetadata(str(submission_id), "矩阵.jpg", None, None, {})
+        return uploads.create_upload(session, principal=principal, meta=meta, length=length).id
+
+
 @dataclass
 class World:
     actors: dict[str, Actor | None]
     ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict)
+
+    def fresh(self, factory: str) -> uuid.UUID:
+        """A new resource for one request that consumes it (termination, completion)."""
+        submitter_a = self.actors["submitter_a"]
+        assert submitter_a is not None
+        if factory == "upload_a":
+            return make_upload(submitter_a, self.ids["submission_a"], length=len(PATCH_BYTES))
+        raise ValueError(f"unknown factory {factory!r}")
 
     def headers(self, role: str) -> dict[str, str]:
         actor = self.actors[role]
@@ -72,8 +96,9 @@ def build_world() -> World:
     world.ids.update(
         open_campaign=open_campaign, closed_campaign=closed_campaign, org_a=org_a, org_b=org_b,
         submission_a=submission_a, submission_a_closed=submission_a_closed,
-        asset_a_ready=make_asset(submitter_a, submission_a, open_campaign, AssetStatus.ready),
+        asset_a_ready=make_asset(submitter_a, submission_a, open_campaign, AssetStatus.ready, data=READY_BYTES),
         asset_a_uploading=make_asset(submitter_a, submission_a, open_campaign, AssetStatus.uploading),
         asset_a_rejected=make_asset(submitter_a, submission_a, open_campaign, AssetStatus.rejected_invalid),
     )
+    world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     return world
