@@ -35,6 +35,7 @@ from service.core.db import new_session
 from service.core.tasks import PIPELINE_STEPS, STEP_QUEUES, enqueue_step, queue_step
 from service.db.asset import TERMINAL_STATUSES, Asset, AssetStatus, Job, JobStatus
 from workers.celery_app import app
+from workers.rejections import Rejected
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +47,6 @@ STALE_AFTER = timedelta(seconds=5 * HEARTBEAT_SECONDS)
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError, S3Error, Urllib3HTTPError, ConnectionError, TimeoutError, socket.timeout,
 )
-
-
-class Rejected(Exception):  # noqa: N818 - a result, named as the user sees it
-    """The file itself is unacceptable; the reason is shown to the submitter."""
-
-    def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(f"{code}: {en}")
-        self.code, self.zh, self.en = code, zh, en
-
-    @property
-    def detail(self) -> str:
-        return f"{self.zh} / {self.en}"
 
 
 @dataclass(frozen=True)
@@ -218,14 +207,10 @@ def register(name: str, *, soft_time_limit: int = 300, time_limit: int = 360, ma
 
 
 def retry_asset(session: Session, asset: Asset) -> str:
-    """Re-run a failed asset from its first unfinished step (editor/admin action). Returns the step queued."""
-    jobs = {j.step: j for j in session.scalars(select(Job).where(Job.asset_id == asset.id))}
-    steps = order()
-    step = next((s for s in steps if s not in jobs or jobs[s].status != JobStatus.done), steps[-1])
-    asset.status = AssetStatus.processing if step != steps[0] else AssetStatus.uploading
-    asset.reason_code = asset.reason_detail = None
-    queue_step(session, asset.id, step)
-    return step
+    """Re-run a failed asset (editor/admin action); the one implementation lives in service.assets.service."""
+    from service.assets.service import retry_asset as retry
+
+    return retry(session, asset)
 
 
 @app.task(name="pipeline.sweep")
