@@ -173,3 +173,31 @@ def wait_for_asset(client: httpx.Client, asset_id: str, headers: dict[str, str],
         return body if body.get("status") in statuses else None
 
     return wait_until(check, timeout, 0.5, f"asset {asset_id} to reach {statuses}")  # type: ignore[no-any-return]
+
+
+def make_asset(actor: Actor, campaign_id: uuid.UUID, data: bytes, filename: str,
+               submission_id: uuid.UUID | None = None, first_step: str = "probe") -> uuid.UUID:
+    """An uploaded original as the upload step leaves it: bytes in S3, an Asset row ``stored``, ``first_step``
+    queued (sent to the broker after the commit)."""
+    import hashlib
+
+    from service.core.storage import get_storage
+    from service.core.tasks import queue_step
+    from service.db.asset import Asset, AssetStatus
+
+    submission_id = submission_id or make_submission(actor, campaign_id)
+    asset_id = uuid.uuid4()
+    key = f"originals/{campaign_id}/{actor.org_id}/{asset_id}/{filename}"
+    get_storage().put_bytes(key, data)
+    with session_scope() as session:
+        session.add(Asset(id=asset_id, submission_id=submission_id, org_id=actor.org_id, campaign_id=campaign_id,
+                          uploaded_by=actor.user_id, status=AssetStatus.stored, original_key=key,
+                          original_filename=filename, size=len(data), sha256=hashlib.sha256(data).hexdigest()))
+        session.flush()
+        queue_step(session, asset_id, first_step)
+    return asset_id
+
+
+#: Campaign limits that let the tiny generated fixtures (320×240, 1.5 s) through the probe's checks.
+SMALL_MEDIA_LIMITS: dict[str, object] = {"min_image_pixels": 100 * 100, "min_video_height": 120,
+                                         "min_video_seconds": 0.5}
