@@ -25,6 +25,8 @@ def make_app() -> Celery:
         worker_prefetch_multiplier=1,
         broker_transport_options={"visibility_timeout": LONGEST_STEP_SECONDS + 600},
         broker_connection_retry_on_startup=True,
+        # kombu's Redis transport plus a fix that keeps the worker alive across a broker restart (workers/broker.py)
+        broker_transport="workers.broker:Transport",
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
