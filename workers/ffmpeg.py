@@ -12,6 +12,7 @@ probe, playlist/concat demuxers refused.
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import logging
 import os
@@ -88,10 +89,8 @@ def _limits(cpu_seconds: int, memory_bytes: int) -> Callable[[], None]:
     def apply() -> None:  # runs in the child between fork and exec
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        try:  # die with the worker process, also when it is SIGKILLed
+        with contextlib.suppress(OSError, AttributeError):  # die with the worker, also when it is SIGKILLed
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
 
     return apply
 
@@ -125,10 +124,8 @@ def run(args: list[str], *, timeout: float, duration: float | None = None,
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait(timeout=10)
 
 

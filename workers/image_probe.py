@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from PIL import ExifTags, Image, ImageCms
+from PIL import ExifTags, ImageCms
 
 from workers.imaging import ACCEPTED_FORMATS, corrupt, decode, open_image
 from workers.rejections import Rejected
@@ -108,10 +109,8 @@ def _capture_time(value: object, offset: object) -> datetime | None:
     tz = DEFAULT_TZ
     offset_text = _text(offset)
     if offset_text:
-        try:
+        with contextlib.suppress(ValueError):  # a malformed offset: keep the default zone
             tz = datetime.strptime(offset_text, "%z").tzinfo or DEFAULT_TZ  # type: ignore[assignment]
-        except ValueError:
-            pass
     return moment.replace(tzinfo=tz)
 
 

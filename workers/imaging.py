@@ -26,9 +26,9 @@ pillow_heif.register_heif_opener()
 
 
 def too_large(width: int, height: int) -> Rejected:
-    return Rejected("image_too_large",
-                    f"图片像素过多（{width}×{height}），超过 {MAX_IMAGE_PIXELS // 1_000_000} 百万像素上限，疑似解压炸弹",
-                    f"image has too many pixels ({width}×{height}, limit {MAX_IMAGE_PIXELS // 1_000_000} MP); "
+    limit = MAX_IMAGE_PIXELS // 1_000_000
+    return Rejected("image_too_large", f"图片像素过多（{width}×{height}），超过 {limit} 百万像素上限，疑似解压炸弹",
+                    f"image has too many pixels ({width}×{height}, limit {limit} MP); "
                     "possible decompression bomb")
 
 
@@ -45,8 +45,10 @@ def open_image(path: Path) -> Iterator[Image.Image]:
         try:
             image = Image.open(path)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise Rejected("image_too_large", "图片像素过多，疑似解压炸弹，已拒收",
-                           f"image has too many pixels, possible decompression bomb ({exc})") from exc
+            limit = MAX_IMAGE_PIXELS // 1_000_000
+            raise Rejected("image_too_large", f"图片像素过多（超过 {limit} 百万像素上限），疑似解压炸弹，已拒收",
+                           f"image has too many pixels (over the {limit} MP limit); possible decompression bomb"
+                           ) from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise corrupt(exc) from exc
         try:

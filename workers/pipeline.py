@@ -220,7 +220,8 @@ def sweep(stale_seconds: int = int(STALE_AFTER.total_seconds()), queued_seconds:
     resent: dict[str, int] = {"stale": 0, "lost": 0}
     with new_session() as session:
         stale = session.scalars(
-            select(Job).where(Job.status == JobStatus.running, Job.heartbeat_at < now - timedelta(seconds=stale_seconds))
+            select(Job)
+            .where(Job.status == JobStatus.running, Job.heartbeat_at < now - timedelta(seconds=stale_seconds))
             .with_for_update(skip_locked=True).limit(500)
         ).all()
         lost = session.scalars(

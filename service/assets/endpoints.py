@@ -71,9 +71,10 @@ def get_rendition(asset_id: uuid.UUID, name: str, principal: PrincipalDep, sessi
     rendition = renditions.find(asset, name)
     settings = get_settings()
     if stream or settings.stream_renditions or name == "hls":
-        return StreamingResponse(renditions.stream(rendition.key), media_type=rendition.mime,
-                                 headers={"Cache-Control": "private, max-age=300", "Content-Length": str(rendition.size)}
-                                 if name != "hls" else {"Cache-Control": "private, max-age=300"})
+        headers = {"Cache-Control": "private, max-age=300"}
+        if name != "hls":  # the hls row's size is the whole folder's, not the master playlist's
+            headers["Content-Length"] = str(rendition.size)
+        return StreamingResponse(renditions.stream(rendition.key), media_type=rendition.mime, headers=headers)
     filename = f"{asset.original_filename.rsplit('.', 1)[0]}-{name}.{rendition.key.rsplit('.', 1)[-1]}"
     url = get_storage().presigned_get(rendition.key, ttl_seconds=settings.presign_ttl_seconds, filename=filename,
                                       content_type=rendition.mime)

@@ -46,7 +46,8 @@ def test_worker_killed_mid_transcode_recovers_with_one_set(worker: ChildProcess)
                          0.1, "the transcode to start")
     worker.kill()  # SIGKILL to the worker's process group, mid-transcode; ffmpeg dies with it (PDEATHSIG)
     killed_job = _job(asset_id, "derive")
-    assert killed_job is not None and killed_job.status == JobStatus.running  # nobody finished it
+    assert killed_job is not None
+    assert killed_job.status == JobStatus.running
     worker.start()  # a fresh worker; the broker still holds the unacked message until its visibility timeout
     time.sleep(1.5)
     assert _sweep(stale_seconds=1)["stale"] >= 1  # the sweeper notices the dead heartbeat and re-sends the step
@@ -57,7 +58,9 @@ def test_worker_killed_mid_transcode_recovers_with_one_set(worker: ChildProcess)
     assert {k for k in keys if "/hls/" not in k} == _expected_keys(asset_id)  # exactly one set, nothing extra
     assert f"derived/{asset_id}/hls/master.m3u8" in keys
     job = _job(asset_id, "derive")
-    assert job is not None and job.attempts >= 2 and running.attempts == 1
+    assert job is not None
+    assert job.attempts >= 2
+    assert running.attempts == 1
 
 
 def test_redis_restart_leaves_no_asset_stuck(worker: ChildProcess, servers: EmbeddedServers) -> None:
@@ -80,7 +83,8 @@ def test_redis_restart_leaves_no_asset_stuck(worker: ChildProcess, servers: Embe
     wait_until(settled, 300, 3.0, "every asset to finish after the Redis restart")
     rows = wait_terminal(ids)
     assert {row["status"] for row in rows.values()} == {"ready"}, rows
-    assert worker.proc is not None and worker.proc.poll() is None  # the worker rode out the broker restart
+    assert worker.proc is not None
+    assert worker.proc.poll() is None
 
 
 def _all_terminal(ids: list[uuid.UUID]) -> bool:

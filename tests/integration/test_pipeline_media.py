@@ -4,8 +4,6 @@ its own reason while the worker keeps working."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -76,13 +74,16 @@ def test_every_accepted_format_reaches_ready(worker: ChildProcess, client: TestC
     for name in IMAGE_RENDITIONS:
         derivative = image_of(rows[ids["jpeg_rotated_gps"]]["renditions"][name].key)  # type: ignore[index]
         exif = derivative.getexif()
-        assert not exif.get_ifd(0x8825) and 0x010F not in exif, name
+        assert not exif.get_ifd(0x8825), name
+        assert 0x010F not in exif, name
 
     for name in _videos():
         row = rows[ids[name]]
         assert set(row["renditions"]) == VIDEO_RENDITIONS, name  # type: ignore[arg-type]
         proxy = video_facts(row["renditions"]["proxy_720p"].key)  # type: ignore[index]
-        assert proxy["codec"] == "h264" and proxy["faststart"] and proxy["rotation"] == 0, (name, proxy)
+        assert proxy["codec"] == "h264", (name, proxy)
+        assert proxy["faststart"], (name, proxy)
+        assert proxy["rotation"] == 0, (name, proxy)
         assert proxy["audio"] == (None if name == "silent" else "aac"), name
         expected = (240, 320) if name in ("mov_rotated", "vertical") else (320, 240)  # never upscaled, upright
         assert (proxy["width"], proxy["height"]) == expected, (name, proxy)
@@ -91,7 +92,8 @@ def test_every_accepted_format_reaches_ready(worker: ChildProcess, client: TestC
         assert poster.size == expected, name
     assert rows[ids["mov_rotated"]]["probe"]["rotation"] == 90  # type: ignore[index]
     hls_keys = [k for k in derived_keys(ids["mp4"]) if "/hls/" in k]
-    assert any(k.endswith("master.m3u8") for k in hls_keys) and any(k.endswith(".ts") for k in hls_keys)
+    assert any(k.endswith("master.m3u8") for k in hls_keys)
+    assert any(k.endswith(".ts") for k in hls_keys)
 
 
 BROKEN: dict[str, tuple[str, str]] = {
@@ -142,9 +144,11 @@ def test_broken_files_are_rejected_with_their_reason(worker: ChildProcess, clien
     assert got == {name: ("rejected_invalid", code) for name, (_, code) in BROKEN.items()}
     for asset_id in ids.values():  # the submitter sees a bilingual reason through the API
         body = client.get(f"/api/v1/assets/{asset_id}", headers=alice.headers).json()
-        assert body["reason"]["detail"].count(" / ") >= 1 and body["renditions"] == []
+        assert body["reason"]["detail"].count(" / ") >= 1
+        assert body["renditions"] == []
     # The worker survived all of that and still processes good files.
-    assert worker.proc is not None and worker.proc.poll() is None
+    assert worker.proc is not None
+    assert worker.proc.poll() is None
     good = make_asset(alice, campaign, media.image_bytes("JPEG"), "ok.jpg")
     assert wait_terminal([good])[good]["status"] == "ready"
 

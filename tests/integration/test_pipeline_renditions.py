@@ -49,7 +49,8 @@ def test_list_and_fetch_renditions(ready_assets: dict[str, object], client: Test
     assert listed.status_code == 200
     assert {r["name"] for r in listed.json()} == IMAGE_RENDITIONS
     thumb = next(r for r in listed.json() if r["name"] == "thumb")
-    assert (thumb["width"], thumb["height"]) == (320, 240) and thumb["mime"] == "image/jpeg"
+    assert (thumb["width"], thumb["height"]) == (320, 240)
+    assert thumb["mime"] == "image/jpeg"
     assert {r["name"] for r in client.get(f"/api/v1/assets/{clip}/renditions", headers=headers).json()} \
         == VIDEO_RENDITIONS
 
@@ -57,12 +58,15 @@ def test_list_and_fetch_renditions(ready_assets: dict[str, object], client: Test
     assert redirect.status_code == 307
     assert "X-Amz-Expires=" in redirect.headers["location"]
     downloaded = httpx.get(redirect.headers["location"], timeout=30)
-    assert downloaded.status_code == 200 and downloaded.content[:3] == b"\xff\xd8\xff"
+    assert downloaded.status_code == 200
+    assert downloaded.content[:3] == b"\xff\xd8\xff"
     streamed = client.get(f"/api/v1/assets/{photo}/renditions/thumb?stream=1", headers=headers)
-    assert streamed.status_code == 200 and streamed.content == downloaded.content
+    assert streamed.status_code == 200
+    assert streamed.content == downloaded.content
 
     missing = client.get(f"/api/v1/assets/{photo}/renditions/huge", headers=headers)
-    assert missing.status_code == 404 and missing.json()["code"] == "rendition_not_found"
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "rendition_not_found"
     stranger = make_actor(Role.submitter)
     assert client.get(f"/api/v1/assets/{photo}/renditions", headers=stranger.headers).status_code == 404
     assert client.get(f"/api/v1/assets/{photo}/renditions/thumb", headers=stranger.headers).status_code == 404
@@ -72,14 +76,17 @@ def test_hls_preview_is_playable_through_the_api(ready_assets: dict[str, object]
     alice, clip = ready_assets["alice"], ready_assets["clip"]
     headers = alice.headers  # type: ignore[attr-defined]
     master = client.get(f"/api/v1/assets/{clip}/renditions/hls", headers=headers)
-    assert master.status_code == 200 and master.text.startswith("#EXTM3U")
+    assert master.status_code == 200
+    assert master.text.startswith("#EXTM3U")
     variants = [line for line in master.text.splitlines() if line.endswith(".m3u8")]
     assert variants == ["270p.m3u8"]  # 480×270 source: one variant, nothing upscaled
     playlist = client.get(f"/api/v1/assets/{clip}/hls/{variants[0]}", headers=headers)
     segments = [line for line in playlist.text.splitlines() if line.endswith(".ts")]
-    assert playlist.status_code == 200 and segments
+    assert playlist.status_code == 200
+    assert segments
     segment = client.get(f"/api/v1/assets/{clip}/hls/{segments[0]}", headers=headers)
-    assert segment.status_code == 200 and segment.content[:1] == b"\x47"  # MPEG-TS sync byte
+    assert segment.status_code == 200
+    assert segment.content[:1] == b"\x47"
     assert client.get(f"/api/v1/assets/{clip}/hls/..%2Fproxy_720p.mp4", headers=headers).status_code == 404
 
 
@@ -93,7 +100,8 @@ def test_same_step_run_twice_gives_the_same_objects(ready_assets: dict[str, obje
             with session_scope() as session:
                 asset = session.get(Asset, asset_id)
                 job = session.scalar(select(Job).where(Job.asset_id == asset_id, Job.step == step))
-                assert asset is not None and job is not None
+                assert asset is not None
+                assert job is not None
                 pipeline.STEPS[step].fn(session, asset, job)
         assert _objects(asset_id).keys() == before_objects.keys()
         assert _rows(asset_id) == before_rows  # same rows (upserted), no duplicates
@@ -103,7 +111,8 @@ def test_same_step_run_twice_gives_the_same_objects(ready_assets: dict[str, obje
     wait_until(lambda: f"pipeline.derive[{sent.id}] succeeded" in worker.log(), 120, 0.5, "the duplicate delivery")
     with session_scope() as session:
         job = session.scalar(select(Job).where(Job.asset_id == photo, Job.step == "derive"))
-        assert job is not None and job.attempts == 1
+        assert job is not None
+        assert job.attempts == 1
 
 
 def test_editor_retries_a_failed_asset(ready_assets: dict[str, object], client: TestClient) -> None:
@@ -112,7 +121,8 @@ def test_editor_retries_a_failed_asset(ready_assets: dict[str, object], client: 
     assert wait_terminal([asset_id])[asset_id]["status"] == "ready"
     editor = make_actor(Role.editor)
     not_failed = client.post(f"/api/v1/assets/{asset_id}/retry", headers=editor.headers)
-    assert not_failed.status_code == 409 and not_failed.json()["code"] == "not_retryable"
+    assert not_failed.status_code == 409
+    assert not_failed.json()["code"] == "not_retryable"
     with session_scope() as session:  # as the pipeline leaves an asset whose derive gave up
         session.execute(update(Asset).where(Asset.id == asset_id).values(
             status=AssetStatus.failed, reason_code="transient_error", reason_detail="x / x"))
@@ -125,5 +135,6 @@ def test_editor_retries_a_failed_asset(ready_assets: dict[str, object], client: 
     assert retried.status_code == 202, retried.text
     assert retried.json()["step"] == "derive"
     row = wait_until(lambda: (r := wait_terminal([asset_id])[asset_id]) and r["status"] == "ready" and r, 120)
-    assert set(row["renditions"]) == IMAGE_RENDITIONS and row["reason_code"] is None
+    assert set(row["renditions"]) == IMAGE_RENDITIONS
+    assert row["reason_code"] is None
     assert len(derived_keys(asset_id)) == len(IMAGE_RENDITIONS)
