@@ -69,24 +69,23 @@ def _flatten(image: Image.Image) -> Image.Image:
     return background
 
 
-def render(source: Path, out_dir: Path) -> list[Rendered]:
-    """Write every image rendition of ``source`` into ``out_dir``; returns what was written."""
-    largest = max(edge for _, edge in IMAGE_SIZES)
-    with open_image(source) as image:
-        target = _scaled(image.size, largest)
-        decode(image, target=target)
-        oriented = ImageOps.exif_transpose(image)
-        pixels = _flatten(to_srgb(oriented))
-    pixels.info = {}  # nothing of the original's metadata (EXIF, XMP, ICC) travels into a derivative
-    written: list[Rendered] = []
-    current = pixels
-    for name, edge in IMAGE_SIZES:  # largest first: each size is resized from the previous one
-        size = _scaled(pixels.size, edge)
-        if size != current.size:
-            current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-            current.info = {}
-        for spec in (s for s in IMAGE_RENDITIONS if s.name in (name, f"{name}_webp")):
-            path = out_dir / f"{spec.name}.{spec.ext}"
-            current.save(path, spec.format, **dict(spec.options))
-            written.append(Rendered(spec, path, current.width, current.height))
+def render(source: Path, out_dir: Path, sizes: tuple[tuple[str, int], ...] = IMAGE_SIZES) -> list[Rendered]:
+    """Write the image renditions of ``sizes`` (largest first) into ``out_dir``; returns what was written."""
+    largest = max(edge for _, edge in sizes)
+    with open_image(source) as image:  # rendered inside: the pixels may be the opened image itself
+        decode(image, target=_scaled(image.size, largest))
+        ImageOps.exif_transpose(image, in_place=True)  # in place: no 12 MP copy when already upright
+        pixels = _flatten(to_srgb(image))
+        pixels.info = {}  # nothing of the original's metadata (EXIF, XMP, ICC) travels into a derivative
+        written: list[Rendered] = []
+        current = pixels
+        for name, edge in sizes:  # largest first: each size is resized from the previous one
+            size = _scaled(pixels.size, edge)
+            if size != current.size:
+                current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+                current.info = {}
+            for spec in (s for s in IMAGE_RENDITIONS if s.name in (name, f"{name}_webp")):
+                path = out_dir / f"{spec.name}.{spec.ext}"
+                current.save(path, spec.format, **dict(spec.options))
+                written.append(Rendered(spec, path, current.width, current.height))
     return written
