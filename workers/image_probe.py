@@ -17,6 +17,9 @@ from workers.rejections import Rejected
 DEFAULT_TZ = timezone(timedelta(hours=8))
 MIME = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "TIFF": "image/tiff",
         "HEIF": "image/heic", "AVIF": "image/avif"}
+#: Formats Pillow / pillow-heif hand over already rotated: HEIF/AVIF (pillow-heif) and TIFF (Pillow ≥ 13 reports the
+#: display size at open and transposes on load).
+PRE_ORIENTED = frozenset({"HEIF", "AVIF", "TIFF"})
 #: Probe decodes at 1/8 JPEG scale: enough to find a truncated or corrupt entropy stream, ~20× cheaper than full.
 PROBE_DECODE = (64, 64)
 
@@ -41,9 +44,12 @@ def probe_image(path: Path) -> ImageProbe:
                            f"unsupported image format {fmt}; upload JPEG, PNG, HEIC, WebP or TIFF")
         exif = image.getexif()
         orientation = int(exif.get(ExifTags.Base.Orientation, 1) or 1)
-        if fmt in ("HEIF", "AVIF"):
-            orientation = 1  # pillow-heif already returns pixels in display orientation
         raw_w, raw_h = image.size
+        if fmt in PRE_ORIENTED:  # size (and, once loaded, pixels) already in display orientation
+            if fmt == "TIFF" and orientation in (5, 6, 7, 8):
+                raw_w, raw_h = raw_h, raw_w
+            elif fmt != "TIFF":
+                orientation = 1
         frames = getattr(image, "n_frames", 1)
         icc = image.info.get("icc_profile")
         mode = image.mode

@@ -29,7 +29,7 @@ def _photos() -> dict[str, tuple[str, bytes]]:
         "jpeg_rotated_gps": ("相机.jpg", media.image_bytes("JPEG", orientation=6, gps=True)),
         "png": ("scan.png", media.image_bytes("PNG")),
         "webp": ("photo.webp", media.image_bytes("WEBP", orientation=6)),
-        "tiff": ("photo.tif", media.image_bytes("TIFF")),
+        "tiff_rotated": ("photo.tif", media.image_bytes("TIFF", orientation=6)),
         "heic_rotated": ("IMG_0001.HEIC", media.image_bytes("HEIF", orientation=6, gps=True)),
         "mpo": ("stereo.mpo", media.image_bytes("MPO")),
     }
@@ -62,7 +62,7 @@ def test_every_accepted_format_reaches_ready(worker: ChildProcess, client: TestC
         row = rows[ids[name]]
         assert set(row["renditions"]) == IMAGE_RENDITIONS, name  # type: ignore[arg-type]
     # EXIF orientation 6 (stored 320×240): renditions are upright 240×320, the red corner moved to the top right.
-    for name in ("jpeg_rotated_gps", "heic_rotated", "webp"):
+    for name in ("jpeg_rotated_gps", "heic_rotated", "webp", "tiff_rotated"):
         row = rows[ids[name]]
         assert (row["width"], row["height"]) == (240, 320), name
         thumb = image_of(row["renditions"]["thumb"].key)  # type: ignore[index]
