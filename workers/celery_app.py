@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Queue
+from kombu.entity import Queue
 
 from service.core.config import get_settings
 from service.core.tasks import STEP_QUEUES
@@ -17,7 +17,7 @@ def make_app() -> Celery:
     settings = get_settings()
     app = Celery("mediadesk", broker=settings.redis_url, include=["workers.pipeline"])
     app.conf.update(
-        task_queues=[Queue(name) for name in QUEUES],
+        task_queues=[Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
         task_default_queue="default",
         task_routes={f"pipeline.{step}": {"queue": queue} for step, queue in STEP_QUEUES.items()},
         task_acks_late=True,

@@ -197,7 +197,7 @@ def register(name: str, *, soft_time_limit: int = 300, time_limit: int = 360, ma
 
         @app.task(name=f"pipeline.{name}", bind=True, acks_late=True, reject_on_worker_lost=True,
                   soft_time_limit=soft_time_limit, time_limit=time_limit, max_retries=max_retries,
-                  queue=STEP_QUEUES[name])
+                  queue=STEP_QUEUES[name])  # type: ignore[untyped-decorator]
         def task(self: Task, asset_id: str) -> None:
             run_step(self, name, asset_id)
 
@@ -213,7 +213,7 @@ def retry_asset(session: Session, asset: Asset) -> str:
     return retry(session, asset)
 
 
-@app.task(name="pipeline.sweep")
+@app.task(name="pipeline.sweep")  # type: ignore[untyped-decorator]
 def sweep(stale_seconds: int = int(STALE_AFTER.total_seconds()), queued_seconds: int = 600) -> dict[str, int]:
     """Re-send steps whose worker died (stale heartbeat) or whose message was lost (queued too long)."""
     now = datetime.now(UTC)

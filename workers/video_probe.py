@@ -120,7 +120,7 @@ def _demux_all(container: av.container.InputContainer, stream: av.video.stream.V
                ) -> tuple[float, list[Fraction]]:
     container.seek(0, any_frame=True, backward=True)
     start = float((stream.start_time or 0) * stream.time_base) if stream.time_base else 0.0
-    last_end, pts_seen = 0.0, []
+    last_end, pts_seen = 0.0, list[Fraction]()
     try:
         for packet in container.demux(stream):
             if packet.pts is None or packet.time_base is None:

@@ -36,7 +36,7 @@ def keyframes(proxy: Path, limit: int = SPRITE_MAX_TILES * 4) -> list[Keyframe]:
         stream = container.streams.video[0]
         stream.codec_context.skip_frame = "NONKEY"
         for frame in container.decode(stream):
-            frames.append(Keyframe(float(frame.time or 0.0), frame.to_image()))
+            frames.append(Keyframe(float(frame.time or 0.0), frame.to_image()))  # type: ignore[no-untyped-call]
             if len(frames) >= limit:
                 break
     return frames
