@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
+from celery.signals import worker_ready
 from kombu.entity import Queue
 
 from service.core.config import get_settings
@@ -41,3 +44,11 @@ def make_app() -> Celery:
 
 
 app = make_app()
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]
+def _remove_orphan_scratch(**_: Any) -> None:
+    # A worker SIGKILLed mid-transcode leaves its temp folder behind; the next worker on the machine clears it.
+    from workers.scratch import remove_orphans
+
+    remove_orphans()

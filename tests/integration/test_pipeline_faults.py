@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -32,6 +33,22 @@ def _sweep(**thresholds: int) -> dict[str, int]:
     return result
 
 
+def _transcoding_ffmpeg() -> tuple[int, Path] | None:
+    """(pid, scratch folder) of an ffmpeg process started by a derive step, if one is running."""
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        folder = next((a.decode() for a in argv if b"/mediadesk-derive-" in a), None)
+        if proc.name.isdigit() and argv and b"ffmpeg" in argv[0] and folder:
+            scratch = Path(folder)
+            while not scratch.name.startswith("mediadesk-derive-"):
+                scratch = scratch.parent
+            return int(proc.name), scratch
+    return None
+
+
 def _expected_keys(asset_id: uuid.UUID) -> set[str]:
     names = {"proxy_720p.mp4", "broadcast_1080p.mp4", "poster.jpg", "sprite.jpg", "sprite.vtt", "sprite.json"}
     return {f"derived/{asset_id}/{name}" for name in names}
@@ -43,12 +60,16 @@ def test_worker_killed_mid_transcode_recovers_with_one_set(worker: ChildProcess)
     clip = media.video_bytes("mp4", 960, 540, seconds=12, rate=30)
     asset_id = make_asset(alice, campaign, clip, "long-take.mp4")
     running = wait_until(lambda: (job := _job(asset_id, "derive")) and job.status == JobStatus.running and job, 180,
-                         0.1, "the transcode to start")
-    worker.kill()  # SIGKILL to the worker's process group, mid-transcode; ffmpeg dies with it (PDEATHSIG)
+                         0.1, "the derive step to start")
+    encoder = wait_until(_transcoding_ffmpeg, 120, 0.1, "ffmpeg to be transcoding")
+    worker.kill()  # SIGKILL to the worker's process group, mid-transcode
+    wait_until(lambda: not Path(f"/proc/{encoder[0]}").exists(), 30, 0.2, "ffmpeg to die with its worker")
     killed_job = _job(asset_id, "derive")
     assert killed_job is not None
     assert killed_job.status == JobStatus.running
+    assert encoder[1].exists()  # the killed step could not clean up its scratch folder…
     worker.start()  # a fresh worker; the broker still holds the unacked message until its visibility timeout
+    wait_until(lambda: not encoder[1].exists(), 60, 0.5, "the new worker to remove the orphaned scratch folder")
     time.sleep(1.5)
     assert _sweep(stale_seconds=1)["stale"] >= 1  # the sweeper notices the dead heartbeat and re-sends the step
     row = wait_terminal([asset_id], 300)[asset_id]
