@@ -128,3 +128,36 @@ def test_runner_reports_progress(tmp_path: Path) -> None:
     runner.run(args, timeout=120, duration=1.5, on_progress=seen.append)
     assert seen[-1] == 1.0
     assert all(0.0 <= f <= 1.0 for f in seen)
+
+
+def test_runner_kills_ffmpeg_when_the_step_is_interrupted() -> None:
+    """Celery's soft time limit (and revoke) raise inside the waiting thread: the ffmpeg process must go too."""
+    import signal
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(*_: object) -> None:
+        raise Interrupted
+
+    marker = "testsrc2=size=62x46:rate=5"  # a size nothing else uses, to find the process in /proc
+    endless = [runner.ffmpeg_binary(), "-hide_banner", "-nostdin", "-f", "lavfi", "-re", "-i", marker, "-f", "null",
+               "-"]
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.5)
+    try:
+        with pytest.raises(Interrupted):
+            runner.run(endless, timeout=120)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    alive = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "cmdline").read_bytes():
+                status = (proc / "status").read_text()
+                if "State:\tZ" not in status:
+                    alive.append(proc.name)
+        except OSError:
+            continue
+    assert alive == []
