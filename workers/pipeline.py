@@ -35,7 +35,7 @@ from service.core.db import new_session
 from service.core.tasks import PIPELINE_STEPS, STEP_QUEUES, enqueue_step, queue_step
 from service.db.asset import TERMINAL_STATUSES, Asset, AssetStatus, Job, JobStatus
 from workers.celery_app import app
-from workers.rejections import Rejected
+from workers.rejections import Rejected as Rejected  # re-exported: steps import it from here
 
 log = logging.getLogger(__name__)
 
