@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
-from kombu import Queue
+from celery.signals import worker_ready
+from kombu.entity import Queue
 
 from service.core.config import get_settings
 from service.core.tasks import STEP_QUEUES
@@ -18,7 +21,7 @@ def make_app() -> Celery:
     app = Celery("mediadesk", broker=settings.redis_url,
                  include=["workers.pipeline", "workers.maintenance", "workers.metrics"])
     app.conf.update(
-        task_queues=[Queue(name) for name in QUEUES],
+        task_queues=[Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
         task_default_queue="default",
         task_routes={f"pipeline.{step}": {"queue": queue} for step, queue in STEP_QUEUES.items()},
         task_acks_late=True,
@@ -26,6 +29,8 @@ def make_app() -> Celery:
         worker_prefetch_multiplier=1,
         broker_transport_options={"visibility_timeout": LONGEST_STEP_SECONDS + 600},
         broker_connection_retry_on_startup=True,
+        # kombu's Redis transport plus a fix that keeps the worker alive across a broker restart (workers/broker.py)
+        broker_transport="workers.broker:Transport",
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
@@ -42,3 +47,11 @@ def make_app() -> Celery:
 
 
 app = make_app()
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]
+def _remove_orphan_scratch(**_: Any) -> None:
+    # A worker SIGKILLed mid-transcode leaves its temp folder behind; the next worker on the machine clears it.
+    from workers.scratch import remove_orphans
+
+    remove_orphans()

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
 
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL clients reach the API at")
     presign_ttl_seconds: int = Field(default=300, ge=30, le=3600, description="Lifetime of presigned download URLs")
+    stream_renditions: bool = Field(
+        default=False, description="Stream renditions through the API instead of redirecting (S3 not reachable)"
+    )
 
     # Uploads (tus)
     upload_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, description="S3 multipart part size")

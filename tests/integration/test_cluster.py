@@ -49,7 +49,7 @@ pytestmark = pytest.mark.slow
 
 #: A Redis database of its own, so that a session-wide worker of other tests never takes this cluster's messages.
 CLUSTER_REDIS_DB = 7
-WORKER_APP = "tests.standin_pipeline:app"
+WORKER_APP = "workers.celery_app:app"
 
 
 def _jpeg(seed: int) -> bytes:
@@ -125,7 +125,6 @@ def _jobs(asset_ids: list[uuid.UUID]) -> list[Job]:
 def _target_queue() -> str:
     """The queue whose node gets killed: media when a media step is registered (the longest steps)."""
     from service.core.tasks import STEP_QUEUES
-    from tests import standin_pipeline  # noqa: F401 - registers the stand-ins exactly as the workers do
     from workers.pipeline import order
 
     return "media" if any(STEP_QUEUES[step] == "media" for step in order()) else "ingest"
@@ -148,7 +147,7 @@ def test_two_apis_and_worker_nodes_survive_a_killed_node(cluster_env: dict[str, 
         campaign = make_campaign()
         submission = make_submission(actor, campaign, title="集群扩展测试")
         batch = mixed_batch()
-        asset_ids = [make_asset(actor, campaign, submission, data, name) for name, data, _ in batch]
+        asset_ids = [make_asset(actor, campaign, data, name, submission_id=submission, first_step="verify") for name, data, _ in batch]
         expected = {asset_id: status for asset_id, (_, _, status) in zip(asset_ids, batch, strict=True)}
 
         # Kill the target node with SIGKILL while it runs a step of this batch, then start a replacement.

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.db.org import Role
 from service.ops import metrics
-from tests.support import LiveAPI, make_actor, make_asset, make_campaign, make_submission, wait_until
+from tests.support import LiveAPI, make_actor, make_asset, make_campaign, wait_until
 
 
 def scrape(client: TestClient | httpx.Client) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
@@ -37,7 +37,7 @@ def value(samples: dict[str, dict[tuple[tuple[str, str], ...], float]], name: st
 def test_metrics_hold_request_upload_queue_and_asset_series(client: TestClient) -> None:
     actor = make_actor(Role.submitter)
     campaign = make_campaign()
-    make_asset(actor, campaign, make_submission(actor, campaign), b"\xff\xd8\xff not really", "a.jpg", queue=False)
+    make_asset(actor, campaign, b"\xff\xd8\xff not really", "a.jpg", queue=False)
     before = scrape(client)
     asset_route = "/api/v1/assets/{asset_id}"
 
