@@ -16,7 +16,7 @@ from service.core.embedded import EmbeddedServers, free_port
 from service.core.tasks import UNSENT, producer, queue_step
 from service.db.asset import AssetStatus, Job, JobStatus
 from service.db.org import Role
-from tests.security.world import make_asset
+from tests.security.world import asset_in_state
 from tests.support import make_actor, make_campaign, make_submission
 
 
@@ -38,7 +38,7 @@ def dead_broker(servers: EmbeddedServers) -> Iterator[None]:
 def _asset() -> object:
     actor = make_actor(Role.submitter)
     campaign = make_campaign()
-    return make_asset(actor, make_submission(actor, campaign), campaign, AssetStatus.uploading)
+    return asset_in_state(actor, make_submission(actor, campaign), campaign, AssetStatus.uploading)
 
 
 def test_failed_send_marks_the_job_unsent(dead_broker: None) -> None:

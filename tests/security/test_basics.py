@@ -17,7 +17,7 @@ from service.core.config import get_settings
 from service.core.embedded import EmbeddedServers
 from service.core.storage import get_storage
 from service.db.org import Role
-from tests.security.world import make_asset
+from tests.security.world import asset_in_state
 from tests.support import ROOT, make_actor, make_campaign, make_submission
 
 pytestmark = pytest.mark.security
@@ -68,7 +68,7 @@ def test_production_refuses_default_secrets() -> None:
 def test_original_url_is_presigned_short_lived_and_tamper_proof(client: TestClient) -> None:
     submitter = make_actor(Role.submitter)
     campaign = make_campaign()
-    asset_id = make_asset(submitter, make_submission(submitter, campaign), campaign)
+    asset_id = asset_in_state(submitter, make_submission(submitter, campaign), campaign)
     response = client.get(f"/api/v1/assets/{asset_id}/original", headers=submitter.headers, follow_redirects=False)
     assert response.status_code == 307
     assert response.headers["cache-control"] == "no-store"

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from service.core.db import session_scope
-from service.core.storage import get_storage
 from service.db.asset import Asset, AssetKind, AssetStatus
 from service.db.org import OrgKind, Role
 from tests.load.media import photo
-from tests.support import Actor, make_actor, make_campaign, make_org, make_submission, unique
+from tests.support import Actor, make_actor, make_asset, make_campaign, make_org, make_submission, unique
 
 READY_BYTES = photo(64, 48, seed=7)
 #: What a PATCH in the matrix sends: a whole small photo, so an allowed PATCH completes a real upload.
@@ -27,21 +26,17 @@ PATCH_BYTES = photo(48, 32, seed=8)
 ROLES: tuple[str, ...] = ("anonymous", "submitter_a", "submitter_b", "editor", "outlet_x", "outlet_y", "admin")
 
 
-def make_asset(actor: Actor, submission_id: uuid.UUID, campaign_id: uuid.UUID,
-               status: AssetStatus = AssetStatus.ready, data: bytes | None = None) -> uuid.UUID:
-    """An image asset of ``actor``'s organisation in ``status`` with its original stored in S3."""
+def asset_in_state(actor: Actor, submission_id: uuid.UUID, campaign_id: uuid.UUID,
+                   status: AssetStatus = AssetStatus.ready, data: bytes | None = None) -> uuid.UUID:
+    """An image asset of ``actor``'s organisation in ``status`` (tests.support.make_asset, nothing queued)."""
     data = data or photo(64, 48, seed=len(unique("x")))
-    asset_id = uuid.uuid4()
-    key = f"originals/{campaign_id}/{actor.org_id}/{asset_id}/photo.jpg"
-    get_storage().put_bytes(key, data, "image/jpeg")
+    asset_id = make_asset(actor, campaign_id, data, "photo.jpg", submission_id=submission_id,
+                          first_step="verify" if status == AssetStatus.uploading else "probe", queue=False)
     with session_scope() as session:
-        session.add(Asset(
-            id=asset_id, submission_id=submission_id, org_id=actor.org_id, campaign_id=campaign_id,
-            uploaded_by=actor.user_id, kind=AssetKind.image, status=status, original_key=key,
-            original_filename="photo.jpg", size=len(data), mime="image/jpeg",
-            sha256=hashlib.sha256(data).hexdigest() if status != AssetStatus.uploading else None,
-            width=64, height=48, ready_at=datetime.now(UTC) if status == AssetStatus.ready else None,
-        ))
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        asset.status, asset.kind, asset.mime, asset.width, asset.height = status, AssetKind.image, "image/jpeg", 64, 48
+        asset.ready_at = datetime.now(UTC) if status == AssetStatus.ready else None
     return asset_id
 
 
@@ -96,9 +91,9 @@ def build_world() -> World:
     world.ids.update(
         open_campaign=open_campaign, closed_campaign=closed_campaign, org_a=org_a, org_b=org_b,
         submission_a=submission_a, submission_a_closed=submission_a_closed,
-        asset_a_ready=make_asset(submitter_a, submission_a, open_campaign, AssetStatus.ready, data=READY_BYTES),
-        asset_a_uploading=make_asset(submitter_a, submission_a, open_campaign, AssetStatus.uploading),
-        asset_a_rejected=make_asset(submitter_a, submission_a, open_campaign, AssetStatus.rejected_invalid),
+        asset_a_ready=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.ready, data=READY_BYTES),
+        asset_a_uploading=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.uploading),
+        asset_a_rejected=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.rejected_invalid),
     )
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     return world
