@@ -47,7 +47,7 @@ def _substitute(value: Any, world: World) -> Any:
 def outcome(client: TestClient, world: World, case: Case, role: str) -> str:
     path = case.route
     for param, name in case.path.items():
-        path = path.replace("{" + param + "}", str(world.ids[name]))
+        path = path.replace("{" + param + "}", str(world.ids.get(name, name)))  # an id, or a literal (thumb)
     for param, factory in case.fresh.items():
         path = path.replace("{" + param + "}", str(world.fresh(factory)))
     response = client.request(case.method, path, headers=world.headers(role) | _substitute(case.headers, world),

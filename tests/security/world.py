@@ -40,6 +40,25 @@ def asset_in_state(actor: Actor, submission_id: uuid.UUID, campaign_id: uuid.UUI
     return asset_id
 
 
+def with_renditions(asset_id: uuid.UUID) -> None:
+    """A ``thumb`` and an ``hls`` rendition (master playlist plus one variant playlist) in S3 and in the database."""
+    from service.core.storage import get_storage
+    from service.db.asset import Rendition
+
+    storage = get_storage()
+    playlist = "application/vnd.apple.mpegurl"
+    files = {"thumb.jpg": (photo(32, 24, seed=9), "image/jpeg"),
+             "hls/master.m3u8": (b"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv720.m3u8\n", playlist),
+             "hls/v720.m3u8": (b"#EXTM3U\n#EXT-X-ENDLIST\n", playlist)}
+    for name, (data, mime) in files.items():
+        storage.put_bytes(f"derived/{asset_id}/{name}", data, mime)
+    with session_scope() as session:
+        session.add(Rendition(asset_id=asset_id, name="thumb", key=f"derived/{asset_id}/thumb.jpg", mime="image/jpeg",
+                              width=32, height=24, size=len(files["thumb.jpg"][0])))
+        session.add(Rendition(asset_id=asset_id, name="hls", key=f"derived/{asset_id}/hls/master.m3u8",
+                              mime="application/vnd.apple.mpegurl", width=None, height=None, size=100))
+
+
 def make_upload(actor: Actor, submission_id: uuid.UUID, length: int = 10) -> uuid.UUID:
     """An active tus upload of ``actor`` (S3 multipart started), as the creation request would leave it."""
     from service.core.security import Principal
@@ -64,6 +83,8 @@ class World:
         assert submitter_a is not None
         if factory == "upload_a":
             return make_upload(submitter_a, self.ids["submission_a"], length=len(PATCH_BYTES))
+        if factory == "failed_asset_a":
+            return asset_in_state(submitter_a, self.ids["submission_a"], self.ids["open_campaign"], AssetStatus.failed)
         raise ValueError(f"unknown factory {factory!r}")
 
     def headers(self, role: str) -> dict[str, str]:
@@ -96,4 +117,5 @@ def build_world() -> World:
         asset_a_rejected=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.rejected_invalid),
     )
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
+    with_renditions(world.ids["asset_a_ready"])
     return world
