@@ -4,7 +4,9 @@ One row per (method, route, resource state); the ``expect`` string has one token
 
 * ``ok`` — allowed (2xx or 3xx);  ``401`` — not authenticated;  ``no`` — refused (403, or 404 that hides existence);
 * ``listed`` / ``hidden`` — a list answers 200 and does / does not contain the row's resource;
-* a number (``409``) — allowed past access control but refused for the resource's state.
+* a number (``409``) — allowed past access control but refused for the resource's state;
+* ``in`` — passes the role gate (anything but 401/403): used by ``gate`` rows, which probe a route with a resource
+  that does not exist, so an allowed role may well get 404 or 422 there.
 
 tests/security/test_access_matrix.py runs every row for every role and fails when an app route has no row, so a new
 endpoint cannot ship without a decision here; ``python -m tests.security.matrix_doc`` publishes the table in
@@ -117,6 +119,11 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/api/v1/assets/{asset_id}/original", "organisation A, rejected (invalid file)", OWN_ORG_OR_STAFF,
          path={"asset_id": "asset_a_rejected"}),
 )
+
+
+def gate(method: str, route: str, expect: str, **kwargs: Any) -> Case:
+    """A role-gate row: unknown ids (random UUIDs) in every path parameter; the allowed roles get ``in``."""
+    return Case(method, route, "role gate (no such resource)", expect, **kwargs)
 
 
 def route_keys(app: Any) -> set[tuple[str, str]]:
