@@ -76,7 +76,8 @@ def pool(photos: int = 12, videos: int = 3, video_seconds: float = 2.0) -> list[
         fmt = "PNG" if i % 6 == 5 else "JPEG"
         samples.append(Sample(f"photo-{i}.{'png' if fmt == 'PNG' else 'jpg'}", "image", photo(width, height, i, fmt)))
     for i in range(videos):
-        samples.append(Sample(f"clip-{i}.mp4", "video", video(video_seconds, seed=i), video_seconds))
+        # 640×360: the campaigns' default minimum (short side ≥ 360 px), so videos go all the way through.
+        samples.append(Sample(f"clip-{i}.mp4", "video", video(video_seconds, 640, 360, seed=i), video_seconds))
     return samples
 
 
