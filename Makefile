@@ -37,13 +37,15 @@ bench: $(STAMP) ## benchmarks; results in docs/PERFORMANCE.md
 
 # --- reliability, security and load (docs/LOAD.md, docs/RELIABILITY.md, docs/SECURITY.md) -------------------------
 DURATION  ?= 600
-UPLOADERS ?= 200
+UPLOADERS ?= 220
+# 4 KiB/s per file and short pauses keep ~200 uploads in flight at once at a rate the pipeline can follow.
+PACING    ?= --rate-kib 4 --think 2
 load: $(STAMP) ## DURATION s of load (UPLOADERS tus uploads at once + editors + outlets) on an own stack → docs/LOAD.md
-	$(PY) -m tests.load --duration $(DURATION) --uploaders $(UPLOADERS) --report docs/LOAD.md
+	$(PY) -m tests.load --duration $(DURATION) --uploaders $(UPLOADERS) $(PACING) --drain 1200 --report docs/LOAD.md
 
 chaos: $(STAMP) ## kill -9/restart API, worker, Redis, PostgreSQL, S3 and fill the temp disk under load → docs/RELIABILITY.md
-	$(PY) -m tests.load --chaos --duration 300 --uploaders $(UPLOADERS) --fault-gap 30 --fault-hold 10 \
-		--report docs/RELIABILITY.md
+	$(PY) -m tests.load --chaos --duration 300 --uploaders $(UPLOADERS) $(PACING) --fault-gap 30 --fault-hold 10 \
+		--drain 1200 --report docs/RELIABILITY.md
 
 fuzz: $(STAMP) ## schemathesis (all roles), hypothesis properties and the hostile media corpus, with more examples
 	MEDIADESK_FUZZ_EXAMPLES=100 HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -m fuzz $(PYTEST_ARGS)
