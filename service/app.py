@@ -9,6 +9,7 @@ from service.assets.endpoints import router as assets_router
 from service.core import errors
 from service.ingest.endpoints import router as submissions_router
 from service.ops.health import router as health_router
+from service.review.endpoints import router as review_router
 from service.web import deps as web_deps
 from service.web.auth import router as web_auth_router
 from service.web.middleware import WebSessionMiddleware
@@ -29,6 +30,7 @@ def create_app() -> FastAPI:
     app.include_router(health_router)
     app.include_router(submissions_router)
     app.include_router(assets_router)
+    app.include_router(review_router)
     app.include_router(web_auth_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app
