@@ -193,3 +193,57 @@ def web_login(client: httpx.Client, username: str, password: str, next_path: str
                                            "next": next_path}, follow_redirects=False)
     assert response.status_code == 303, response.text[:500]
     return csrf_from(client.get("/login").text)
+
+
+def tiny_jpeg(color: tuple[int, int, int] = (180, 40, 30), size: tuple[int, int] = (64, 48)) -> bytes:
+    """A small generated JPEG (thumbnails of fixture assets)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def make_ready_asset(
+    submission_id: uuid.UUID,
+    filename: str = "photo.jpg",
+    *,
+    kind: str = "image",
+    caption: str = "",
+    probe: dict[str, object] | None = None,
+    with_thumb: bool = False,
+    **screening: object,
+) -> uuid.UUID:
+    """An asset that went through the pipeline (status ``ready``) and entered the review queue.
+
+    Stands in for the workers when a test is about review, not processing. ``screening`` goes to
+    ``record_screening`` (findings, quality_score, tags, ocr_text, cluster_id, cluster_best) as the screening
+    steps would publish it.
+    """
+    from service.core.storage import get_storage
+    from service.db.asset import Asset, AssetKind, AssetStatus, Rendition
+    from service.db.review_index import record_screening, sync_review_row
+
+    with session_scope() as session:
+        submission = session.get(Submission, submission_id)
+        assert submission is not None
+        asset_id = uuid.uuid4()
+        asset = Asset(id=asset_id, submission_id=submission_id, org_id=submission.org_id,
+                      campaign_id=submission.campaign_id, kind=AssetKind(kind), status=AssetStatus.ready,
+                      original_key=f"originals/test/{asset_id}/{filename}", original_filename=filename, size=1234,
+                      mime="image/jpeg" if kind == "image" else "video/mp4", sha256=uuid.uuid4().hex * 2,
+                      caption=caption, probe=probe or {}, width=64, height=48, ready_at=datetime.now(UTC))
+        session.add(asset)
+        session.flush()
+        if with_thumb:
+            data = tiny_jpeg()
+            key = f"derived/{asset_id}/thumb.jpg"
+            get_storage().put_bytes(key, data, "image/jpeg")
+            session.add(Rendition(asset_id=asset_id, name="thumb", key=key, mime="image/jpeg", width=64, height=48,
+                                  size=len(data)))
+        sync_review_row(session, asset_id)
+        if screening:
+            record_screening(session, asset_id, **screening)  # type: ignore[arg-type]
+        return asset_id

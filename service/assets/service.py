@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from service.assets.schemas import AssetOut, Reason, RenditionOut
 from service.core.errors import Problem, not_found
 from service.core.security import Principal
 from service.db.asset import Asset, AssetStatus, Job
 from service.db.org import Role
-from service.assets.schemas import AssetOut, Reason, RenditionOut
 
 
 def visible_assets(principal: Principal) -> Select[tuple[Asset]]:

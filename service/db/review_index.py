@@ -35,15 +35,15 @@ def sync_review_row(session: Session, asset_id: uuid.UUID) -> Review | None:
         return None
     asset, submission = row
     review = session.get(Review, asset_id)
+    if review is None and asset.status != AssetStatus.ready:
+        return None
+    region = submission.region_code or asset_region(session, asset)
     if review is None:
-        if asset.status != AssetStatus.ready:
-            return None
         review = Review(asset_id=asset.id, version=1, tag_names=[], tags=[], risk_flags=[], findings=[],
                         ocr_text="", quality_score=0.0, risk_score=0.0, cluster_best=False, reason_text="")
         seed_submitter_tags(review, submission.theme_tags or [])
         session.add(review)
-    review.campaign_id, review.org_id = asset.campaign_id, asset.org_id
-    review.region_code = submission.region_code or asset_region(session, asset)
+    review.campaign_id, review.org_id, review.region_code = asset.campaign_id, asset.org_id, region
     review.category, review.title = submission.category, submission.title
     review.kind = asset.kind.value if asset.kind else None
     review.review_status = asset.review_status.value

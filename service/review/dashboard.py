@@ -32,7 +32,8 @@ def counts(session: Session, *, campaign_id: uuid.UUID | None) -> dict[str, list
         select(province, func.count()).group_by(province).order_by(func.count().desc()), campaign_id,
         Review.campaign_id)).all()
     by_org = session.execute(_scoped(
-        select(Organization.name, func.count()).join(Organization, Organization.id == Review.org_id)
+        select(Organization.name, func.count()).select_from(Review)
+        .join(Organization, Organization.id == Review.org_id)
         .group_by(Organization.name).order_by(func.count().desc()).limit(50), campaign_id, Review.campaign_id)).all()
     day = func.date_trunc("day", Review.uploaded_at)
     by_day = session.execute(_scoped(
@@ -95,7 +96,7 @@ def export_rows(session: Session, *, campaign_id: uuid.UUID | None) -> list[list
                n((Asset.status == "ready") & (Asset.review_status == "pending")),
                n(Asset.review_status == "approved"), n(Asset.review_status == "featured"),
                n(Asset.review_status == "rejected"), n(Asset.review_status == "returned"))
-        .join(Organization, Organization.id == Asset.org_id)
+        .select_from(Asset).join(Organization, Organization.id == Asset.org_id)
         .group_by(Organization.region_code, Organization.name)
         .order_by(Organization.region_code, Organization.name)
     )

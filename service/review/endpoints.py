@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.deps import PrincipalDep, SessionDep, StaffDep
-from service.core.errors import forbidden, not_found
+from service.core.errors import Problem, forbidden, not_found
 from service.core.security import Principal
 from service.db.asset import Asset
 from service.db.org import Role, User
@@ -142,7 +143,11 @@ def list_filters(principal: StaffDep, session: SessionDep) -> list[SavedFilterOu
 
 @router.post("/review/filters", response_model=SavedFilterOut, status_code=201)
 def save_filter(body: SavedFilterIn, principal: StaffDep, session: SessionDep) -> SavedFilterOut:
-    QueueParams.model_validate(body.query)  # refuse a filter the queue would refuse
+    try:
+        QueueParams.model_validate(body.query)  # refuse a filter the queue would refuse
+    except ValidationError as exc:
+        raise Problem(422, "bad_filter", "筛选条件无效", "the saved filter's query is not valid",
+                      extra={"errors": [e["msg"] for e in exc.errors()]}) from exc
     f = saved.save_filter(session, principal=principal, name=body.name, query=body.query)
     return SavedFilterOut(id=f.id, name=f.name, query=f.query)
 
