@@ -12,7 +12,11 @@ from service.ops.health import router as health_router
 from service.review.endpoints import router as review_router
 from service.web import deps as web_deps
 from service.web.auth import router as web_auth_router
+from service.web.media import router as web_media_router
 from service.web.middleware import WebSessionMiddleware
+from service.web.review_actions import router as review_actions_router
+from service.web.review_pages import router as review_pages_router
+from service.web.submit_pages import router as submit_pages_router
 from service.web.templating import HERE as WEB_DIR
 
 
@@ -32,5 +36,9 @@ def create_app() -> FastAPI:
     app.include_router(assets_router)
     app.include_router(review_router)
     app.include_router(web_auth_router)
+    app.include_router(web_media_router)
+    app.include_router(submit_pages_router)
+    app.include_router(review_pages_router)
+    app.include_router(review_actions_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

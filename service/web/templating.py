@@ -17,6 +17,18 @@ HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.autoescape = True  # user text (captions, EXIF) is always shown as text
 
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested probe/EXIF JSON as ``(dotted.key, text)`` rows for a table (values stay text, never markup)."""
+    if isinstance(value, dict):
+        return [row for key, item in value.items() for row in flatten(item, f"{prefix}{key}.")]
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [row for i, item in enumerate(value) for row in flatten(item, f"{prefix}{i}.")]
+    return [(prefix.rstrip("."), "" if value is None else str(value)[:2000])]
+
+
+templates.env.filters["flatten"] = flatten
+
 #: role -> navigation entries (message key, path)
 NAV: dict[Role, list[tuple[str, str]]] = {
     Role.submitter: [("nav.submissions", "/submissions"), ("nav.new_submission", "/submissions/new")],
