@@ -196,13 +196,15 @@ def web_login(client: httpx.Client, username: str, password: str, next_path: str
 
 
 def tiny_jpeg(color: tuple[int, int, int] = (180, 40, 30), size: tuple[int, int] = (64, 48)) -> bytes:
-    """A small generated JPEG (thumbnails of fixture assets)."""
+    """A small generated JPEG: a diagonal gradient from ``color`` to a light tint (thumbnails of fixture assets)."""
     import io
 
-    from PIL import Image
+    from PIL import Image, ImageOps
 
+    ramp = Image.linear_gradient("L").rotate(45, expand=True).resize(size)
+    light = tuple(min(255, c + 150) for c in color)
     out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, "JPEG", quality=80)
+    ImageOps.colorize(ramp, black=color, white=light).save(out, "JPEG", quality=85)  # type: ignore[arg-type]
     return out.getvalue()
 
 
@@ -238,11 +240,13 @@ def make_ready_asset(
         session.add(asset)
         session.flush()
         if with_thumb:
-            data = tiny_jpeg()
-            key = f"derived/{asset_id}/thumb.jpg"
-            get_storage().put_bytes(key, data, "image/jpeg")
-            session.add(Rendition(asset_id=asset_id, name="thumb", key=key, mime="image/jpeg", width=64, height=48,
-                                  size=len(data)))
+            color = tuple(asset_id.bytes[i] % 200 for i in range(3))
+            for name, size in (("thumb", (320, 200)), ("preview", (960, 600))):
+                data = tiny_jpeg(color, size)  # type: ignore[arg-type]
+                key = f"derived/{asset_id}/{name}.jpg"
+                get_storage().put_bytes(key, data, "image/jpeg")
+                session.add(Rendition(asset_id=asset_id, name=name, key=key, mime="image/jpeg", width=size[0],
+                                      height=size[1], size=len(data)))
         sync_review_row(session, asset_id)
         if screening:
             record_screening(session, asset_id, **screening)  # type: ignore[arg-type]

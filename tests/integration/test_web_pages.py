@@ -34,8 +34,8 @@ def test_submitter_sees_deadlines_and_creates_a_submission_with_chinese_validati
     assert "地区代码应为 6 位数字" in bad.text
     assert "活动日期格式应为" in bad.text
     good = client.post("/submissions/new", follow_redirects=False, data={
-        "csrf_token": csrf, "title": "开放校园日", "category": "activity_photos", "theme_tags": ["开放校园", "职普融通"],
-        "consent": "on", "activity_date": "2023-05-16"})
+        "csrf_token": csrf, "title": "开放校园日", "category": "activity_photos",
+        "theme_tags": ["开放校园", "职普融通"], "consent": "on", "activity_date": "2023-05-16"})
     assert good.status_code == 303
     detail = client.get(good.headers["location"])
     assert "开放校园日" in detail.text
