@@ -124,7 +124,8 @@ def run(servers: EmbeddedServers, n: int) -> None:
             web_login(web, editor.username, PASSWORD)
             floor = timed(client, "/healthz", {}, n)
             print(f"\n{rows:,} assets in review; {n} requests per scenario; 2-core machine shared with other "  # noqa: T201
-                  f"jobs\nbaseline GET /healthz: p50 {percentile(floor, 50):.1f} ms, p95 {percentile(floor, 95):.1f} ms\n")
+                  f"jobs\nbaseline GET /healthz: p50 {percentile(floor, 50):.1f} ms, "
+                  f"p95 {percentile(floor, 95):.1f} ms\n")
             print(f"{'scenario':38} {'API p50':>8} {'API p95':>8} {'page p50':>9} {'page p95':>9}")  # noqa: T201
             api_all: list[float] = []
             page_all: list[float] = []
