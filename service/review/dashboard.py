@@ -7,7 +7,7 @@ import csv
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, Unpack
 
 from openpyxl import Workbook
 from sqlalchemy import Select, func, select
@@ -22,7 +22,10 @@ from service.review.regions import province_name
 QUEUES = ("ingest", "media", "ml", "default")
 
 
-def _scoped(query: Select[Any], campaign_id: uuid.UUID | None, column: Any) -> Select[Any]:
+Query = TypeVar("Query", bound=Select[Unpack[tuple[Any, ...]]])
+
+
+def _scoped(query: Query, campaign_id: uuid.UUID | None, column: Any) -> Query:
     return query.where(column == campaign_id) if campaign_id else query
 
 
