@@ -7,7 +7,7 @@ import csv
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from openpyxl import Workbook
 from sqlalchemy import Select, func, select
@@ -22,7 +22,7 @@ from service.review.regions import province_name
 QUEUES = ("ingest", "media", "ml", "default")
 
 
-Query = TypeVar("Query", bound=Select[Unpack[tuple[Any, ...]]])
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
 
 def _scoped(query: Query, campaign_id: uuid.UUID | None, column: Any) -> Query:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from service.core.errors import Problem
 from service.db.asset import Asset
@@ -142,19 +142,21 @@ def queue_page(
         raise Problem(422, "bad_filter", "未知的排序方式", f"unknown sort {f.sort!r}; use {', '.join(SORTS)}")
     column_name, descending = SORTS[f.sort]
     column = getattr(Review, column_name)
-    query = apply_filters(select(Review), f)
+    # The page is chosen on narrow rows (id + sort key) first; full rows are then fetched for those 48 ids only.
+    query = apply_filters(select(Review.asset_id, column), f)
     if cursor:
         value, after_id = _decode_cursor(cursor, f.sort)
         key, bound = tuple_(column, Review.asset_id), tuple_(value, after_id)
         query = query.where(key < bound if descending else key > bound)
     order = (column.desc(), Review.asset_id.desc()) if descending else (column.asc(), Review.asset_id.asc())
     page = query.order_by(*order).limit(limit + 1).subquery()
-    claimer = select(User.username).where(User.id == page.c.claimed_by).correlate(page).scalar_subquery()
+    claimer = select(User.username).where(User.id == Review.claimed_by).correlate(Review).scalar_subquery()
     rows = session.execute(
         select(Review, Asset.original_filename, Asset.caption, Organization.name, claimer)
         .join(page, page.c.asset_id == Review.asset_id)
         .join(Asset, Asset.id == Review.asset_id)
         .join(Organization, Organization.id == Review.org_id)
+        .options(defer(Review.search_text), defer(Review.ocr_text), defer(Review.findings), defer(Review.tags))
         .order_by(*((page.c[column_name].desc(), page.c.asset_id.desc()) if descending
                     else (page.c[column_name].asc(), page.c.asset_id.asc())))
     ).all()
