@@ -106,3 +106,13 @@ def record_screening(
     if cluster_best is not None:
         review.cluster_best = cluster_best
     return sync_review_row(session, asset_id)
+
+
+def sync_submission(session: Session, submission_id: uuid.UUID) -> int:
+    """Refresh the review rows of a submission's assets after its metadata changed (title, region, category)."""
+    asset_ids = session.scalars(
+        select(Review.asset_id).join(Asset, Asset.id == Review.asset_id).where(Asset.submission_id == submission_id)
+    ).all()
+    for asset_id in asset_ids:
+        sync_review_row(session, asset_id)
+    return len(asset_ids)

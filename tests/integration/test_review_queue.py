@@ -165,3 +165,17 @@ def test_dashboard_and_exports(client: TestClient) -> None:
     assert [c.value for c in sheet[2]][:3] == ["山东省", rows[1][1], 3]
     assert client.get("/api/v1/review/export.pdf", headers=editor.headers).status_code == 404
     assert client.get("/api/v1/review/dashboard", headers=submitter.headers).status_code == 403
+
+
+def test_queue_follows_submission_edits(client: TestClient) -> None:
+    campaign = make_campaign()
+    submitter = make_actor(Role.submitter)
+    submission = make_submission(submitter, campaign, "开放校园日")
+    asset_id = make_ready_asset(submission, "1.jpg")
+    response = client.patch(f"/api/v1/submissions/{submission}", headers=submitter.headers,
+                            json={"title": "家电维修进社区", "category": "typical_case"})
+    assert response.status_code == 200
+    editor = make_actor(Role.editor)
+    page = _queue(client, editor.headers, campaign_id=campaign, q="家电维修")
+    assert _ids(page) == [str(asset_id)]
+    assert page["items"][0]["category"] == "typical_case"  # type: ignore[index]
