@@ -131,3 +131,21 @@ def test_dashboard_page_links_the_exports(client: TestClient) -> None:
     assert page.status_code == 200
     assert "/api/v1/review/export.xlsx" in page.text
     assert "队列积压" in page.text
+
+
+def test_video_asset_page_has_player_and_findings_on_the_timeline(client: TestClient) -> None:
+    from service.core.db import session_scope
+    from service.db.asset import Asset
+
+    submitter = make_actor(Role.submitter)
+    asset_id = make_ready_asset(make_submission(submitter, make_campaign()), "clip.mp4", kind="video", findings=[
+        {"detector": "nudenet", "label": "nudity", "score": 0.91, "detail": {"t": 12.5, "frame": "worst.jpg"}}])
+    with session_scope() as session:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        asset.duration = 50.0
+    _logged_in(client, Role.editor)
+    page = client.get(f"/review/assets/{asset_id}").text
+    assert f'src="/web/media/{asset_id}/proxy"' in page
+    assert 'data-left="25.00"' in page  # 12.5 s of 50 s
+    assert "worst.jpg" in page
