@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -256,3 +257,78 @@ def make_asset(actor: Actor, campaign_id: uuid.UUID, data: bytes, filename: str,
 #: Campaign limits that let the tiny generated fixtures (320×240, 1.5 s) through the probe's checks.
 SMALL_MEDIA_LIMITS: dict[str, object] = {"min_image_pixels": 100 * 100, "min_video_height": 120,
                                          "min_video_seconds": 0.5}
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page embeds (``<meta name="csrf-token">``)."""
+    found = CSRF_META.search(html)
+    assert found, "page carries no CSRF token"
+    return found.group(1)
+
+
+def web_login(client: httpx.Client, username: str, password: str, next_path: str = "") -> str:
+    """Log ``client`` in through the login form like a browser would; return the session's CSRF token."""
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                           "next": next_path}, follow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+    return csrf_from(client.get("/login").text)
+
+
+def tiny_jpeg(color: tuple[int, int, int] = (180, 40, 30), size: tuple[int, int] = (64, 48)) -> bytes:
+    """A small generated JPEG: a diagonal gradient from ``color`` to a light tint (thumbnails of fixture assets)."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    ramp = Image.linear_gradient("L").rotate(45, expand=True).resize(size)
+    light = tuple(min(255, c + 150) for c in color)
+    out = io.BytesIO()
+    ImageOps.colorize(ramp, black=color, white=light).save(out, "JPEG", quality=85)  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def make_ready_asset(
+    submission_id: uuid.UUID,
+    filename: str = "photo.jpg",
+    *,
+    kind: str = "image",
+    caption: str = "",
+    probe: dict[str, object] | None = None,
+    with_thumb: bool = False,
+    **screening: object,
+) -> uuid.UUID:
+    """An asset that went through the pipeline (status ``ready``) and entered the review queue.
+
+    Stands in for the workers when a test is about review, not processing. ``screening`` goes to
+    ``record_screening`` (findings, quality_score, tags, ocr_text, cluster_id, cluster_best) as the screening
+    steps would publish it.
+    """
+    from service.core.storage import get_storage
+    from service.db.asset import Asset, AssetKind, AssetStatus, Rendition
+    from service.db.review_index import record_screening, sync_review_row
+
+    with session_scope() as session:
+        submission = session.get(Submission, submission_id)
+        assert submission is not None
+        asset_id = uuid.uuid4()
+        asset = Asset(id=asset_id, submission_id=submission_id, org_id=submission.org_id,
+                      campaign_id=submission.campaign_id, kind=AssetKind(kind), status=AssetStatus.ready,
+                      original_key=f"originals/test/{asset_id}/{filename}", original_filename=filename, size=1234,
+                      mime="image/jpeg" if kind == "image" else "video/mp4", sha256=uuid.uuid4().hex * 2,
+                      caption=caption, probe=probe or {}, width=64, height=48, ready_at=datetime.now(UTC))
+        session.add(asset)
+        session.flush()
+        if with_thumb:
+            color = tuple(asset_id.bytes[i] % 200 for i in range(3))
+            for name, size in (("thumb", (320, 200)), ("preview", (960, 600))):
+                data = tiny_jpeg(color, size)  # type: ignore[arg-type]
+                key = f"derived/{asset_id}/{name}.jpg"
+                get_storage().put_bytes(key, data, "image/jpeg")
+                session.add(Rendition(asset_id=asset_id, name=name, key=key, mime="image/jpeg", width=size[0],
+                                      height=size[1], size=len(data)))
+        sync_review_row(session, asset_id)
+        if screening:
+            record_screening(session, asset_id, **screening)  # type: ignore[arg-type]
+        return asset_id

@@ -35,6 +35,7 @@ from service.core.config import get_settings
 from service.core.db import new_session
 from service.core.tasks import PIPELINE_STEPS, STEP_QUEUES, UNSENT, enqueue_step, queue_step
 from service.db.asset import TERMINAL_STATUSES, Asset, AssetStatus, Job, JobStatus
+from service.db.review_index import sync_review_row
 from workers.celery_app import app
 from workers.rejections import Rejected as Rejected  # re-exported: steps import it from here
 
@@ -162,6 +163,8 @@ def _finish(session: Session, asset: Asset, job: Job, step: str) -> None:
     if asset.status not in TERMINAL_STATUSES:
         if following is None:
             asset.status, asset.ready_at = AssetStatus.ready, now
+            session.flush()
+            sync_review_row(session, asset.id)  # enters the editors' queue in the same commit
         else:
             if asset.status == AssetStatus.uploading:
                 asset.status = AssetStatus.stored

@@ -4,6 +4,7 @@ from service.db.asset import Asset, AssetKind, AssetStatus, Job, JobStatus, Rend
 from service.db.base import Base
 from service.db.campaign import Campaign
 from service.db.org import ApiToken, Organization, OrgKind, Role, User
+from service.db.review import Review, ReviewEvent, SavedFilter
 from service.db.submission import Submission
 from service.db.upload import Upload
 
@@ -19,8 +20,11 @@ __all__ = [
     "OrgKind",
     "Organization",
     "Rendition",
+    "Review",
+    "ReviewEvent",
     "ReviewStatus",
     "Role",
+    "SavedFilter",
     "Submission",
     "Upload",
     "User",

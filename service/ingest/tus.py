@@ -143,6 +143,9 @@ async def _append(request: Request, state: uploads.UploadState, checksum: bytes 
 def _authenticate(request: Request) -> Principal:
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
+        cookie_principal: Principal | None = getattr(request.state, "principal", None)
+        if cookie_principal is not None:
+            return cookie_principal  # the browser upload page: WebSessionMiddleware checked the CSRF token
         raise unauthorized()
     ratelimit.check_failures(request, "token")  # the same per-address limit as every other endpoint
     with session_scope() as session:
