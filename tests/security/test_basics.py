@@ -185,6 +185,7 @@ def test_login_is_rate_limited(servers: EmbeddedServers) -> None:
 
 
 def test_login_rotates_the_session_cookie(servers: EmbeddedServers) -> None:
+    """Session fixation: an id planted before login (e.g. by an attacker who visited /login) is worthless after."""
     from service.app import create_app
 
     path = _login_path()
@@ -193,18 +194,22 @@ def test_login_rotates_the_session_cookie(servers: EmbeddedServers) -> None:
     user = make_actor(Role.submitter, password="correct horse battery")
     with TestClient(create_app(), client=("203.0.113.91", 40000)) as browser:
         browser.get(path)
-        before = dict(browser.cookies)
-        browser.cookies.set("mediadesk_session", "attacker-chosen-session-id")
+        planted = dict(browser.cookies)
+        names = [name for name in planted if "session" in name.lower()]
+        assert names, f"no pre-login session cookie to check: {planted}"
         response = _login(browser, path, user.username, "correct horse battery")
         assert response.status_code < 400, response.text
         after = dict(browser.cookies)
-    session_cookies = {k: v for k, v in after.items() if "session" in k.lower()}
-    assert session_cookies, f"no session cookie after login: {after}"
-    assert "attacker-chosen-session-id" not in session_cookies.values()
-    assert all(before.get(k) != v for k, v in session_cookies.items()), "session id not rotated at login"
-    set_cookie = response.headers.get("set-cookie", "").lower()
+        set_cookie = response.headers.get("set-cookie", "").lower()
+    for name in names:
+        assert after.get(name), f"no {name} cookie after login"
+        assert after[name] != planted[name], f"session id {name} not rotated at login"
     assert "httponly" in set_cookie, set_cookie
     assert "samesite" in set_cookie, set_cookie
+    with TestClient(create_app(), client=("203.0.113.93", 40000), cookies=planted) as attacker:
+        home = attacker.get("/", follow_redirects=False)
+    assert home.status_code in (302, 303, 307), "the planted pre-login session was authenticated by the login"
+    assert "/login" in home.headers.get("location", "")
 
 
 def test_cookie_session_writes_need_csrf_token(servers: EmbeddedServers) -> None:
