@@ -13,6 +13,7 @@ A step function has the signature ``(session, asset, job) -> Outcome`` and raise
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import socket
@@ -46,7 +47,18 @@ FULL_ORDER: tuple[str, ...] = PIPELINE_STEPS
 
 HEARTBEAT_SECONDS = get_settings().worker_heartbeat_seconds  # short only in the cluster test
 STALE_AFTER = timedelta(seconds=5 * HEARTBEAT_SECONDS)
+class ScratchFull(Exception):  # noqa: N818 - named as the operator sees it
+    """The worker's temp disk (``MEDIADESK_WORKER_TMP_DIR``) is full: a transient fault, retried with back-off."""
+
+
+def _disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return "No space left on device" in str(exc)  # ffmpeg and other child processes report it on stderr
+
+
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    ScratchFull,
     OperationalError, S3Error, Urllib3HTTPError, ConnectionError, TimeoutError, socket.timeout,
 )
 
@@ -121,6 +133,10 @@ def run_step(task: Task, step: str, asset_id: str) -> None:
         beat.start()
         try:
             spec.fn(session, asset, job)
+        except Exception as exc:
+            if _disk_full(exc):  # the worker's scratch space, not the file: retry like any other outage
+                raise ScratchFull(str(exc)[:500]) from exc
+            raise
         finally:
             stop.set()
         _finish(session, asset, job, step)
@@ -221,8 +237,9 @@ def retry_asset(session: Session, asset: Asset) -> str:
 
 
 @app.task(name="pipeline.sweep")  # type: ignore[untyped-decorator]
-def sweep(stale_seconds: int = int(STALE_AFTER.total_seconds()), queued_seconds: int = 600) -> dict[str, int]:
+def sweep(stale_seconds: int = int(STALE_AFTER.total_seconds()), queued_seconds: int | None = None) -> dict[str, int]:
     """Re-send steps whose worker died (stale heartbeat) or whose message was lost (queued too long)."""
+    queued_seconds = queued_seconds or get_settings().sweeper_lost_after_seconds
     now = datetime.now(UTC)
     resent: dict[str, int] = {"stale": 0, "lost": 0}
     with new_session() as session:

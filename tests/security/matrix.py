@@ -5,6 +5,7 @@ One row per (method, route, resource state); the ``expect`` string has one token
 * ``ok`` — allowed (2xx or 3xx);  ``401`` — not authenticated;  ``no`` — refused (403, or 404 that hides existence);
 * ``listed`` / ``hidden`` — a list answers 200 and does / does not contain the row's resource;
 * a number (``409``) — allowed past access control but refused for the resource's state;
+* ``login`` — redirected to the sign-in page (web pages, anonymous caller);
 * ``in`` — passes the role gate (anything but 401/403): used by ``gate`` rows, which probe a route with a resource
   that does not exist, so an allowed role may well get 404 or 422 there.
 
@@ -35,6 +36,7 @@ class Case:
     headers: dict[str, str] = field(default_factory=dict)  # "@meta:<submission>" builds a tus Upload-Metadata
     content: bytes | None = None
     fresh: dict[str, str] = field(default_factory=dict)  # route parameter -> factory run anew for every role
+    cookie: bool = False  # a web page: each role signs in with its password (cookie session + CSRF token)
 
     def __post_init__(self) -> None:
         if len(self.expect.split()) != len(ROLES):
@@ -119,6 +121,11 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/api/v1/assets/{asset_id}/original", "organisation A, rejected (invalid file)", OWN_ORG_OR_STAFF,
          path={"asset_id": "asset_a_rejected"}),
 )
+
+
+def page(method: str, route: str, state: str, expect: str, **kwargs: Any) -> Case:
+    """A web page or form action, requested with each role's cookie session (and its CSRF token)."""
+    return Case(method, route, state, expect, cookie=True, **kwargs)
 
 
 def gate(method: str, route: str, expect: str, **kwargs: Any) -> Case:

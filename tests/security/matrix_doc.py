@@ -18,7 +18,7 @@ END = "<!-- access-matrix:end -->"
 HEADINGS = {"anonymous": "anonymous", "submitter_a": "submitter org A", "submitter_b": "submitter org B",
             "editor": "editor", "outlet_x": "outlet X", "outlet_y": "outlet Y", "admin": "admin"}
 SYMBOLS = {"ok": "✓", "listed": "✓ listed", "hidden": "✓ not listed", "no": "✗ 403/404", "401": "✗ 401",
-           "in": "✓ role"}
+           "in": "✓ role", "login": "→ sign-in"}
 
 
 def render() -> str:

@@ -14,7 +14,7 @@ from service.core.embedded import EmbeddedServers
 from tests.load.tus import encode_metadata
 from tests.security import matrix_doc
 from tests.security.matrix import CASES, Case, covered_keys, route_keys
-from tests.security.world import ROLES, World, build_world
+from tests.security.world import PASSWORD, ROLES, World, build_world
 
 pytestmark = pytest.mark.security
 
@@ -32,6 +32,49 @@ def app_client(servers: EmbeddedServers) -> Iterator[TestClient]:
         yield client
 
 
+CSRF = re.compile(r'name="csrf[-_]token"\s+(?:content|value)="([^"]+)"')
+
+
+class Browsers:
+    """One signed-in browser (TestClient with cookies) per role, and the CSRF token of its session."""
+
+    def __init__(self, world: World) -> None:
+        from service.app import create_app
+
+        self.world, self.app = world, create_app()
+        self.clients: dict[str, tuple[TestClient, str]] = {}
+
+    def get(self, role: str) -> tuple[TestClient, str]:
+        if role not in self.clients:
+            # Each browser its own address: sign-in attempts never trip the login rate limit of another.
+            client = TestClient(self.app, raise_server_exceptions=False,
+                                client=(f"198.51.100.{len(self.clients) + 10}", 40000))
+            page = client.get("/login")
+            actor = self.world.actors[role]
+            if actor is not None:
+                token = CSRF.search(page.text)
+                form = {"username": actor.username, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
+                signed_in = client.post("/login", data=form, follow_redirects=False)
+                assert signed_in.status_code == 303, f"{role} could not sign in: {signed_in.status_code}"
+                page = client.get("/login")  # any page: the session's CSRF token is in its <meta>
+            found = CSRF.search(page.text)
+            self.clients[role] = (client, found.group(1) if found else "")
+        return self.clients[role]
+
+    def close(self) -> None:
+        for client, _ in self.clients.values():
+            client.close()
+
+
+@pytest.fixture(scope="module")
+def browsers(world: World) -> Iterator[Browsers]:
+    pool = Browsers(world)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 def _substitute(value: Any, world: World) -> Any:
     if isinstance(value, str) and value.startswith("@meta:"):
         return encode_metadata({"submission_id": str(world.ids[value[6:]]), "filename": "权限矩阵.jpg"})
@@ -46,16 +89,23 @@ def _substitute(value: Any, world: World) -> Any:
     return value
 
 
-def outcome(client: TestClient, world: World, case: Case, role: str) -> str:
+def outcome(client: TestClient, world: World, case: Case, role: str, browsers: Browsers | None = None) -> str:
     path = case.route
     for param, name in case.path.items():
         path = path.replace("{" + param + "}", str(world.ids.get(name, name)))  # an id, or a literal (thumb)
     for param, factory in case.fresh.items():
         path = path.replace("{" + param + "}", str(world.fresh(factory)))
     path = re.sub(r"\{[a-z_]+\}", str(uuid.uuid4()), path)  # gate rows: ids that do not exist
-    response = client.request(case.method, path, headers=world.headers(role) | _substitute(case.headers, world),
-                              json=_substitute(case.json, world), params=_substitute(case.params, world),
-                              content=case.content, follow_redirects=False)
+    headers = world.headers(role) | _substitute(case.headers, world)
+    if case.cookie:
+        assert browsers is not None
+        client, csrf = browsers.get(role)
+        headers = _substitute(case.headers, world) | {"X-CSRF-Token": csrf}
+    response = client.request(case.method, path, headers=headers, json=_substitute(case.json, world),
+                              params=_substitute(case.params, world), content=case.content, follow_redirects=False)
+    if case.cookie and response.status_code in (302, 303, 307) and response.headers.get(
+            "location", "").startswith("/login"):
+        return "login"
     if case.expectations()[role].isdigit() and response.status_code >= 400:
         return str(response.status_code)
     if case.expectations()[role] == "in" and response.status_code not in (401, 403):
@@ -72,8 +122,8 @@ def outcome(client: TestClient, world: World, case: Case, role: str) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
-def test_access(case: Case, world: World, app_client: TestClient) -> None:
-    seen = {role: outcome(app_client, world, case, role) for role in ROLES}
+def test_access(case: Case, world: World, app_client: TestClient, browsers: Browsers) -> None:
+    seen = {role: outcome(app_client, world, case, role, browsers) for role in ROLES}
     wrong = {role: f"expected {want}, got {seen[role]}" for role, want in case.expectations().items()
              if seen[role] != want}
     assert not wrong, f"{case.label}: {wrong}"

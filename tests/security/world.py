@@ -92,16 +92,20 @@ class World:
         return actor.headers if actor else {}
 
 
+#: Every matrix actor's password (throwaway users on throwaway servers), for the web pages' cookie sessions.
+PASSWORD = "matrix-password-2023"  # noqa: S105
+
+
 def build_world() -> World:
     org_a, org_b = make_org(OrgKind.school, name=unique("学校A")), make_org(OrgKind.school, name=unique("学校B"))
     actors: dict[str, Actor | None] = {
         "anonymous": None,
-        "submitter_a": make_actor(Role.submitter, org_a),
-        "submitter_b": make_actor(Role.submitter, org_b),
-        "editor": make_actor(Role.editor),
-        "outlet_x": make_actor(Role.outlet),
-        "outlet_y": make_actor(Role.outlet),
-        "admin": make_actor(Role.admin),
+        "submitter_a": make_actor(Role.submitter, org_a, password=PASSWORD),
+        "submitter_b": make_actor(Role.submitter, org_b, password=PASSWORD),
+        "editor": make_actor(Role.editor, password=PASSWORD),
+        "outlet_x": make_actor(Role.outlet, password=PASSWORD),
+        "outlet_y": make_actor(Role.outlet, password=PASSWORD),
+        "admin": make_actor(Role.admin, password=PASSWORD),
     }
     submitter_a = actors["submitter_a"]
     assert submitter_a is not None
