@@ -50,9 +50,23 @@ class Case:
         return dict(zip(ROLES, self.expect.split(), strict=True))
 
 
+def page(method: str, route: str, state: str, expect: str, **kwargs: Any) -> Case:
+    """A web page or form action, requested with each role's cookie session (and its CSRF token)."""
+    return Case(method, route, state, expect, cookie=True, **kwargs)
+
+
+def gate(method: str, route: str, expect: str, **kwargs: Any) -> Case:
+    """A role-gate row: unknown ids (random UUIDs) in every path parameter; the allowed roles get ``in``."""
+    return Case(method, route, "role gate (no such resource)", expect, **kwargs)
+
+
 PUBLIC = "ok ok ok ok ok ok ok"
 TUS = {"Tus-Resumable": "1.0.0"}
 OWN_ORG_OR_STAFF = "401 ok no ok no no ok"
+STAFF_ONLY = "401 no no ok no no ok"
+STAFF_GATE = "401 no no in no no in"
+STAFF_PAGE = "login no no ok no no ok"
+STAFF_PAGE_GATE = "login no no in no no in"
 
 CASES: tuple[Case, ...] = (
     # operations and documentation: public by design (no data behind them)
@@ -97,6 +111,60 @@ CASES: tuple[Case, ...] = (
     Case("POST", "/api/v1/uploads/lookup", "organisation A's stored file",
          "401 listed hidden hidden hidden hidden hidden",
          json={"sha256": ["@sha256:asset_a_ready"]}, listed="asset_a_ready"),
+    # the review queue API (editors and admins only; every decision is an audit event)
+    Case("GET", "/api/v1/review/queue", "–", STAFF_ONLY),
+    Case("GET", "/api/v1/review/assets/{asset_id}", "organisation A, ready", STAFF_ONLY,
+         path={"asset_id": "asset_a_ready"}),
+    Case("PATCH", "/api/v1/review/assets/{asset_id}", "organisation A, ready (empty edit)", STAFF_ONLY,
+         path={"asset_id": "asset_a_ready"}, json={}),
+    Case("POST", "/api/v1/review/assets/{asset_id}/claim", "organisation A, ready, unclaimed", STAFF_ONLY,
+         fresh={"asset_id": "ready_asset_a"}),
+    Case("DELETE", "/api/v1/review/assets/{asset_id}/claim", "organisation A, ready, unclaimed", STAFF_ONLY,
+         fresh={"asset_id": "ready_asset_a"}),
+    Case("POST", "/api/v1/review/assets/{asset_id}/decision", "organisation A, ready, pending", STAFF_ONLY,
+         fresh={"asset_id": "ready_asset_a"}, json={"action": "approve"}),
+    Case("GET", "/api/v1/review/assets/{asset_id}/events", "organisation A, ready", STAFF_ONLY,
+         path={"asset_id": "asset_a_ready"}),
+    gate("POST", "/api/v1/review/bulk", STAFF_GATE, json={}),
+    gate("GET", "/api/v1/review/clusters/{cluster_id}", STAFF_GATE),
+    gate("POST", "/api/v1/review/clusters/{cluster_id}/resolve", STAFF_GATE, json={}),
+    Case("GET", "/api/v1/review/dashboard", "–", STAFF_ONLY),
+    Case("GET", "/api/v1/review/export.{fmt}", "CSV export", STAFF_ONLY, path={"fmt": "csv"}),
+    Case("GET", "/api/v1/review/filters", "the caller's saved filters", STAFF_ONLY),
+    gate("POST", "/api/v1/review/filters", STAFF_GATE, json={}),
+    gate("DELETE", "/api/v1/review/filters/{filter_id}", STAFF_GATE),
+    Case("GET", "/api/v1/submissions/{submission_id}/review", "organisation A's submission", OWN_ORG_OR_STAFF,
+         path={"submission_id": "submission_a"}),
+    # web pages and form actions (cookie sessions; forms carry the session's CSRF token)
+    Case("GET", "/login", "–", PUBLIC),
+    Case("POST", "/login", "no form fields", "422 422 422 422 422 422 422"),
+    Case("POST", "/logout", "no session", PUBLIC),
+    Case("GET", "/lang/{code}", "–", PUBLIC, path={"code": "en"}),
+    Case("MOUNT", "/static", "a stylesheet", PUBLIC),
+    page("GET", "/", "home", "login ok ok ok ok ok ok"),
+    page("GET", "/dashboard", "–", STAFF_PAGE),
+    page("GET", "/review", "–", STAFF_PAGE),
+    page("GET", "/review/assets/{asset_id}", "organisation A, ready", STAFF_PAGE, path={"asset_id": "asset_a_ready"}),
+    page("POST", "/review/assets/{asset_id}/decision", "organisation A, ready (empty form)", STAFF_PAGE_GATE,
+         fresh={"asset_id": "ready_asset_a"}),
+    page("POST", "/review/assets/{asset_id}/edit", "organisation A, ready (empty form)", STAFF_PAGE_GATE,
+         fresh={"asset_id": "ready_asset_a"}),
+    page("POST", "/review/bulk", "empty form", STAFF_PAGE_GATE),
+    page("POST", "/review/clusters/{cluster_id}/resolve", "no such cluster", STAFF_PAGE_GATE),
+    page("POST", "/review/filters", "empty form", STAFF_PAGE_GATE),
+    page("POST", "/review/filters/{filter_id}/delete", "no such filter", STAFF_PAGE_GATE),
+    # submitters' pages: editors work in the review pages instead (the API still serves them every submission)
+    page("GET", "/submissions", "the caller's organisation", "login ok ok no no no ok"),
+    page("GET", "/submissions/new", "–", "login ok ok no no no ok"),
+    page("POST", "/submissions/new", "empty form", "login in in no no no in"),
+    page("GET", "/submissions/{submission_id}", "organisation A's", "login ok no no no no ok",
+         path={"submission_id": "submission_a"}),
+    page("GET", "/submissions/{submission_id}/edit", "organisation A's", "login ok no no no no ok",
+         path={"submission_id": "submission_a"}),
+    page("POST", "/submissions/{submission_id}/edit", "organisation A's (empty form)", "login in no no no no in",
+         path={"submission_id": "submission_a"}),
+    page("GET", "/web/media/{asset_id}/{name}", "organisation A, ready, `thumb`", "401 ok no ok no no ok",
+         path={"asset_id": "asset_a_ready", "name": "thumb"}),
     # assets (outlets use the portal, never the working API)
     Case("GET", "/api/v1/assets", "organisation A's ready asset", "401 listed hidden listed hidden hidden listed",
          params={"submission_id": "@submission_a"}, listed="asset_a_ready"),
@@ -121,16 +189,6 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/api/v1/assets/{asset_id}/original", "organisation A, rejected (invalid file)", OWN_ORG_OR_STAFF,
          path={"asset_id": "asset_a_rejected"}),
 )
-
-
-def page(method: str, route: str, state: str, expect: str, **kwargs: Any) -> Case:
-    """A web page or form action, requested with each role's cookie session (and its CSRF token)."""
-    return Case(method, route, state, expect, cookie=True, **kwargs)
-
-
-def gate(method: str, route: str, expect: str, **kwargs: Any) -> Case:
-    """A role-gate row: unknown ids (random UUIDs) in every path parameter; the allowed roles get ``in``."""
-    return Case(method, route, "role gate (no such resource)", expect, **kwargs)
 
 
 def route_keys(app: Any) -> set[tuple[str, str]]:

@@ -96,6 +96,8 @@ def outcome(client: TestClient, world: World, case: Case, role: str, browsers: B
     for param, factory in case.fresh.items():
         path = path.replace("{" + param + "}", str(world.fresh(factory)))
     path = re.sub(r"\{[a-z_]+\}", str(uuid.uuid4()), path)  # gate rows: ids that do not exist
+    if case.method == "MOUNT":
+        return _classify(client.get(case.route + "/css/app.css"), case, world, role)
     headers = world.headers(role) | _substitute(case.headers, world)
     if case.cookie:
         assert browsers is not None
@@ -106,6 +108,10 @@ def outcome(client: TestClient, world: World, case: Case, role: str, browsers: B
     if case.cookie and response.status_code in (302, 303, 307) and response.headers.get(
             "location", "").startswith("/login"):
         return "login"
+    return _classify(response, case, world, role)
+
+
+def _classify(response: Any, case: Case, world: World, role: str) -> str:
     if case.expectations()[role].isdigit() and response.status_code >= 400:
         return str(response.status_code)
     if case.expectations()[role] == "in" and response.status_code not in (401, 403):

@@ -83,6 +83,8 @@ class World:
         assert submitter_a is not None
         if factory == "upload_a":
             return make_upload(submitter_a, self.ids["submission_a"], length=len(PATCH_BYTES))
+        if factory == "ready_asset_a":
+            return asset_in_state(submitter_a, self.ids["submission_a"], self.ids["open_campaign"], AssetStatus.ready)
         if factory == "failed_asset_a":
             return asset_in_state(submitter_a, self.ids["submission_a"], self.ids["open_campaign"], AssetStatus.failed)
         raise ValueError(f"unknown factory {factory!r}")
