@@ -8,6 +8,8 @@ from service.assets.endpoints import router as assets_router
 from service.core import errors
 from service.ingest.endpoints import router as submissions_router
 from service.ops.health import router as health_router
+from service.portal.curation_endpoints import router as curation_router
+from service.portal.endpoints import router as portal_router
 
 
 def create_app() -> FastAPI:
@@ -20,4 +22,6 @@ def create_app() -> FastAPI:
     app.include_router(health_router)
     app.include_router(submissions_router)
     app.include_router(assets_router)
+    app.include_router(curation_router)
+    app.include_router(portal_router)
     return app

@@ -15,7 +15,7 @@ LONGEST_STEP_SECONDS = 2 * 3600
 
 def make_app() -> Celery:
     settings = get_settings()
-    app = Celery("mediadesk", broker=settings.redis_url, include=["workers.pipeline"])
+    app = Celery("mediadesk", broker=settings.redis_url, include=["workers.pipeline", "workers.packages"])
     app.conf.update(
         task_queues=[Queue(name) for name in QUEUES],
         task_default_queue="default",
@@ -32,6 +32,8 @@ def make_app() -> Celery:
         beat_schedule={
             "sweeper": {"task": "pipeline.sweep", "schedule": float(settings.sweeper_interval_seconds),
                         "options": {"queue": "default"}},
+            "portal-expire-packages": {"task": "portal.expire_packages", "schedule": 300.0,
+                                       "options": {"queue": "default"}},
         },
         task_always_eager=settings.task_eager,
     )

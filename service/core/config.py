@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     login_rate_limit_per_minute: int = 10
 
     # Download portal
-    portal_package_max_bytes: int = Field(default=10 * 1024**3, ge=1, description="Largest ZIP package a request may ask for")
+    portal_package_max_bytes: int = Field(default=10 * 1024**3, ge=1, description="Largest ZIP package one may ask for")
     portal_package_max_items: int = Field(default=2000, ge=1)
     portal_package_ttl_hours: int = Field(default=48, ge=1, description="Packages are deleted this long after built")
     portal_downloads_per_minute: int = Field(default=120, ge=1, description="Per user: files and package links")
