@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -173,3 +174,22 @@ def wait_for_asset(client: httpx.Client, asset_id: str, headers: dict[str, str],
         return body if body.get("status") in statuses else None
 
     return wait_until(check, timeout, 0.5, f"asset {asset_id} to reach {statuses}")  # type: ignore[no-any-return]
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page embeds (``<meta name="csrf-token">``)."""
+    found = CSRF_META.search(html)
+    assert found, "page carries no CSRF token"
+    return found.group(1)
+
+
+def web_login(client: httpx.Client, username: str, password: str, next_path: str = "") -> str:
+    """Log ``client`` in through the login form like a browser would; return the session's CSRF token."""
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                           "next": next_path}, follow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+    return csrf_from(client.get("/login").text)
