@@ -11,6 +11,7 @@ from service.ingest.endpoints import router as submissions_router
 from service.ops.health import router as health_router
 from service.portal.curation_endpoints import router as curation_router
 from service.portal.endpoints import router as portal_router
+from service.reports.endpoints import router as reports_router
 from service.web import deps as web_deps
 from service.web.auth import router as web_auth_router
 from service.web.middleware import WebSessionMiddleware
@@ -33,6 +34,7 @@ def create_app() -> FastAPI:
     app.include_router(assets_router)
     app.include_router(curation_router)
     app.include_router(portal_router)
+    app.include_router(reports_router)
     app.include_router(web_auth_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app
