@@ -10,7 +10,9 @@ from service.core import errors
 from service.ingest.endpoints import router as submissions_router
 from service.ops.health import router as health_router
 from service.portal.curation_endpoints import router as curation_router
+from service.portal.curation_pages import router as curation_pages_router
 from service.portal.endpoints import router as portal_router
+from service.portal.pages import router as portal_pages_router
 from service.reports.endpoints import router as reports_router
 from service.web import deps as web_deps
 from service.web.auth import router as web_auth_router
@@ -35,6 +37,8 @@ def create_app() -> FastAPI:
     app.include_router(curation_router)
     app.include_router(portal_router)
     app.include_router(reports_router)
+    app.include_router(portal_pages_router)
+    app.include_router(curation_pages_router)
     app.include_router(web_auth_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app
