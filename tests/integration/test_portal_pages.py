@@ -24,7 +24,8 @@ def test_outlet_pages_show_released_material_as_text(client: TestClient) -> None
     csrf = web_login(client, outlet.username, PASSWORD)
     home = client.get("/portal")
     assert home.status_code == 200
-    assert "活动周·全国启动仪式" in home.text and "尚在禁发的专题" not in home.text
+    assert "活动周·全国启动仪式" in home.text
+    assert "尚在禁发的专题" not in home.text
     page = client.get(f"/portal/assets/{asset}").text
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;数控技能" in page
     assert "<script>alert" not in page
@@ -34,7 +35,8 @@ def test_outlet_pages_show_released_material_as_text(client: TestClient) -> None
     made = client.post("/portal/packages", data={"csrf_token": csrf, "collection_id": collection["id"],
                                                  "scope": "collection", "rendition": "web"},
                        follow_redirects=False)
-    assert made.status_code == 303 and made.headers["location"].startswith("/portal/packages/")
+    assert made.status_code == 303
+    assert made.headers["location"].startswith("/portal/packages/")
     progress = client.get(made.headers["location"]).text
     assert 'data-status="queued"' in progress or 'data-status="building"' in progress
     assert 'http-equiv="refresh"' in progress

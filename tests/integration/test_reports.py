@@ -39,7 +39,8 @@ def test_week_summary_per_province_and_organisation(client: TestClient) -> None:
     assert (shandong["submitted"], shandong["approved"], shandong["featured"]) == (2, 2, 1)
     assert (shandong["downloaded_assets"], shandong["downloads"]) == (1, 2)
     assert (guangdong["submitted"], guangdong["approved"], guangdong["featured"], guangdong["videos"]) == (2, 1, 1, 1)
-    assert body["total"]["submitted"] == 4 and body["total"]["downloads"] == 2
+    assert body["total"]["submitted"] == 4
+    assert body["total"]["downloads"] == 2
 
     per_org = client.get("/api/v1/reports/week-summary", headers=editor.headers,
                          params={"campaign_id": str(campaign), "group": "organization"}).json()
@@ -51,7 +52,8 @@ def test_week_summary_per_province_and_organisation(client: TestClient) -> None:
     assert as_csv.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert rows[0][0] == "地区/单位 Region/organisation"
-    assert rows[-1][0] == "合计 Total" and rows[-1][3] == "4"
+    assert rows[-1][0] == "合计 Total"
+    assert rows[-1][3] == "4"
 
     as_xlsx = client.get("/api/v1/reports/week-summary", headers=editor.headers,
                          params={"campaign_id": str(campaign), "format": "xlsx", "group": "organization"})
@@ -59,7 +61,8 @@ def test_week_summary_per_province_and_organisation(client: TestClient) -> None:
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0][2] == "报送条目 Submissions"
-    assert values[-1][0] == "合计 Total" and values[-1][3] == 4
+    assert values[-1][0] == "合计 Total"
+    assert values[-1][3] == 4
 
 
 def test_outlet_usage_export_and_roles(client: TestClient) -> None:
