@@ -1,8 +1,9 @@
 """Stream a ZIP into S3 with multipart upload: constant memory, no temp file, whatever the package size.
 
 ``zipfile`` writes to an unseekable stream with data descriptors (sizes and CRC after each member), so the archive
-never has to be revisited. Reading the next chunk from S3, CRC + writing, and uploading finished parts overlap in
-three threads; memory stays around (queue depth + 2) x part size.
+never has to be revisited. Reading the next chunk from S3, CRC + writing, and uploading finished parts overlap;
+parts go up on ``UPLOADERS`` threads (an S3 PUT stream is slower than a GET on the embedded server, see
+docs/PERFORMANCE.md). Memory stays around (2 x UPLOADERS + 1) x part size.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime
 from service.core.storage import Storage, UploadedPart
 
 _DONE = object()
+UPLOADERS = 3
 
 
 class MultipartWriter:
@@ -29,10 +31,12 @@ class MultipartWriter:
         self.size = 0
         self._buffer = bytearray()
         self._number = 0
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=UPLOADERS)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._upload_loop, name=f"upload-{key}", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._upload_loop, name=f"upload-{n}-{key}", daemon=True)
+                         for n in range(UPLOADERS)]
+        for thread in self._threads:
+            thread.start()
 
     def _upload_loop(self) -> None:
         while True:
@@ -69,16 +73,20 @@ class MultipartWriter:
         if self._buffer or self._number == 0:
             self._send(bytes(self._buffer))
             self._buffer.clear()
-        self._queue.put(_DONE)
-        self._thread.join()
+        self._stop_uploaders()
         if self._error is not None:
             raise self._error
         self.storage.complete_multipart(self.key, self.upload_id, self.parts)
 
+    def _stop_uploaders(self, timeout: float | None = None) -> None:
+        for _ in self._threads:
+            self._queue.put(_DONE)
+        for thread in self._threads:
+            thread.join(timeout)
+
     def abort(self) -> None:
         self._error = self._error or RuntimeError("aborted")
-        self._queue.put(_DONE)
-        self._thread.join(timeout=60)
+        self._stop_uploaders(timeout=60)
         self.storage.abort_multipart(self.key, self.upload_id)
 
 
