@@ -117,14 +117,19 @@ def write_jpeg_metadata(src: BinaryIO, dst: BinaryIO, credits: Credits) -> None:
             raise NotAJpeg("broken JPEG header")
         marker = head[1]
         while marker == 0xFF:  # fill bytes
-            marker = src.read(1)[0]
+            fill = src.read(1)
+            if not fill:
+                raise NotAJpeg("truncated JPEG header")
+            marker = fill[0]
         if not 0xE0 <= marker <= 0xEF:
             tail = bytes((0xFF, marker))  # first non-APP segment (DQT, SOF, …): the rest is copied verbatim
             break
         length_bytes = src.read(2)
+        if len(length_bytes) != 2:
+            raise NotAJpeg("truncated JPEG header")
         length = struct.unpack(">H", length_bytes)[0]
         payload = src.read(length - 2)
-        if len(payload) != length - 2:
+        if length < 2 or len(payload) != length - 2:
             raise NotAJpeg("truncated JPEG header")
         if (marker == 0xE1 and payload.startswith(XMP_HEADER)) or (
                 marker == 0xED and payload.startswith(PHOTOSHOP_HEADER)):
