@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 
 from celery import Task
 from sqlalchemy import select, update
@@ -95,7 +96,7 @@ def _members(session: Session, package: Package) -> tuple[list[Member], list[dic
         credits = credits_of(session, asset)
         name = unique_name(delivery_filename(asset_id, credits, rendition, delivered.mime), taken)
         key = delivered.key
-        members.append(Member(name, delivered.size, lambda key=key: storage.iter_object(key), now))
+        members.append(Member(name, delivered.size, partial(storage.iter_object, key), now))
         rows.append({"file": name, "asset_id": str(asset_id), "rendition": rendition, "headline": credits.headline,
                      "caption": credits.caption, "credit": credits.credit, "byline": credits.byline,
                      "date": credits.date.isoformat() if credits.date else "", "place": credits.place,

@@ -85,7 +85,7 @@ def search_assets(session: Session, *, principal: Principal, filters: SearchFilt
                                 Submission.title.ilike(pattern), Submission.description.ilike(pattern),
                                 Submission.place.ilike(pattern), Organization.name.ilike(pattern)))
     if filters.tag:
-        query = query.where(Submission.theme_tags.any(filters.tag))
+        query = query.where(Submission.theme_tags.any(filters.tag))  # type: ignore[arg-type]  # ARRAY ANY(...)
     if filters.region:
         # A province code (370000) matches its cities (370100): compare the significant prefix.
         prefix = filters.region.rstrip("0") or filters.region

@@ -17,7 +17,7 @@ from service.core.errors import Problem
 from service.db.asset import Asset, AssetStatus, ReviewStatus
 from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind
-from service.db.portal import Collection, Revocation
+from service.db.portal import Audience, Collection, Revocation
 from service.portal import audit, collections, messages
 from service.portal.catalog import BEIJING
 from service.portal.pages import problem_page
@@ -50,13 +50,13 @@ def state_of(collection: Collection, now: datetime) -> str:
     return "live"
 
 
-def _choices(session: Session) -> dict[str, object]:
+def _choices(session: Session) -> tuple[list[Asset], list[Organization]]:
     featured = session.scalars(select(Asset).where(Asset.review_status == ReviewStatus.featured,
                                                    Asset.status == AssetStatus.ready)
                                .order_by(Asset.updated_at.desc()).limit(300)).all()
     outlets = session.scalars(select(Organization).where(Organization.kind == OrgKind.outlet)
                               .order_by(Organization.name)).all()
-    return {"featured": featured, "outlets": outlets}
+    return list(featured), list(outlets)
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -67,8 +67,9 @@ def _validation_message(exc: ValidationError) -> str:
 def collections_page(request: Request, principal: EditorPage, session: SessionDep) -> Response:
     rows, _ = collections.list_collections(session, limit=200, offset=0)
     now = datetime.now(UTC)
+    featured, outlets = _choices(session)
     return render(request, "curation/list.html", collections=[(c, state_of(c, now)) for c in rows],
-                  beijing=BEIJING, error=None, **_choices(session))
+                  beijing=BEIJING, error=None, featured=featured, outlets=outlets)
 
 
 @router.post("/collections")
@@ -86,7 +87,8 @@ def create_collection_form(
 ) -> Response:
     try:
         data = CollectionIn(title=title, description=description, release_at=beijing_time(release_at),
-                            embargo_until=beijing_time(embargo_until), audience=audience, outlet_ids=outlet_id,
+                            embargo_until=beijing_time(embargo_until), audience=Audience(audience),
+                            outlet_ids=outlet_id,
                             asset_ids=asset_id)
         collection = collections.create_collection(session, principal=principal, data=data)
     except (ValidationError, ValueError) as exc:
@@ -108,9 +110,10 @@ def collection_page(collection_id: uuid.UUID, request: Request, principal: Edito
     assets = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(out.asset_ids)))}
     revocations = [r for r in collections.list_revocations(session)
                    if r.collection_id in (None, collection.id)]
+    featured, outlets = _choices(session)
     return render(request, "curation/detail.html", collection=out, state=state_of(collection, datetime.now(UTC)),
                   items=[assets[i] for i in out.asset_ids if i in assets], revocations=revocations,
-                  beijing=BEIJING, **_choices(session))
+                  beijing=BEIJING, featured=featured, outlets=outlets)
 
 
 @router.post("/collections/{collection_id}")

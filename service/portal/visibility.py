@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
 from service.core.security import Principal
 from service.db.asset import Asset, AssetStatus, ReviewStatus
@@ -34,7 +34,7 @@ def collection_visible(principal: Principal, now: datetime | None = None) -> Col
     if principal.role == Role.admin:
         return released  # admins support outlets: they see whatever any outlet could see
     if principal.role != Role.outlet:
-        return and_(released, False)  # noqa: FBT003 - staff curate through the collections API, not the portal
+        return false()  # staff curate through the collections API, not the portal
     addressed = or_(
         Collection.audience == Audience.all_outlets,
         exists().where(CollectionOutlet.collection_id == Collection.id, CollectionOutlet.org_id == principal.org_id),
@@ -46,7 +46,7 @@ def collection_visible(principal: Principal, now: datetime | None = None) -> Col
     return and_(released, addressed, ~revoked)
 
 
-def visible_collections(principal: Principal, now: datetime | None = None) -> Select[tuple[Collection]]:
+def visible_collections(principal: Principal, now: datetime | None = None) -> Select[Collection]:
     return select(Collection).where(collection_visible(principal, now))
 
 
@@ -64,10 +64,10 @@ def asset_visible(principal: Principal, now: datetime | None = None) -> ColumnEl
     return and_(asset_releasable(), in_visible_collection)
 
 
-def visible_assets(principal: Principal, now: datetime | None = None) -> Select[tuple[Asset]]:
+def visible_assets(principal: Principal, now: datetime | None = None) -> Select[Asset]:
     return select(Asset).where(asset_visible(principal, now))
 
 
 def visible_asset_ids(principal: Principal, asset_ids: list[uuid.UUID],
-                      now: datetime | None = None) -> Select[tuple[uuid.UUID]]:
+                      now: datetime | None = None) -> Select[uuid.UUID]:
     return select(Asset.id).where(Asset.id.in_(asset_ids), asset_visible(principal, now))

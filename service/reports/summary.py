@@ -36,6 +36,7 @@ class SummaryRow:
     downloads: int
 
 
+COUNTS = ("submissions", "submitted", "photos", "videos", "approved", "featured", "downloaded_assets", "downloads")
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "地区/单位 Region/organisation"), ("region_code", "行政区划代码 Region code"),
     ("submissions", "报送条目 Submissions"), ("submitted", "上传素材 Assets submitted"),
@@ -91,10 +92,9 @@ def week_summary(session: Session, *, campaign_id: uuid.UUID | None, group: Grou
                         func.min(facts.c.region_code).label("region_code"), *measures)
                  .select_from(facts).group_by(facts.c.org_id, facts.c.org_name))
     rows = session.execute(query.order_by(literal_column("submitted").desc(), literal_column("name"))).mappings()
-    text_fields = ("key", "name", "region_code")
     # SUM() of bigint is numeric (Decimal) in PostgreSQL: counts leave as plain ints for JSON and spreadsheets.
-    return [SummaryRow(**{k: row[k] if k in text_fields else int(row[k] or 0) for k in SummaryRow.__dataclass_fields__})
-            for row in rows]
+    return [SummaryRow(str(row["key"]), str(row["name"]), str(row["region_code"] or ""),
+                       *(int(row[k] or 0) for k in COUNTS)) for row in rows]
 
 
 def totals(rows: list[SummaryRow]) -> SummaryRow:

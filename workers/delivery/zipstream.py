@@ -31,7 +31,7 @@ class MultipartWriter:
         self.size = 0
         self._buffer = bytearray()
         self._number = 0
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=UPLOADERS)
+        self._queue: queue.Queue[tuple[int, bytes] | object] = queue.Queue(maxsize=UPLOADERS)
         self._error: BaseException | None = None
         self._threads = [threading.Thread(target=self._upload_loop, name=f"upload-{n}-{key}", daemon=True)
                          for n in range(UPLOADERS)]
@@ -45,13 +45,14 @@ class MultipartWriter:
                 return
             if self._error is not None:
                 continue  # drain after a failure; the writer raises it
-            number, data = job  # type: ignore[misc]
+            assert isinstance(job, tuple)
+            number, data = job
             try:
                 self.parts.append(self.storage.upload_part(self.key, self.upload_id, number, bytes(data), len(data)))
             except BaseException as exc:  # handed to the writing thread, which raises it
                 self._error = exc
 
-    def _send(self, data: bytes | bytearray) -> None:
+    def _send(self, data: bytes) -> None:
         if self._error is not None:
             raise self._error
         self._number += 1
@@ -134,7 +135,7 @@ class Member:
 
 def write_zip(out: MultipartWriter, members: Iterable[Member], on_member: Callable[[Member, int], None]) -> None:
     """Store every member uncompressed (photos and videos are compressed already) and report progress."""
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for member in members:
             info = zipfile.ZipInfo(member.name, date_time=member.modified.timetuple()[:6])
             info.compress_type = zipfile.ZIP_STORED
