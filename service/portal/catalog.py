@@ -22,8 +22,9 @@ from service.portal import visibility
 from service.portal.schemas import PortalAsset, PortalCollection, PortalCollectionDetail, PortalRendition
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-#: Working renditions that are not for publication (thumbnails, sprite strips, streaming segments).
-INTERNAL_RENDITION_PREFIXES = ("thumb", "sprite", "strip", "hls", "poster")
+#: Working renditions that are not for publication (page previews, thumbnails, sprite strips, streaming segments);
+#: the derive step (workers/steps/derive.py on main) also writes web, web_webp, proxy_720p, broadcast_1080p.
+INTERNAL_RENDITION_PREFIXES = ("thumb", "preview", "sprite", "strip", "hls", "poster")
 
 
 @dataclass(frozen=True)
