@@ -12,6 +12,11 @@ from service.ingest.tus import TusHeaders
 from service.ingest.tus import router as tus_router
 from service.ops import observability
 from service.ops.health import router as health_router
+from service.portal.curation_endpoints import router as curation_router
+from service.portal.curation_pages import router as curation_pages_router
+from service.portal.endpoints import router as portal_router
+from service.portal.pages import router as portal_pages_router
+from service.reports.endpoints import router as reports_router
 from service.review.endpoints import router as review_router
 from service.web import deps as web_deps
 from service.web.auth import router as web_auth_router
@@ -42,6 +47,11 @@ def create_app() -> FastAPI:
     app.include_router(assets_router)
     app.include_router(tus_router)
     app.include_router(review_router)
+    app.include_router(curation_router)
+    app.include_router(portal_router)
+    app.include_router(reports_router)
+    app.include_router(portal_pages_router)
+    app.include_router(curation_pages_router)
     app.include_router(web_auth_router)
     app.include_router(web_media_router)
     app.include_router(submit_pages_router)

@@ -332,3 +332,53 @@ def make_ready_asset(
         if screening:
             record_screening(session, asset_id, **screening)  # type: ignore[arg-type]
         return asset_id
+def make_released_asset(
+    submitter: Actor,
+    campaign_id: uuid.UUID,
+    *,
+    kind: str = "image",
+    title: str = "开放校园：技能展示",
+    caption: str = "学生在实训基地展示数控加工技能",
+    credit: str = "济南职业学院宣传部",
+    place: str = "山东省济南市",
+    activity_date: date | None = date(2023, 5, 15),
+    theme_tags: tuple[str, ...] = ("产教融合",),
+    original_filename: str = "IMG_0001.jpg",
+    renditions: tuple[str, ...] = ("web",),
+    review_status: str = "featured",
+    region_code: str | None = None,
+) -> uuid.UUID:
+    """A processed asset (real bytes in S3, Asset + Rendition rows) as the pipeline and an editor would leave it.
+
+    Stands in for the derive step (branch ``workers``): renditions are copies of the original under
+    ``derived/{asset_id}/{name}.{ext}``.
+    """
+    from service.core.storage import get_storage
+    from service.db.asset import Asset, AssetKind, AssetStatus, Rendition, ReviewStatus
+    from tests.media import jpeg_bytes, mp4_bytes
+
+    data, mime, ext = (jpeg_bytes(), "image/jpeg", "jpg") if kind == "image" else (mp4_bytes(), "video/mp4", "mp4")
+    asset_id = uuid.uuid4()
+    storage = get_storage()
+    original_key = f"originals/{campaign_id}/{submitter.org_id}/{asset_id}/original.{ext}"
+    storage.put_bytes(original_key, data, mime)
+    with session_scope() as session:
+        submission = Submission(campaign_id=campaign_id, org_id=submitter.org_id, created_by=submitter.user_id,
+                                title=title, category="activity_photos", place=place, activity_date=activity_date,
+                                theme_tags=list(theme_tags), credits=credit, consent=True,
+                                region_code=region_code)
+        session.add(submission)
+        session.flush()
+        asset = Asset(id=asset_id, submission_id=submission.id, org_id=submitter.org_id, campaign_id=campaign_id,
+                      uploaded_by=submitter.user_id, kind=AssetKind(kind), status=AssetStatus.ready,
+                      original_key=original_key, original_filename=original_filename, size=len(data), mime=mime,
+                      width=320, height=240, duration=1.0 if kind == "video" else None,
+                      review_status=ReviewStatus(review_status), caption=caption, credit=credit,
+                      ready_at=datetime.now(UTC))
+        session.add(asset)
+        for name in renditions:
+            key = f"derived/{asset_id}/{name}.{ext}"
+            storage.put_bytes(key, data, mime)
+            session.add(Rendition(asset_id=asset_id, name=name, key=key, mime=mime, width=320, height=240,
+                                  size=len(data)))
+    return asset_id

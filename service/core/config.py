@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     otel_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP traces endpoint (http://collector:4318); unset: tracing off"
     )
+    # Download portal
+    portal_package_max_bytes: int = Field(default=10 * 1024**3, ge=1, description="Largest ZIP package one may ask for")
+    portal_package_max_items: int = Field(default=2000, ge=1)
+    portal_package_ttl_hours: int = Field(default=48, ge=1, description="Packages are deleted this long after built")
+    portal_downloads_per_minute: int = Field(default=120, ge=1, description="Per user: files and package links")
+    portal_packages_per_hour: int = Field(default=30, ge=1, description="Per user: package builds requested")
+    portal_copyright: str = Field(default="职业教育活动周组委会 / Vocational Education Activity Week",
+                                  description="Copyright notice written into delivered files")
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -33,6 +33,7 @@ from service.ingest.tus_protocol import (
     parse_length,
     upload_metadata,
 )
+from service.ops import metrics
 
 PREFIX = "/api/v1/uploads"
 router = APIRouter(prefix=PREFIX, tags=["uploads"])
@@ -130,14 +131,22 @@ def lookup(body: Annotated[LookupRequest, Body()], principal: PrincipalDep, sess
 
 
 async def _append(request: Request, state: uploads.UploadState, checksum: bytes | None) -> upload_stream.AppendResult:
-    try:
-        return await upload_stream.append(request, state, checksum)
-    except Problem:
-        raise
-    except Exception as exc:
-        if uploads.is_outage(exc):
-            raise unavailable("storage") from None
-        raise
+    with metrics.upload_in_flight():
+        try:
+            result = await upload_stream.append(request, state, checksum)
+        except Problem as problem:
+            metrics.upload_finished(problem.code)
+            raise
+        except Exception as exc:
+            if uploads.is_outage(exc):
+                metrics.upload_finished("storage_unavailable")
+                raise unavailable("storage") from None
+            metrics.upload_finished("error")
+            raise
+    metrics.upload_bytes(max(0, result.offset - state.offset))
+    if result.asset_id is not None:
+        metrics.upload_finished("completed")
+    return result
 
 
 def _authenticate(request: Request) -> Principal:

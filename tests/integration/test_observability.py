@@ -14,7 +14,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.db.org import Role
 from service.ops import metrics
-from tests.support import LiveAPI, make_actor, make_asset, make_campaign, wait_until
+from tests.support import (
+    LiveAPI,
+    make_actor,
+    make_asset,
+    make_campaign,
+    make_submission,
+    media_bytes,
+    tus_metadata,
+    wait_until,
+)
 
 
 def scrape(client: TestClient | httpx.Client) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
@@ -44,17 +53,26 @@ def test_metrics_hold_request_upload_queue_and_asset_series(client: TestClient) 
     for _ in range(3):
         assert client.get(f"/api/v1/assets/{uuid.uuid4()}", headers=actor.headers).status_code == 404
     assert client.get("/no/such/page").status_code == 404
-    metrics.upload_bytes(1234)
+    # A real tus upload through the API feeds the upload counters.
+    tus = {**actor.headers, "Tus-Resumable": "1.0.0"}
+    meta = tus_metadata(submission_id=str(make_submission(actor, campaign)), filename="m.jpg")
+    created = client.post("/api/v1/uploads", headers={**tus, "Upload-Length": "1234", "Upload-Metadata": meta})
+    assert created.status_code == 201, created.text
+    patched = client.patch(created.headers["location"], content=media_bytes(1234, seed=7),
+                           headers={**tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+    assert patched.status_code == 204, patched.text
+    assert patched.headers["x-asset-id"]
     with metrics.upload_in_flight():
         during = scrape(client)
-    metrics.upload_finished("completed")
     after = scrape(client)
 
     # Latency histogram and status counter by route template: ids never become labels.
     count = "mediadesk_http_request_duration_seconds_count"
-    assert value(after, count, route=asset_route, method="GET") - value(before, count, route=asset_route) == 3
+    get_asset = {"route": asset_route, "method": "GET"}
+    assert value(after, count, **get_asset) - value(before, count, **get_asset) == 3
     requests = "mediadesk_http_requests_total"
-    assert value(after, requests, route=asset_route, status="404") - value(before, requests, route=asset_route) == 3
+    not_found = {"route": asset_route, "status": "404"}
+    assert value(after, requests, **not_found) - value(before, requests, **not_found) == 3
     assert value(after, requests, route="unmatched", status="404") >= 1
     assert not [key for key in after[requests] if any(v.count("-") == 4 for _, v in key)], "an id leaked into labels"
     # Upload counters the tus code feeds.
@@ -65,7 +83,7 @@ def test_metrics_hold_request_upload_queue_and_asset_series(client: TestClient) 
     assert value(after, "mediadesk_uploads_total", outcome="completed") >= 1
     # State read from Redis and PostgreSQL.
     assert {dict(key)["queue"] for key in after["mediadesk_queue_depth"]} == {"ingest", "media", "ml", "default"}
-    assert value(after, "mediadesk_assets", status="uploading") >= 1
+    assert value(after, "mediadesk_assets", status="stored") >= 1
     assert value(after, "mediadesk_state_scrape_errors") == 0
 
 
