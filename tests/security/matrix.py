@@ -67,6 +67,9 @@ STAFF_ONLY = "401 no no ok no no ok"
 STAFF_GATE = "401 no no in no no in"
 STAFF_PAGE = "login no no ok no no ok"
 STAFF_PAGE_GATE = "login no no in no no in"
+OUTLET_X = "401 no no no ok no ok"
+OUTLET_PAGE = "login no no no ok ok ok"
+OUTLET_X_PAGE = "login no no no ok no ok"
 
 CASES: tuple[Case, ...] = (
     # operations and documentation: public by design (no data behind them)
@@ -165,6 +168,61 @@ CASES: tuple[Case, ...] = (
          path={"submission_id": "submission_a"}),
     page("GET", "/web/media/{asset_id}/{name}", "organisation A, ready, `thumb`", "401 ok no ok no no ok",
          path={"asset_id": "asset_a_ready", "name": "thumb"}),
+    # curation (editors and admins): collections, revocations, download audit, the ministry's reports
+    Case("GET", "/api/v1/collections", "–", STAFF_ONLY),
+    gate("POST", "/api/v1/collections", STAFF_GATE, json={}),
+    Case("GET", "/api/v1/collections/{collection_id}", "released to outlet X", STAFF_ONLY,
+         path={"collection_id": "collection_x"}),
+    gate("PATCH", "/api/v1/collections/{collection_id}", STAFF_GATE, json={}),
+    gate("POST", "/api/v1/collections/{collection_id}/items", STAFF_GATE, json={}),
+    gate("DELETE", "/api/v1/collections/{collection_id}/items/{asset_id}", STAFF_GATE),
+    Case("GET", "/api/v1/revocations", "–", STAFF_ONLY),
+    gate("POST", "/api/v1/revocations", STAFF_GATE, json={}),
+    gate("DELETE", "/api/v1/revocations/{revocation_id}", STAFF_GATE),
+    Case("GET", "/api/v1/downloads", "–", STAFF_ONLY),
+    Case("GET", "/api/v1/downloads/usage", "–", STAFF_ONLY),
+    Case("GET", "/api/v1/reports/week-summary", "–", STAFF_ONLY),
+    Case("GET", "/api/v1/reports/outlet-usage", "–", STAFF_ONLY),
+    # the outlets' portal: only what was released to the caller's outlet (admins see it too)
+    Case("GET", "/api/v1/portal/collections", "released to outlet X", "401 no no no listed hidden listed",
+         listed="collection_x"),
+    Case("GET", "/api/v1/portal/collections/{collection_id}", "released to outlet X", OUTLET_X,
+         path={"collection_id": "collection_x"}),
+    Case("GET", "/api/v1/portal/assets", "released to outlet X", "401 no no no listed hidden listed",
+         listed="asset_released_x"),
+    Case("GET", "/api/v1/portal/assets/{asset_id}", "released to outlet X", OUTLET_X,
+         path={"asset_id": "asset_released_x"}),
+    Case("GET", "/api/v1/portal/assets/{asset_id}", "organisation A, ready, never released", "401 no no no no no no",
+         path={"asset_id": "asset_a_ready"}),
+    Case("GET", "/api/v1/portal/assets/{asset_id}/preview", "released to outlet X", OUTLET_X,
+         path={"asset_id": "asset_released_x"}),
+    Case("GET", "/api/v1/portal/assets/{asset_id}/renditions/{rendition}", "released to outlet X, original",
+         OUTLET_X, path={"asset_id": "asset_released_x", "rendition": "original"}),
+    Case("GET", "/api/v1/portal/assets/{asset_id}/renditions/{rendition}", "never released, original",
+         "401 no no no no no no", path={"asset_id": "asset_a_ready", "rendition": "original"}),
+    gate("POST", "/api/v1/portal/packages", "401 no no no in in in", json={}),
+    gate("GET", "/api/v1/portal/packages/{package_id}", "401 no no no in in in"),
+    # the package file is fetched through a signed, expiring link only, whoever asks
+    gate("GET", "/api/v1/portal/packages/{package_id}/file", "no no no no no no no"),
+    # curation and portal pages
+    page("GET", "/collections", "–", STAFF_PAGE),
+    page("POST", "/collections", "empty form", STAFF_PAGE_GATE),
+    page("GET", "/collections/{collection_id}", "released to outlet X", STAFF_PAGE,
+         path={"collection_id": "collection_x"}),
+    # (unknown ids: these forms change or revoke a release, which would disturb the rows after them)
+    page("POST", "/collections/{collection_id}", "no such collection", STAFF_PAGE_GATE),
+    page("POST", "/collections/{collection_id}/revoke", "no such collection", STAFF_PAGE_GATE),
+    page("POST", "/revocations/{revocation_id}/restore", "no such revocation", STAFF_PAGE_GATE),
+    page("GET", "/distribution", "–", STAFF_PAGE),
+    page("GET", "/portal", "–", OUTLET_PAGE),
+    page("GET", "/portal/collections/{collection_id}", "released to outlet X", OUTLET_X_PAGE,
+         path={"collection_id": "collection_x"}),
+    page("GET", "/portal/assets/{asset_id}", "released to outlet X", OUTLET_X_PAGE,
+         path={"asset_id": "asset_released_x"}),
+    page("GET", "/portal/assets/{asset_id}/download/{rendition}", "released to outlet X, original", OUTLET_X_PAGE,
+         path={"asset_id": "asset_released_x", "rendition": "original"}),
+    page("POST", "/portal/packages", "empty form", "login no no no in in in"),
+    page("GET", "/portal/packages/{package_id}", "no such package", "login no no no in in in"),
     # assets (outlets use the portal, never the working API)
     Case("GET", "/api/v1/assets", "organisation A's ready asset", "401 listed hidden listed hidden hidden listed",
          params={"submission_id": "@submission_a"}, listed="asset_a_ready"),

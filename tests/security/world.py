@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from service.core.db import session_scope
 from service.db.asset import Asset, AssetKind, AssetStatus
@@ -57,6 +57,32 @@ def with_renditions(asset_id: uuid.UUID) -> None:
                               width=32, height=24, size=len(files["thumb.jpg"][0])))
         session.add(Rendition(asset_id=asset_id, name="hls", key=f"derived/{asset_id}/hls/master.m3u8",
                               mime="application/vnd.apple.mpegurl", width=None, height=None, size=100))
+
+
+def _release_to_outlet_x(world: World) -> None:
+    """A featured asset of organisation A in a collection released (now) to outlet X only."""
+    from service.core.security import Principal
+    from service.db.asset import ReviewStatus
+    from service.db.portal import Audience
+    from service.portal.collections import create_collection
+    from service.portal.schemas import CollectionIn
+
+    submitter_a, admin, outlet_x = (world.actors[r] for r in ("submitter_a", "admin", "outlet_x"))
+    assert submitter_a is not None
+    assert admin is not None
+    assert outlet_x is not None
+    asset_id = asset_in_state(submitter_a, world.ids["submission_a"], world.ids["open_campaign"], AssetStatus.ready)
+    with_renditions(asset_id)
+    with session_scope() as session:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        asset.review_status = ReviewStatus.featured
+        session.flush()
+        collection = create_collection(
+            session, principal=Principal(admin.user_id, admin.username, admin.role, admin.org_id),
+            data=CollectionIn(title="权限矩阵：仅限媒体X", audience=Audience.named, outlet_ids=[outlet_x.org_id],
+                              asset_ids=[asset_id], release_at=datetime.now(UTC) - timedelta(minutes=1)))
+        world.ids.update(asset_released_x=asset_id, collection_x=collection.id)
 
 
 def make_upload(actor: Actor, submission_id: uuid.UUID, length: int = 10) -> uuid.UUID:
@@ -122,6 +148,7 @@ def build_world() -> World:
         asset_a_uploading=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.uploading),
         asset_a_rejected=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.rejected_invalid),
     )
+    _release_to_outlet_x(world)
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     with_renditions(world.ids["asset_a_ready"])
     return world
