@@ -21,6 +21,7 @@ class Contract:
     review_decision: str | None  # POST path with {asset_id}
     portal_assets: str | None  # GET path listing released assets (outlets)
     portal_download: str | None  # GET path with {asset_id} (and maybe {rendition}) giving the bytes / a redirect
+    collections: str | None = None  # POST path creating a released collection (editors)
 
     def notes(self) -> list[str]:
         notes = []
@@ -30,7 +31,7 @@ class Contract:
             notes.append("no review queue API: editors paged GET /api/v1/assets?status=ready instead")
         if not self.review_decision:
             notes.append("no review decision API: editors only read assets")
-        if not self.portal_download:
+        if not (self.portal_download and self.portal_assets and self.collections):
             notes.append("no portal download API: outlets' downloads were made as GET /api/v1/assets/{id}/original "
                          "with an admin token (the same presigned-URL path)")
         return notes
@@ -61,4 +62,5 @@ def discover(base: str, token: str) -> Contract:
         portal_assets=_first(paths, "get", r"^/api/v1/portal/(assets|search)$", False),
         portal_download=_first(paths, "get", r"^/api/v1/portal/assets/\{[a-z_]*id\}/(download|renditions/\{[a-z_]+\})",
                                True),
+        collections=_first(paths, "post", r"^/api/v1/collections$", False),
     )

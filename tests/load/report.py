@@ -124,8 +124,9 @@ def summary_lines(cfg: LoadConfig, result: LoadResult, contract: Contract) -> li
         f"* most uploads in progress at the same moment: {result.max_in_flight}",
         f"* client-side cuts survived: {cuts}; replica failovers: {sum(a.failovers for a in result.acknowledged)}; "
         f"refused uploads: {len(result.refused)}",
-        f"* editor decisions: {result.decisions}; downloads verified by sha256: {result.downloads_verified}, "
-        f"corrupt: {result.downloads_corrupt}",
+        f"* editor decisions: {result.decisions}; collections released by the curator: {result.collections}; "
+        f"outlet downloads through the portal: {result.portal_downloads}; originals downloaded and verified by "
+        f"sha256: {result.downloads_verified}, corrupt: {result.downloads_corrupt}",
         f"* drain after the load: {'done' if result.drained else 'NOT done'} in {result.drain_seconds:.0f} s",
     ]
     if result.refused:

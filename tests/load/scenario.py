@@ -50,6 +50,9 @@ class LoadResult:
     bytes_uploaded: int = 0
     downloads_verified: int = 0
     downloads_corrupt: int = 0
+    portal_downloads: int = 0  # originals fetched by outlets through the portal (captions written in: no hash check)
+    featured: list[str] = field(default_factory=list)
+    collections: int = 0
     started: int = 0
     in_flight: int = 0
     max_in_flight: int = 0  # the most uploads in progress at the same moment
@@ -159,23 +162,49 @@ async def editor(index: int, api: Api, world: World, contract: Contract, result:
                 response = await api.call(client, "POST", path, f"POST {contract.review_decision}", token, json=body)
                 if response is not None and response.status_code < 300:
                     result.decisions += 1
+                    if decision == "feature":
+                        result.featured.append(asset_id)
             await asyncio.sleep(rng.uniform(0.5, 1.5))  # an editor looks at the picture
+
+
+async def curator(api: Api, world: World, contract: Contract, result: LoadResult, deadline: Deadline) -> None:
+    """An editor who releases the newly featured assets to every outlet as a collection, every 15 s."""
+    released = 0
+    async with httpx.AsyncClient(timeout=30) as client:
+        while not deadline.passed() and contract.collections:
+            await asyncio.sleep(15)
+            batch = list(dict.fromkeys(result.featured[released:]))[:200]
+            if not batch:
+                continue
+            body = {"title": f"负载测试专题 {result.collections + 1}", "audience": "all", "asset_ids": batch}
+            response = await api.call(client, "POST", contract.collections, f"POST {contract.collections}",
+                                      world.editors[0].token, json=body)
+            if response is not None and response.status_code < 300:
+                released += len(result.featured[released:])
+                result.collections += 1
 
 
 async def outlet(index: int, api: Api, world: World, contract: Contract, result: LoadResult,
                  deadline: Deadline) -> None:
     rng = random.Random(1000 + index)
-    token = world.outlets[index % len(world.outlets)].token if contract.portal_download else world.admin.token
+    portal = bool(contract.portal_download and contract.portal_assets and contract.collections)
+    token = world.outlets[index % len(world.outlets)].token if portal else world.admin.token
     async with httpx.AsyncClient(timeout=60) as client:
         while not deadline.passed():
-            listing = await api.call(client, "GET", "/api/v1/assets", "GET /api/v1/assets", world.admin.token,
-                                     params={"status": "ready", "campaign_id": str(world.campaign_id), "limit": 50})
-            items = [i for i in _items(listing) if i.get("sha256")]
+            if portal and contract.portal_assets:
+                listing = await api.call(client, "GET", contract.portal_assets, f"GET {contract.portal_assets}", token,
+                                         params={"limit": 50})
+                items = _items(listing)
+            else:
+                listing = await api.call(client, "GET", "/api/v1/assets", "GET /api/v1/assets", world.admin.token,
+                                         params={"status": "ready", "campaign_id": str(world.campaign_id),
+                                                 "limit": 50})
+                items = [i for i in _items(listing) if i.get("sha256")]
             if not items:
                 await asyncio.sleep(2)
                 continue
             item = rng.choice(items)
-            if contract.portal_download:
+            if portal and contract.portal_download:
                 path, label = _fill(contract.portal_download, str(item["id"]), "original"), contract.portal_download
             else:
                 path, label = f"/api/v1/assets/{item['id']}/original", "/api/v1/assets/{id}/original"
@@ -192,7 +221,9 @@ async def outlet(index: int, api: Api, world: World, contract: Contract, result:
                 api.recorder.record(S3_DOWNLOAD, status, (time.perf_counter() - start) * 1000)
             else:
                 body = redirect
-            if body is not None and body.status_code == 200 and not contract.portal_download:
+            if body is not None and body.status_code == 200 and portal:
+                result.portal_downloads += 1
+            elif body is not None and body.status_code == 200:
                 if hashlib.sha256(body.content).hexdigest() == item["sha256"]:
                     result.downloads_verified += 1
                 else:
@@ -270,6 +301,8 @@ async def run_load(urls: list[str], world: World, pool: list[Sample], contract: 
             actors.append(uploader(i, tus, world, pool, cfg, result, deadline))
     actors += [editor(i, api, world, contract, result, deadline) for i in range(cfg.editors)]
     actors += [outlet(i, api, world, contract, result, deadline) for i in range(cfg.outlets)]
+    if contract.collections and cfg.editors:
+        actors.append(curator(api, world, contract, result, deadline))
     recorder.event(f"load started: {cfg.uploaders} uploaders, {cfg.editors} editors, {cfg.outlets} outlets")
     started = time.monotonic()
     await asyncio.gather(*actors, *(extra or []))
