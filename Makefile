@@ -38,8 +38,8 @@ bench: $(STAMP) ## benchmarks; results in docs/PERFORMANCE.md
 # --- reliability, security and load (docs/LOAD.md, docs/RELIABILITY.md, docs/SECURITY.md) -------------------------
 DURATION  ?= 600
 UPLOADERS ?= 220
-# 4 KiB/s per file and short pauses keep ~200 uploads in flight at once at a rate the pipeline can follow.
-PACING    ?= --rate-kib 4 --think 2
+# 1 KiB/s per file (~200 parallel uploads sharing a slow office link) keeps ~200 in flight at a rate one worker follows.
+PACING    ?= --rate-kib 1 --think 5
 load: $(STAMP) ## DURATION s of load (UPLOADERS tus uploads at once + editors + outlets) on an own stack → docs/LOAD.md
 	$(PY) -m tests.load --duration $(DURATION) --uploaders $(UPLOADERS) $(PACING) --drain 1200 --report docs/LOAD.md
 

@@ -102,7 +102,7 @@ def write_report(run: Run, path: Path, command: str, chaos: bool) -> None:
     backlog_svg(run.recorder, plot, f"{title}: pipeline backlog over time (assets of the run's campaign)")
     sections: list[tuple[str, list[str]]] = [
         ("Summary", summary_lines(run.config, run.result, run.contract)),
-        ("Audit", audit_lines(run.audit)),
+        ("Audit", audit_lines(run.audit, run.result.drained)),
     ]
     if chaos:
         sections.append(("Faults and time to recover (seconds since the kill)", fault_lines(run.faults, run.recorder)))
@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
     command = "python -m tests.load " + shlex.join(argv if argv is not None else sys.argv[1:])
-    sys.stdout.write("\n".join(summary_lines(run.config, run.result, run.contract) + audit_lines(run.audit)) + "\n")
+    sys.stdout.write("\n".join(summary_lines(run.config, run.result, run.contract)
+                               + audit_lines(run.audit, run.result.drained)) + "\n")
     sys.stdout.write("\n".join(endpoint_table(run.recorder)) + "\n")
     if args.chaos:
         sys.stdout.write("\n".join(fault_lines(run.faults, run.recorder)) + "\n")

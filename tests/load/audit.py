@@ -33,6 +33,10 @@ class Audit:
     renditions: int = 0
 
     @property
+    def clean_apart_from_backlog(self) -> bool:
+        return not (self.lost or self.corrupt or self.duplicated or self.duplicate_renditions)
+
+    @property
     def clean(self) -> bool:
         return not (self.lost or self.corrupt or self.duplicated or self.stuck_jobs or self.duplicate_renditions)
 
