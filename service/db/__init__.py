@@ -4,10 +4,28 @@ from service.db.asset import Asset, AssetKind, AssetStatus, Job, JobStatus, Rend
 from service.db.base import Base
 from service.db.campaign import Campaign
 from service.db.org import ApiToken, Organization, OrgKind, Role, User
+from service.db.screening import (
+    AssetEmbedding,
+    AssetHash,
+    AssetScreening,
+    AssetTag,
+    DuplicateCluster,
+    Finding,
+    Tag,
+    TagSource,
+)
 from service.db.submission import Submission
 from service.db.upload import Upload
 
 __all__ = [
+    "AssetEmbedding",
+    "AssetHash",
+    "AssetScreening",
+    "AssetTag",
+    "DuplicateCluster",
+    "Finding",
+    "Tag",
+    "TagSource",
     "ApiToken",
     "Asset",
     "AssetKind",
