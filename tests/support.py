@@ -173,3 +173,25 @@ def wait_for_asset(client: httpx.Client, asset_id: str, headers: dict[str, str],
         return body if body.get("status") in statuses else None
 
     return wait_until(check, timeout, 0.5, f"asset {asset_id} to reach {statuses}")  # type: ignore[no-any-return]
+
+
+def make_asset(actor: Actor, campaign_id: uuid.UUID, submission_id: uuid.UUID, data: bytes, *,
+               filename: str = "photo.jpg", kind: str = "image", mime: str = "image/jpeg",
+               status: str = "stored", width: int | None = None, height: int | None = None,
+               duration: float | None = None) -> uuid.UUID:
+    """An asset whose original is already in S3 (as after upload + verify), for tests of later pipeline steps."""
+    import hashlib
+
+    from service.core.storage import get_storage
+    from service.db.asset import Asset, AssetKind, AssetStatus
+
+    asset_id = uuid.uuid4()
+    key = f"originals/{campaign_id}/{actor.org_id}/{asset_id}/{filename}"
+    get_storage().put_bytes(key, data, mime)
+    with session_scope() as session:
+        session.add(Asset(id=asset_id, submission_id=submission_id, org_id=actor.org_id, campaign_id=campaign_id,
+                          uploaded_by=actor.user_id, kind=AssetKind(kind), status=AssetStatus(status),
+                          original_key=key, original_filename=filename, size=len(data), mime=mime,
+                          sha256=hashlib.sha256(data).hexdigest(), width=width, height=height, duration=duration,
+                          probe={}))
+    return asset_id

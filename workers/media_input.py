@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from service.core.config import get_settings
 from service.core.storage import get_storage
 from service.db.asset import Asset, Rendition
-from workers.pipeline import Rejected
 
 Image.MAX_IMAGE_PIXELS = 200_000_000  # same ceiling as upload checks: refuse decompression bombs
 
@@ -36,6 +35,8 @@ def load_still(session: Session, asset: Asset) -> Image.Image:
         image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        from workers.pipeline import Rejected  # the pipeline imports the steps that import this module
+
         raise Rejected("image_unreadable", "图片无法解码，请重新导出后上传",
                        f"the image cannot be decoded ({exc.__class__.__name__})") from exc
     return ImageOps.exif_transpose(image).convert("RGB")

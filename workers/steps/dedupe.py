@@ -4,28 +4,16 @@ duplicate clusters across submitters and organisations. Exact copies (``asset.ex
 
 from __future__ import annotations
 
-from PIL import Image
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from models.hashing import PDQ_MIN_QUALITY, chunk_values, pdq, phash
+from models.hashing import CROP_VARIANTS, PDQ_MIN_QUALITY, central, chunk_values, pdq, phash
 from models.video import analyse_video
 from service.db.asset import Asset, AssetKind, Job
 from service.db.screening import AssetHash
 from workers.duplicates import best_matches, join_cluster, lookup, video_matches
 from workers.media_input import load_still, local_video
 from workers.pipeline import register
-
-#: Central crops hashed besides the full image: PDQ alone misses a 5 % crop; these variants meet it half-way.
-CROP_VARIANTS = (("full", 1.0), ("c95", 0.95), ("c90", 0.90))
-
-
-def central(image: Image.Image, keep: float) -> Image.Image:
-    if keep >= 1.0:
-        return image
-    w, h = image.size
-    dx, dy = (w - w * keep) / 2, (h - h * keep) / 2
-    return image.crop((round(dx), round(dy), round(w - dx), round(h - dy)))
 
 
 def _row(asset: Asset, kind: str, variant: str, position: float, bits: str, quality: int,

@@ -74,7 +74,7 @@ def screen_asset(session: Session, asset: Asset) -> list[Finding]:
             findings.append(Finding(detector="text", label=hit.label, score=0.9,
                                     detail={"text": hit.text, "source": "ocr", "t": t, "boxes": boxes_hit}))
         for code in find_barcodes(image):
-            findings.append(Finding(detector="qr", label="qr_code" if code.format == "QRCode" else "barcode",
+            findings.append(Finding(detector="qr", label="qr_code" if "QR" in code.format else "barcode",
                                     score=1.0, detail={"text": code.text, "format": code.format, "box": code.box,
                                                        "t": t}))
         if safety is not None:
