@@ -11,35 +11,7 @@ from models.base import NotConfigured
 from models.clip import CLIP_DIRNAME, ZeroShotTagger
 from models.tagger import taxonomy
 from tests.media import photo
-
-
-def build_tiny_chinese_clip(target: Path) -> Path:
-    import torch
-    from transformers import (
-        BertTokenizer,
-        ChineseCLIPConfig,
-        ChineseCLIPImageProcessorPil,
-        ChineseCLIPModel,
-        ChineseCLIPProcessor,
-    )
-
-    torch.manual_seed(0)
-    chars = sorted({c for label in taxonomy()["visual_prompts"].values() for c in label} | set("这是一张的照片"))
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]
-    target.mkdir(parents=True)
-    (target / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizer(str(target / "vocab.txt"))
-    config = ChineseCLIPConfig(
-        text_config={"vocab_size": len(vocab), "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
-                     "intermediate_size": 37, "max_position_embeddings": 64},
-        vision_config={"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 37,
-                       "image_size": 32, "patch_size": 8},
-        projection_dim=16,
-    )
-    ChineseCLIPModel(config).save_pretrained(target)
-    image_processor = ChineseCLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    ChineseCLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(target)
-    return target
+from tests.tiny_models import build_tiny_chinese_clip
 
 
 def test_tiny_chinese_clip_tags_with_chinese_labels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
