@@ -51,7 +51,7 @@ class ZeroShotTagger(InferenceModel[tuple[list[Image.Image], list[str]], list[li
         from transformers import AutoModel, AutoProcessor
 
         torch.set_num_threads(1)
-        processor = AutoProcessor.from_pretrained(path, local_files_only=True)
+        processor = AutoProcessor.from_pretrained(path, local_files_only=True)  # type: ignore[no-untyped-call]
         model = AutoModel.from_pretrained(path, local_files_only=True).eval()
         return model, processor
 

@@ -21,7 +21,7 @@ class HaarFaces(InferenceModel[Image.Image, list[list[int]]]):
     def _load(self) -> Any:
         import cv2
 
-        cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+        cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
         if cascade.empty():
             raise RuntimeError("haar cascade missing: opencv-python-headless 5.x dropped it; pin <5")
         return cascade

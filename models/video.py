@@ -77,7 +77,7 @@ def analyse_video(path: Path, *, analysis_fps: float = 4.0, uniform_every: float
             if t + 1e-6 < next_sample:
                 continue
             next_sample = t + 1.0 / analysis_fps
-            image = frame.to_image()
+            image = frame.to_image()  # type: ignore[no-untyped-call]
             grey = _grey_small(image)
             diff = float(np.abs(grey - previous).mean()) if previous is not None else 0.0
             result.times.append(t)

@@ -66,7 +66,7 @@ def video_matches(session: Session, frames: list[tuple[float, str]], *, exclude:
             distances[match.asset_id].append(match.distance)
     if not votes:
         return {}
-    counts = dict(session.execute(  # type: ignore[arg-type]
+    counts = dict(session.execute(
         select(AssetHash.asset_id, func.count()).where(AssetHash.kind == "video", AssetHash.asset_id.in_(list(votes)))
         .group_by(AssetHash.asset_id)
     ).all())

@@ -4,6 +4,8 @@ duplicate clusters across submitters and organisations. Exact copies (``asset.ex
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
@@ -23,10 +25,10 @@ def _row(asset: Asset, kind: str, variant: str, position: float, bits: str, qual
                      phash=phash_hex, **chunks)
 
 
-def dedupe_asset(session: Session, asset: Asset) -> dict[object, int]:
+def dedupe_asset(session: Session, asset: Asset) -> dict[uuid.UUID, int]:
     """Store this asset's hashes (replacing earlier ones) and cluster it with its matches; returns the matches."""
     session.execute(delete(AssetHash).where(AssetHash.asset_id == asset.id))
-    matched: dict[object, int] = {}
+    matched: dict[uuid.UUID, int] = {}
     if asset.kind == AssetKind.video:
         with local_video(session, asset) as path:
             analysis = analyse_video(path, uniform_every=2.0, max_keyframes=120)
@@ -50,7 +52,7 @@ def dedupe_asset(session: Session, asset: Asset) -> dict[object, int]:
     if asset.exact_of is not None:
         matched[asset.exact_of] = 0
     session.flush()
-    join_cluster(session, asset, matched)  # type: ignore[arg-type]
+    join_cluster(session, asset, matched)
     return matched
 
 

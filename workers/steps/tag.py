@@ -32,7 +32,7 @@ def tag_ids(session: Session, names: list[tuple[str, str, str]]) -> dict[str, ob
     session.execute(insert(Tag).values([{"name": n, "name_en": en, "facet": facet} for n, en, facet in names])
                     .on_conflict_do_nothing(index_elements=["name"]))
     wanted = [n for n, _, _ in names]
-    return dict(session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(wanted))).all())  # type: ignore[arg-type]
+    return dict(session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(wanted))).all())
 
 
 def _visual(session: Session, asset: Asset) -> tuple[list[tuple[str, float]], list[float] | None] | None:
