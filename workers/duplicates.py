@@ -1,7 +1,8 @@
 """Near-duplicate lookup by multi-index hashing over ``asset_hash`` and grouping into duplicate clusters.
 
 Lookup: for a query PDQ hash, rows sharing any 16-bit chunk within Hamming distance 1 are fetched through the 16
-B-tree indexes (a BitmapOr), then verified with ``bit_count(pdq # q)``; exact for distances ≤ 31 (pigeonhole).
+covering B-tree indexes (one index-only scan each, no heap visits), then verified with ``bit_count(pdq # q)``; exact
+for distances ≤ 31 (pigeonhole).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from service.db.screening import AssetHash, AssetScreening, DuplicateCluster
 
 CLUSTER_LOCK = 0x6D646B_64757073  # pg advisory lock id: one clustering change at a time keeps clusters consistent
 
+# UNION ALL of per-chunk scans rather than one OR: an OR becomes a BitmapOr that must visit the heap.
 _MIH_SQL = text(
-    "SELECT asset_id, position, bit_count(pdq # CAST(:q AS bit(256))) AS distance FROM asset_hash "
-    "WHERE kind = :kind AND asset_id <> :me AND ("
-    + " OR ".join(f"c{i} = ANY(:n{i})" for i in range(CHUNKS))
-    + ") AND bit_count(pdq # CAST(:q AS bit(256))) <= :radius"
+    "SELECT DISTINCT asset_id, position, distance FROM ("
+    + " UNION ALL ".join(
+        f"SELECT asset_id, position, bit_count(pdq # CAST(:q AS bit(256))) AS distance FROM asset_hash "
+        f"WHERE c{i} = ANY(:n{i}) AND kind = :kind" for i in range(CHUNKS))
+    + ") AS candidates WHERE distance <= :radius AND asset_id <> :me"
 )
 
 
