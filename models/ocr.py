@@ -1,7 +1,8 @@
 """OCR of Chinese and English text (rapidocr, PP-OCR ONNX weights inside the wheel).
 
-Text detection runs first on a downscaled copy; recognition runs only when detection found text (most photos have
-none, and recognition is the expensive half). Each result reports its own cost so editors and benches can see it.
+One pass per image on a copy downscaled to ``OCR_MAX_SIDE``: text detection first, recognition only on the boxes it
+found (rapidocr's pipeline; a photo without text costs detection alone), no angle classifier (images arrive upright
+after EXIF transposition). Each result reports its own cost so editors and benches can see it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from PIL import Image
 
 from models.base import InferenceModel, package_version
 
-#: Banners and slides stay legible at this long side; beyond it detection cost grows with no gain in recall.
-OCR_MAX_SIDE = 1280
+#: Banners and slides stay legible at this long side; beyond it detection cost grows with little gain in recall.
+OCR_MAX_SIDE = 1024
 MIN_TEXT_SCORE = 0.6
 
 
@@ -57,14 +58,11 @@ class Ocr(InferenceModel[Image.Image, OcrResult]):
             scale = OCR_MAX_SIDE / max(image.size)
             image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
         array = np.ascontiguousarray(np.asarray(image)[:, :, ::-1])
-        detected = model(array, use_det=True, use_cls=False, use_rec=False)
-        boxes = 0 if detected.boxes is None else len(detected.boxes)
-        result = OcrResult(detected_boxes=boxes)
+        full = model(array, use_det=True, use_cls=False, use_rec=True)
+        boxes = 0 if full.boxes is None else len(full.boxes)
+        result = OcrResult(detected_boxes=boxes, recognised=bool(boxes))
         if boxes:
-            full = model(array, use_det=True, use_cls=True, use_rec=True)
-            result.recognised = True
-            for text, score, box in zip(full.txts or (), full.scores or (), full.boxes if full.boxes is not None
-                                        else (), strict=False):
+            for text, score, box in zip(full.txts or (), full.scores or (), full.boxes, strict=False):
                 if score >= MIN_TEXT_SCORE and text.strip():
                     points = [[round(float(x) / scale), round(float(y) / scale)] for x, y in box]
                     result.lines.append(TextLine(text.strip(), round(float(score), 3), points))
