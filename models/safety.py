@@ -42,10 +42,12 @@ class SafetyClassifier(InferenceModel[list[Image.Image], list[dict[str, float]]]
         if path is None:
             raise NotConfigured(f"no model at $MEDIADESK_MODEL_DIR/{SAFETY_DIRNAME}")
         import torch
-        from transformers import pipeline
+        from transformers import AutoImageProcessor, AutoModelForImageClassification, pipeline
 
         torch.set_num_threads(1)
-        return pipeline("image-classification", model=str(path), local_files_only=True, device="cpu")
+        model = AutoModelForImageClassification.from_pretrained(path, local_files_only=True).eval()
+        processor = AutoImageProcessor.from_pretrained(path, local_files_only=True)
+        return pipeline("image-classification", model=model, image_processor=processor, device="cpu")
 
     def _predict(self, model: Any, inputs: list[Image.Image]) -> list[dict[str, float]]:
         results = []

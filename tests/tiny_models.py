@@ -34,3 +34,18 @@ def build_tiny_chinese_clip(target: Path) -> Path:
     image_processor = ChineseCLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
     ChineseCLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(target)
     return target
+
+
+def build_tiny_safety_classifier(target: Path) -> Path:
+    """A tiny ViT image classifier whose labels name the classes ``models.safety`` maps (random weights)."""
+    import torch
+    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessorPil
+
+    torch.manual_seed(0)
+    labels = ["safe", "violence", "weapon", "smoking"]
+    config = ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37,
+                       image_size=32, patch_size=8, num_labels=len(labels),
+                       id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)})
+    ViTForImageClassification(config).save_pretrained(target)
+    ViTImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(target)
+    return target
