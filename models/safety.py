@@ -46,7 +46,7 @@ class SafetyClassifier(InferenceModel[list[Image.Image], list[dict[str, float]]]
 
         torch.set_num_threads(1)
         model = AutoModelForImageClassification.from_pretrained(path, local_files_only=True).eval()
-        processor = AutoImageProcessor.from_pretrained(path, local_files_only=True)
+        processor = AutoImageProcessor.from_pretrained(path, local_files_only=True)  # type: ignore[no-untyped-call]
         return pipeline("image-classification", model=model, image_processor=processor, device="cpu")
 
     def _predict(self, model: Any, inputs: list[Image.Image]) -> list[dict[str, float]]:
