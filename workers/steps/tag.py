@@ -37,8 +37,10 @@ def tag_ids(session: Session, names: list[tuple[str, str, str]]) -> dict[str, ob
 
 def _visual(session: Session, asset: Asset) -> tuple[list[tuple[str, float]], list[float] | None] | None:
     tagger = get_model(ZeroShotTagger)
-    if not tagger.configured() or asset.kind == AssetKind.video:
+    if not tagger.configured():
         return None
+    if asset.kind == AssetKind.video:  # keyframes are not kept between steps; videos get metadata and OCR tags
+        return [], None
     prompts: dict[str, str] = taxonomy()["visual_prompts"]
     image = load_still(session, asset)
     try:
