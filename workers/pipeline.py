@@ -31,33 +31,25 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
+from service.core.config import get_settings
 from service.core.db import new_session
 from service.core.tasks import PIPELINE_STEPS, STEP_QUEUES, enqueue_step, queue_step
 from service.db.asset import TERMINAL_STATUSES, Asset, AssetStatus, Job, JobStatus
+from service.db.review_index import record_screening, sync_review_row
+from service.db.screening import review_summary
 from workers.celery_app import app
+from workers.rejections import Rejected as Rejected  # re-exported: steps import it from here
 
 log = logging.getLogger(__name__)
 
 #: Step order (ARCHITECTURE.md). Only registered steps run; the last one's success makes the asset ``ready``.
 FULL_ORDER: tuple[str, ...] = PIPELINE_STEPS
 
-HEARTBEAT_SECONDS = 15
+HEARTBEAT_SECONDS = get_settings().worker_heartbeat_seconds  # short only in the cluster test
 STALE_AFTER = timedelta(seconds=5 * HEARTBEAT_SECONDS)
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError, S3Error, Urllib3HTTPError, ConnectionError, TimeoutError, socket.timeout,
 )
-
-
-class Rejected(Exception):  # noqa: N818 - a result, named as the user sees it
-    """The file itself is unacceptable; the reason is shown to the submitter."""
-
-    def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(f"{code}: {en}")
-        self.code, self.zh, self.en = code, zh, en
-
-    @property
-    def detail(self) -> str:
-        return f"{self.zh} / {self.en}"
 
 
 @dataclass(frozen=True)
@@ -169,6 +161,9 @@ def _finish(session: Session, asset: Asset, job: Job, step: str) -> None:
     if asset.status not in TERMINAL_STATUSES:
         if following is None:
             asset.status, asset.ready_at = AssetStatus.ready, now
+            session.flush()
+            if sync_review_row(session, asset.id) is not None:  # enters the editors' queue in the same commit
+                record_screening(session, asset.id, **review_summary(session, asset.id))
         else:
             if asset.status == AssetStatus.uploading:
                 asset.status = AssetStatus.stored
@@ -208,7 +203,7 @@ def register(name: str, *, soft_time_limit: int = 300, time_limit: int = 360, ma
 
         @app.task(name=f"pipeline.{name}", bind=True, acks_late=True, reject_on_worker_lost=True,
                   soft_time_limit=soft_time_limit, time_limit=time_limit, max_retries=max_retries,
-                  queue=STEP_QUEUES[name])
+                  queue=STEP_QUEUES[name])  # type: ignore[untyped-decorator]
         def task(self: Task, asset_id: str) -> None:
             run_step(self, name, asset_id)
 
@@ -218,24 +213,21 @@ def register(name: str, *, soft_time_limit: int = 300, time_limit: int = 360, ma
 
 
 def retry_asset(session: Session, asset: Asset) -> str:
-    """Re-run a failed asset from its first unfinished step (editor/admin action). Returns the step queued."""
-    jobs = {j.step: j for j in session.scalars(select(Job).where(Job.asset_id == asset.id))}
-    steps = order()
-    step = next((s for s in steps if s not in jobs or jobs[s].status != JobStatus.done), steps[-1])
-    asset.status = AssetStatus.processing if step != steps[0] else AssetStatus.uploading
-    asset.reason_code = asset.reason_detail = None
-    queue_step(session, asset.id, step)
-    return step
+    """Re-run a failed asset (editor/admin action); the one implementation lives in service.assets.service."""
+    from service.assets.service import retry_asset as retry
+
+    return retry(session, asset)
 
 
-@app.task(name="pipeline.sweep")
+@app.task(name="pipeline.sweep")  # type: ignore[untyped-decorator]
 def sweep(stale_seconds: int = int(STALE_AFTER.total_seconds()), queued_seconds: int = 600) -> dict[str, int]:
     """Re-send steps whose worker died (stale heartbeat) or whose message was lost (queued too long)."""
     now = datetime.now(UTC)
     resent: dict[str, int] = {"stale": 0, "lost": 0}
     with new_session() as session:
         stale = session.scalars(
-            select(Job).where(Job.status == JobStatus.running, Job.heartbeat_at < now - timedelta(seconds=stale_seconds))
+            select(Job)
+            .where(Job.status == JobStatus.running, Job.heartbeat_at < now - timedelta(seconds=stale_seconds))
             .with_for_update(skip_locked=True).limit(500)
         ).all()
         lost = session.scalars(

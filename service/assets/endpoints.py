@@ -6,12 +6,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from service.assets import screening, service
-from service.assets.schemas import AssetOut, AssetPage
+from service.assets import renditions, screening, service
+from service.assets.schemas import AssetOut, AssetPage, RenditionOut, RetryOut
 from service.core.config import get_settings
-from service.core.deps import PrincipalDep, SessionDep
+from service.core.deps import PrincipalDep, SessionDep, StaffDep
 from service.core.storage import get_storage
 from service.db.asset import AssetKind, AssetStatus
 
@@ -54,3 +54,47 @@ def get_original(asset_id: uuid.UUID, principal: PrincipalDep, session: SessionD
         content_type=asset.mime,
     )
     return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/assets/{asset_id}/renditions", response_model=list[RenditionOut])
+def list_renditions(asset_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> list[RenditionOut]:
+    asset = service.get_asset(session, principal=principal, asset_id=asset_id)
+    return [service.rendition_out(r) for r in asset.renditions]
+
+
+@router.get("/assets/{asset_id}/renditions/{name}", status_code=307, response_class=Response)
+def get_rendition(asset_id: uuid.UUID, name: str, principal: PrincipalDep, session: SessionDep,
+                  stream: bool = False) -> Response:
+    """307 to a presigned URL that expires after ``presign_ttl_seconds``; streamed through the API with
+    ``?stream=1`` or when ``MEDIADESK_STREAM_RENDITIONS`` is set (clients that cannot reach S3). HLS is always
+    streamed: its playlists name segments by relative path, which a presigned URL cannot cover."""
+    asset = service.get_asset(session, principal=principal, asset_id=asset_id)
+    rendition = renditions.find(asset, name)
+    settings = get_settings()
+    if stream or settings.stream_renditions or name == "hls":
+        headers = {"Cache-Control": "private, max-age=300"}
+        if name != "hls":  # the hls row's size is the whole folder's, not the master playlist's
+            headers["Content-Length"] = str(rendition.size)
+        return StreamingResponse(renditions.stream(rendition.key), media_type=rendition.mime, headers=headers)
+    filename = f"{asset.original_filename.rsplit('.', 1)[0]}-{name}.{rendition.key.rsplit('.', 1)[-1]}"
+    url = get_storage().presigned_get(rendition.key, ttl_seconds=settings.presign_ttl_seconds, filename=filename,
+                                      content_type=rendition.mime)
+    return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/assets/{asset_id}/hls/{filename}", response_class=StreamingResponse)
+def get_hls_file(asset_id: uuid.UUID, filename: str, principal: PrincipalDep, session: SessionDep
+                 ) -> StreamingResponse:
+    """A variant playlist or segment of the HLS preview (the master playlist names them relatively)."""
+    asset = service.get_asset(session, principal=principal, asset_id=asset_id)
+    key = renditions.hls_object_key(asset, filename)
+    mime = "application/vnd.apple.mpegurl" if filename.endswith(".m3u8") else "video/mp2t"
+    return StreamingResponse(renditions.stream(key), media_type=mime, headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.post("/assets/{asset_id}/retry", response_model=RetryOut, status_code=202)
+def retry_asset(asset_id: uuid.UUID, principal: StaffDep, session: SessionDep) -> RetryOut:
+    """Re-run a failed asset from its first unfinished step (editors and admins)."""
+    asset = service.get_asset(session, principal=principal, asset_id=asset_id)
+    step = service.retry_asset(session, asset)
+    return RetryOut(id=asset.id, status=asset.status.value, step=step)

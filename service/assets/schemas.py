@@ -24,6 +24,12 @@ class RenditionOut(BaseModel):
     size: int
 
 
+class RetryOut(BaseModel):
+    id: uuid.UUID
+    status: str
+    step: str
+
+
 class AssetOut(BaseModel):
     id: uuid.UUID
     submission_id: uuid.UUID

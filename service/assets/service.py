@@ -1,4 +1,7 @@
-"""Reading assets with organisation scope, and their originals through short-lived URLs."""
+"""Reading assets with organisation scope, their originals through short-lived URLs, and re-running failed ones.
+
+Kept free of ``workers``: the API sends pipeline steps by name (service.core.tasks) in PIPELINE_STEPS order.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,12 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from service.assets.schemas import AssetOut, Reason, RenditionOut
 from service.core.errors import Problem, not_found
 from service.core.security import Principal
-from service.db.asset import Asset, AssetStatus, Job
+from service.core.tasks import PIPELINE_STEPS, queue_step
+from service.db.asset import Asset, AssetStatus, Job, JobStatus, Rendition
 from service.db.org import Role
-from service.assets.schemas import AssetOut, Reason, RenditionOut
 
 
 def visible_assets(principal: Principal) -> Select[tuple[Asset]]:
@@ -78,10 +82,7 @@ def to_out(asset: Asset, jobs: list[Job] | None = None) -> AssetOut:
         duration=asset.duration,
         capture_time=asset.capture_time,
         probe=asset.probe or {},
-        renditions=[
-            RenditionOut(name=r.name, mime=r.mime, width=r.width, height=r.height, size=r.size)
-            for r in asset.renditions
-        ],
+        renditions=[rendition_out(r) for r in asset.renditions],
         jobs=[
             {"step": j.step, "status": j.status.value, "attempts": j.attempts, "error": j.error,
              "started_at": j.started_at, "finished_at": j.finished_at}
@@ -90,6 +91,11 @@ def to_out(asset: Asset, jobs: list[Job] | None = None) -> AssetOut:
         created_at=asset.created_at,
         updated_at=asset.updated_at,
     )
+
+
+def rendition_out(rendition: Rendition) -> RenditionOut:
+    return RenditionOut(name=rendition.name, mime=rendition.mime, width=rendition.width, height=rendition.height,
+                        size=rendition.size)
 
 
 def jobs_of(session: Session, asset_id: uuid.UUID) -> list[Job]:
@@ -102,3 +108,25 @@ def require_original_available(asset: Asset) -> None:
     ):
         raise Problem(409, "original_not_available", "原始文件尚未就绪或已被拒收",
                       "the original is not available for this asset")
+
+
+RETRYABLE = frozenset({AssetStatus.failed})
+
+
+def retry_asset(session: Session, asset: Asset) -> str:
+    """Queue a failed asset's first unfinished step again (editor/admin action); returns that step."""
+    if asset.status not in RETRYABLE:
+        raise Problem(409, "not_retryable", "只有处理失败的素材可以重新处理",
+                      f"only failed assets can be re-run (this one is {asset.status.value})")
+    jobs = {job.step: job for job in session.scalars(select(Job).where(Job.asset_id == asset.id))}
+    # Steps with a row ran (or were queued) for this asset; steps without one may not exist in this deployment.
+    known = [step for step in PIPELINE_STEPS if step in jobs]
+    step = next((s for s in known if jobs[s].status != JobStatus.done), None)
+    if step is None:
+        done = [s for s in known if jobs[s].status == JobStatus.done]
+        following = PIPELINE_STEPS.index(done[-1]) + 1 if done else 0
+        step = PIPELINE_STEPS[min(following, len(PIPELINE_STEPS) - 1)]
+    asset.status = AssetStatus.processing
+    asset.reason_code = asset.reason_detail = None
+    queue_step(session, asset.id, step)
+    return step

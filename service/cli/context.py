@@ -17,7 +17,8 @@ def use_data_dir(data: Path | None) -> None:
         os.environ["MEDIADESK_DATA_DIR"] = str(data.resolve())
     get_settings.cache_clear()
     reset_engines()
-    from service.core import storage, tasks
+    from service.core import kv, storage, tasks
 
     storage.get_storage.cache_clear()
     tasks.producer.cache_clear()
+    kv.get_redis.cache_clear()

@@ -42,9 +42,13 @@ class Settings(BaseSettings):
 
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL clients reach the API at")
     presign_ttl_seconds: int = Field(default=300, ge=30, le=3600, description="Lifetime of presigned download URLs")
+    stream_renditions: bool = Field(
+        default=False, description="Stream renditions through the API instead of redirecting (S3 not reachable)"
+    )
 
     # Uploads (tus)
     upload_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, description="S3 multipart part size")
+    upload_parts_in_flight: int = Field(default=2, ge=1, le=8, description="S3 parts sent concurrently per PATCH")
     upload_expiry_hours: int = Field(default=48, ge=1, description="Unfinished uploads are aborted after this")
     max_file_size: int = Field(default=20 * 1024**3, description="Hard ceiling per file; campaigns may set lower")
 
@@ -56,6 +60,32 @@ class Settings(BaseSettings):
     task_eager: bool = Field(default=False, description="Tests only: run Celery tasks in-process")
 
     login_rate_limit_per_minute: int = 10
+
+    # Observability (docs/OPERATIONS.md)
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per line with request_id, asset_id and step"
+    )
+    log_level: str = Field(default="INFO", description="Root log level of API and worker processes")
+    worker_metrics_port: int | None = Field(
+        default=None, description="Serve the worker's Prometheus metrics on this port (unset: no exporter)"
+    )
+    worker_heartbeat_seconds: int = Field(
+        default=15, ge=1, description="Job heartbeat period; a job is stale (re-sent by the sweeper) after 5 beats"
+    )
+    metrics_state_ttl_seconds: float = Field(
+        default=15.0, ge=0, description="Cache for the queue-depth and assets-by-status gauges on /metrics"
+    )
+    otel_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP traces endpoint (http://collector:4318); unset: tracing off"
+    )
+    # Download portal
+    portal_package_max_bytes: int = Field(default=10 * 1024**3, ge=1, description="Largest ZIP package one may ask for")
+    portal_package_max_items: int = Field(default=2000, ge=1)
+    portal_package_ttl_hours: int = Field(default=48, ge=1, description="Packages are deleted this long after built")
+    portal_downloads_per_minute: int = Field(default=120, ge=1, description="Per user: files and package links")
+    portal_packages_per_hour: int = Field(default=30, ge=1, description="Per user: package builds requested")
+    portal_copyright: str = Field(default="职业教育活动周组委会 / Vocational Education Activity Week",
+                                  description="Copyright notice written into delivered files")
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

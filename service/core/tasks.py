@@ -91,5 +91,17 @@ def send_now(name: str, *args: Any, queue: str = "default", countdown: float | N
         log.warning("could not send %s%s to the broker; the sweeper will retry", name, args, exc_info=True)
 
 
+def ping_broker(timeout: float = 2.0) -> None:
+    """Raise when the broker does not answer within ``timeout`` seconds (readiness, upload admission)."""
+    import redis
+
+    client = redis.Redis.from_url(get_settings().redis_url or "", socket_connect_timeout=timeout,
+                                  socket_timeout=timeout)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
 def discard(session: Session) -> None:
     session.info.pop("pending_tasks", None)

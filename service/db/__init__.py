@@ -4,6 +4,18 @@ from service.db.asset import Asset, AssetKind, AssetStatus, Job, JobStatus, Rend
 from service.db.base import Base
 from service.db.campaign import Campaign
 from service.db.org import ApiToken, Organization, OrgKind, Role, User
+from service.db.portal import (
+    Audience,
+    Collection,
+    CollectionItem,
+    CollectionOutlet,
+    DeliveryFile,
+    Download,
+    Package,
+    PackageStatus,
+    Revocation,
+)
+from service.db.review import Review, ReviewEvent, SavedFilter
 from service.db.screening import (
     AssetEmbedding,
     AssetHash,
@@ -28,17 +40,29 @@ __all__ = [
     "TagSource",
     "ApiToken",
     "Asset",
+    "Audience",
     "AssetKind",
     "AssetStatus",
     "Base",
     "Campaign",
+    "Collection",
+    "CollectionItem",
+    "CollectionOutlet",
+    "DeliveryFile",
+    "Download",
     "Job",
     "JobStatus",
     "OrgKind",
     "Organization",
+    "Package",
+    "PackageStatus",
     "Rendition",
+    "Review",
+    "ReviewEvent",
+    "Revocation",
     "ReviewStatus",
     "Role",
+    "SavedFilter",
     "Submission",
     "Upload",
     "User",

@@ -11,9 +11,9 @@ import uuid
 from typing import Any
 
 from pgvector.sqlalchemy import BIT, Vector
-from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from service.db.base import Base, IdMixin, TimestampMixin, str_enum
 
@@ -132,3 +132,23 @@ class AssetEmbedding(Base):
     asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
     model: Mapped[str] = mapped_column(String(120))
     embedding: Mapped[list[float]] = mapped_column(Vector())
+
+
+def review_summary(session: Session, asset_id: uuid.UUID) -> dict[str, Any]:
+    """What the editors' queue shows of an asset's screening: findings, quality, tags, OCR text and cluster."""
+    findings = session.scalars(select(Finding).where(Finding.asset_id == asset_id)).all()
+    tags = session.execute(
+        select(Tag.name, AssetTag.source, AssetTag.score).join(Tag, Tag.id == AssetTag.tag_id)
+        .where(AssetTag.asset_id == asset_id)
+    ).all()
+    row = session.get(AssetScreening, asset_id)
+    cluster = session.get(DuplicateCluster, row.cluster_id) if row and row.cluster_id else None
+    return {
+        "findings": [{"detector": f.detector, "label": f.label, "score": f.score, "detail": f.detail or {}}
+                     for f in findings],
+        "quality_score": float(row.quality_score) if row and row.quality_score is not None else None,
+        "tags": [{"name": name, "source": str(source), "score": score} for name, source, score in tags],
+        "ocr_text": row.ocr_text if row else None,
+        "cluster_id": cluster.id if cluster else None,
+        "cluster_best": (cluster.best_asset_id == asset_id) if cluster else None,
+    }

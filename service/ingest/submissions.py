@@ -13,6 +13,7 @@ from service.core.security import Principal
 from service.db.asset import Asset
 from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind, Role
+from service.db.review_index import sync_submission
 from service.db.submission import Submission
 from service.ingest.schemas import SubmissionCreate, SubmissionUpdate
 
@@ -115,6 +116,7 @@ def update_submission(
             continue
         setattr(submission, key, value)
     session.flush()
+    sync_submission(session, submission.id)  # the review queue searches and filters on these fields
     return submission
 
 

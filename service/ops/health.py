@@ -6,14 +6,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import redis
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from service.core.config import get_settings
 from service.core.db import get_engine
 from service.core.storage import get_storage
+from service.core.tasks import ping_broker
 
 router = APIRouter(tags=["operations"])
 _pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="readyz")
@@ -25,11 +24,7 @@ def _check_database() -> None:
 
 
 def _check_broker() -> None:
-    client = redis.Redis.from_url(get_settings().redis_url or "", socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    finally:
-        client.close()
+    ping_broker()
 
 
 def _check_storage() -> None:

@@ -17,8 +17,8 @@ from service.db.asset import Asset
 from service.db.org import Role
 from service.db.screening import AssetHash, AssetScreening, AssetTag, DuplicateCluster, Finding
 from service.db.submission import Submission
-from tests.media import banner, jpeg, photo, qr_with_phone, video
-from tests.support import ChildProcess, make_actor, make_asset, make_campaign, make_submission, wait_for_asset
+from tests.screening_media import banner, jpeg, photo, qr_with_phone, video
+from tests.support import ChildProcess, make_actor, make_campaign, make_probed_asset, make_submission, wait_for_asset
 from workers.steps.dedupe import dedupe_asset
 from workers.steps.screen import screen_asset
 from workers.steps.tag import tag_asset
@@ -50,11 +50,11 @@ def test_pipeline_end_to_end_findings_clusters_and_tags(worker: ChildProcess, ht
     sub_b = make_submission(school_b, campaign, title="活动照片")
     _describe(sub_a)
     poster = _poster()
-    original = make_asset(school_a, campaign, sub_a, jpeg(poster), width=1280, height=960)
-    copy = make_asset(school_b, campaign, sub_b, jpeg(poster.resize((640, 480)), 40), width=640, height=480)
-    promo = make_asset(school_b, campaign, sub_b, jpeg(qr_with_phone()), width=900, height=520)
+    original = make_probed_asset(school_a, campaign, sub_a, jpeg(poster), width=1280, height=960)
+    copy = make_probed_asset(school_b, campaign, sub_b, jpeg(poster.resize((640, 480)), 40), width=640, height=480)
+    promo = make_probed_asset(school_b, campaign, sub_b, jpeg(qr_with_phone()), width=900, height=520)
     clip = video(tmp_path / "v.mp4", [(3, photo(31)), (2, None), (3, photo(32))])
-    film = make_asset(school_a, campaign, sub_a, clip.read_bytes(), filename="v.mp4", kind="video",
+    film = make_probed_asset(school_a, campaign, sub_a, clip.read_bytes(), filename="v.mp4", kind="video",
                       mime="video/mp4", width=320, height=240, duration=8.0)
     with session_scope() as session:
         for asset_id in (original, copy, promo, film):
@@ -126,8 +126,8 @@ def test_each_step_twice_gives_the_same_result(servers: object) -> None:
     school = make_actor(Role.submitter)
     submission = make_submission(school, campaign, title="社区服务 家电维修")
     base = photo(41, (1024, 768))
-    first = make_asset(school, campaign, submission, jpeg(base), width=1024, height=768)
-    second = make_asset(school, campaign, submission, jpeg(base.resize((800, 600)), 50), width=800, height=600)
+    first = make_probed_asset(school, campaign, submission, jpeg(base), width=1024, height=768)
+    second = make_probed_asset(school, campaign, submission, jpeg(base.resize((800, 600)), 50), width=800, height=600)
     _run(first, screen_asset, dedupe_asset, tag_asset)
     _run(second, screen_asset, dedupe_asset, tag_asset)
     once = _screened(second)
@@ -149,7 +149,7 @@ def test_clip_cut_from_a_longer_video_joins_its_cluster(servers: object, tmp_pat
     cut = video(tmp_path / "cut.mp4", scenes[3:7], tone=False)  # seconds 6–14 of the long one, re-encoded
     unrelated = video(tmp_path / "other.mp4", [(2.0, photo(seed, (480, 360))) for seed in range(70, 74)], tone=False)
     sub_p, sub_s = make_submission(province, campaign), make_submission(school, campaign)
-    ids = [make_asset(actor, campaign, sub, path.read_bytes(), filename=path.name, kind="video", mime="video/mp4")
+    ids = [make_probed_asset(actor, campaign, sub, path.read_bytes(), filename=path.name, kind="video", mime="video/mp4")
            for actor, sub, path in ((province, sub_p, long_video), (school, sub_s, cut), (school, sub_s, unrelated))]
     for asset_id in ids:
         _run(asset_id, dedupe_asset)
@@ -162,7 +162,7 @@ def test_clip_cut_from_a_longer_video_joins_its_cluster(servers: object, tmp_pat
 def test_editors_add_and_remove_tags(client: TestClient) -> None:
     campaign = make_campaign()
     school, editor = make_actor(Role.submitter), make_actor(Role.editor)
-    asset_id = make_asset(school, campaign, make_submission(school, campaign), jpeg(photo(3)))
+    asset_id = make_probed_asset(school, campaign, make_submission(school, campaign), jpeg(photo(3)))
     url = f"/api/v1/assets/{asset_id}/tags"
     added = client.post(url, json={"name": "精选候选"}, headers=editor.headers)
     assert added.status_code == 201
@@ -182,7 +182,7 @@ def test_editors_add_and_remove_tags(client: TestClient) -> None:
 def test_ocr_text_is_searchable_by_trigram(servers: object) -> None:
     campaign = make_campaign()
     school = make_actor(Role.submitter)
-    asset_id = make_asset(school, campaign, make_submission(school, campaign), jpeg(photo(4)))
+    asset_id = make_probed_asset(school, campaign, make_submission(school, campaign), jpeg(photo(4)))
     marker = f"技能大赛{uuid.uuid4().hex[:6]}"
     with session_scope() as session:
         session.add(AssetScreening(asset_id=asset_id, ocr_text=f"第一届{marker}开幕"))

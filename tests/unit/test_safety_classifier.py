@@ -9,7 +9,7 @@ import pytest
 
 from models.base import NotConfigured
 from models.safety import SAFETY_DIRNAME, SafetyClassifier
-from tests.media import photo
+from tests.screening_media import photo
 from tests.tiny_models import build_tiny_safety_classifier
 
 

@@ -20,7 +20,7 @@ from models.quality import image_quality, sharpness, video_quality
 from models.tagger import exif_time_gps, match_text, mentions_week, province_check, week_check
 from models.text_rules import check_text
 from models.video import analyse_video
-from tests.media import banner, cjk_font, jpeg, photo, qr_with_phone, video
+from tests.screening_media import banner, cjk_font, jpeg, photo, qr_with_phone, video
 
 
 def labels(text: str) -> set[str]:

@@ -10,7 +10,7 @@ import pytest
 from models.base import NotConfigured
 from models.clip import CLIP_DIRNAME, ZeroShotTagger
 from models.tagger import taxonomy
-from tests.media import photo
+from tests.screening_media import photo
 from tests.tiny_models import build_tiny_chinese_clip
 
 

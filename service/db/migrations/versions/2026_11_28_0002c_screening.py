@@ -1,7 +1,7 @@
 """screening
 
 Revision ID: 0002c
-Revises: 0001
+Revises: 0002f
 Create Date: 2026-11-28 11:42:05.012033
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0002c"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

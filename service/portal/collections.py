@@ -1,0 +1,189 @@
+"""Editors curate collections: featured assets, audience, release time, embargo; and revoke outlets' access."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.core.errors import Problem, not_found
+from service.core.security import Principal
+from service.core.tasks import enqueue
+from service.db.asset import Asset, AssetStatus, ReviewStatus
+from service.db.org import Organization, OrgKind
+from service.db.portal import Audience, Collection, CollectionItem, CollectionOutlet, Revocation
+from service.portal.schemas import CollectionIn, CollectionOut, CollectionPatch, RevocationIn, RevocationOut
+
+#: Renditions prepared (caption written in) as soon as an asset joins a collection, so downloads start at once.
+PREPARED_RENDITIONS = ("original", "web", "broadcast_1080p")
+
+
+def get_collection(session: Session, collection_id: uuid.UUID, *, lock: bool = False) -> Collection:
+    collection = session.get(Collection, collection_id, with_for_update=lock)
+    if collection is None:
+        raise not_found("collection")
+    return collection
+
+
+def _outlets(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    found = set(session.scalars(select(Organization.id).where(Organization.id.in_(ids),
+                                                              Organization.kind == OrgKind.outlet)))
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise Problem(422, "unknown_outlet", "所列单位不是媒体单位", "not outlet organisations",
+                      extra={"org_ids": missing})
+    return list(dict.fromkeys(ids))
+
+
+def add_items(session: Session, collection: Collection, asset_ids: list[uuid.UUID]) -> int:
+    """Add featured, processed assets (in the order given); returns how many were new."""
+    ids = list(dict.fromkeys(asset_ids))
+    assets = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(ids)))}
+    missing = [str(i) for i in ids if i not in assets]
+    if missing:
+        raise Problem(404, "not_found", "未找到素材", "assets not found", extra={"asset_ids": missing})
+    not_featured = [str(a.id) for a in assets.values()
+                    if a.review_status != ReviewStatus.featured or a.status != AssetStatus.ready]
+    if not_featured:
+        raise Problem(409, "asset_not_featured", "只有已处理完成且被评为精选的素材可加入专题",
+                      "only processed assets marked featured can join a collection", extra={"asset_ids": not_featured})
+    present = set(session.scalars(select(CollectionItem.asset_id).where(CollectionItem.collection_id == collection.id)))
+    position = session.scalar(select(func.coalesce(func.max(CollectionItem.position), 0))
+                              .where(CollectionItem.collection_id == collection.id)) or 0
+    added = 0
+    for asset_id in ids:
+        if asset_id in present:
+            continue
+        position += 1
+        session.add(CollectionItem(collection_id=collection.id, asset_id=asset_id, position=position))
+        for rendition in PREPARED_RENDITIONS:
+            enqueue(session, "portal.deliver", str(asset_id), rendition, queue="default")
+        added += 1
+    session.flush()
+    return added
+
+
+def create_collection(session: Session, *, principal: Principal, data: CollectionIn) -> Collection:
+    collection = Collection(
+        title=data.title, description=data.description, campaign_id=data.campaign_id, audience=data.audience,
+        release_at=data.release_at, embargo_until=data.embargo_until, created_by=principal.user_id,
+    )
+    session.add(collection)
+    session.flush()
+    for org_id in _outlets(session, data.outlet_ids):
+        session.add(CollectionOutlet(collection_id=collection.id, org_id=org_id))
+    if data.asset_ids:
+        add_items(session, collection, data.asset_ids)
+    _set_cover(session, collection, data.cover_asset_id)
+    session.flush()
+    return collection
+
+
+def _set_cover(session: Session, collection: Collection, cover: uuid.UUID | None) -> None:
+    if cover is None:
+        first = session.scalar(select(CollectionItem.asset_id).where(CollectionItem.collection_id == collection.id)
+                               .order_by(CollectionItem.position).limit(1))
+        collection.cover_asset_id = collection.cover_asset_id or first
+        return
+    member = session.scalar(select(CollectionItem.id).where(CollectionItem.collection_id == collection.id,
+                                                            CollectionItem.asset_id == cover))
+    if member is None:
+        raise Problem(422, "cover_not_in_collection", "封面须是专题中的素材",
+                      "the cover must be one of the collection's assets")
+    collection.cover_asset_id = cover
+
+
+def update_collection(session: Session, *, collection_id: uuid.UUID, data: CollectionPatch) -> Collection:
+    collection = get_collection(session, collection_id, lock=True)
+    fields = data.model_fields_set
+    for name in ("title", "description", "audience", "release_at", "embargo_until"):
+        if name in fields and (name in ("release_at", "embargo_until") or getattr(data, name) is not None):
+            setattr(collection, name, getattr(data, name))
+    if data.outlet_ids is not None:
+        wanted = set(_outlets(session, data.outlet_ids))
+        for link in list(collection.outlets):
+            if link.org_id not in wanted:
+                collection.outlets.remove(link)
+        have = {link.org_id for link in collection.outlets}
+        for org_id in wanted - have:
+            collection.outlets.append(CollectionOutlet(collection_id=collection.id, org_id=org_id))
+    if data.withdrawn is not None:
+        collection.withdrawn_at = datetime.now(UTC) if data.withdrawn else None
+    if "cover_asset_id" in fields:
+        _set_cover(session, collection, data.cover_asset_id)
+    session.flush()
+    if collection.audience == Audience.named and not collection.outlets:
+        raise Problem(422, "no_outlets", "指定媒体发布须至少列出一家媒体",
+                      "a 'named' release needs at least one outlet")
+    return collection
+
+
+def remove_item(session: Session, *, collection_id: uuid.UUID, asset_id: uuid.UUID) -> None:
+    collection = get_collection(session, collection_id, lock=True)
+    item = session.scalar(select(CollectionItem).where(CollectionItem.collection_id == collection.id,
+                                                       CollectionItem.asset_id == asset_id))
+    if item is None:
+        raise not_found("collection item")
+    session.delete(item)
+    if collection.cover_asset_id == asset_id:
+        collection.cover_asset_id = None
+    session.flush()
+
+
+def to_out(session: Session, collection: Collection) -> CollectionOut:
+    asset_ids = list(session.scalars(select(CollectionItem.asset_id)
+                                     .where(CollectionItem.collection_id == collection.id)
+                                     .order_by(CollectionItem.position)))
+    return CollectionOut(
+        id=collection.id, title=collection.title, description=collection.description,
+        campaign_id=collection.campaign_id, cover_asset_id=collection.cover_asset_id,
+        audience=collection.audience.value, outlet_ids=[o.org_id for o in collection.outlets], asset_ids=asset_ids,
+        release_at=collection.release_at, embargo_until=collection.embargo_until,
+        withdrawn_at=collection.withdrawn_at, created_at=collection.created_at,
+    )
+
+
+def list_collections(session: Session, *, limit: int, offset: int) -> tuple[list[Collection], int]:
+    total = session.scalar(select(func.count(Collection.id))) or 0
+    rows = session.scalars(select(Collection).order_by(Collection.created_at.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+# revocations ----------------------------------------------------------------------------------------------------
+def revoke(session: Session, *, principal: Principal, data: RevocationIn) -> Revocation:
+    """Withdraw an outlet's access at once: every portal request and issued link checks this table."""
+    org = session.get(Organization, data.org_id)
+    if org is None or org.kind != OrgKind.outlet:
+        raise Problem(422, "unknown_outlet", "所列单位不是媒体单位", "not an outlet organisation")
+    if data.collection_id is not None:
+        get_collection(session, data.collection_id)
+    existing = session.scalar(select(Revocation).where(
+        Revocation.org_id == data.org_id,
+        Revocation.collection_id.is_(None) if data.collection_id is None
+        else Revocation.collection_id == data.collection_id,
+    ))
+    if existing is not None:
+        return existing  # revoking twice is the same revocation
+    revocation = Revocation(org_id=data.org_id, collection_id=data.collection_id, reason=data.reason,
+                            revoked_by=principal.user_id)
+    session.add(revocation)
+    session.flush()
+    return revocation
+
+
+def restore(session: Session, *, revocation_id: uuid.UUID) -> None:
+    revocation = session.get(Revocation, revocation_id)
+    if revocation is None:
+        raise not_found("revocation")
+    session.delete(revocation)
+    session.flush()
+
+
+def list_revocations(session: Session) -> list[RevocationOut]:
+    rows = session.execute(select(Revocation, Organization.name)
+                           .join(Organization, Organization.id == Revocation.org_id)
+                           .order_by(Revocation.created_at.desc())).all()
+    return [RevocationOut(id=r.id, org_id=r.org_id, org_name=name, collection_id=r.collection_id, reason=r.reason,
+                          created_at=r.created_at) for r, name in rows]

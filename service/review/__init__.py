@@ -1,0 +1,1 @@
+"""Editorial review: the queue, claims, decisions, audit trail, saved filters and the dashboard."""

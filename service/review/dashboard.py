@@ -1,0 +1,135 @@
+"""The editors' dashboard: counts by region, organisation, day, status and category; pipeline backlog; slow steps;
+and the per-organisation table exported as CSV/XLSX for the week's summary report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from openpyxl import Workbook
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from service.core.kv import get_redis
+from service.db.asset import Asset, Job, JobStatus
+from service.db.org import Organization
+from service.db.review import Review
+from service.review.regions import province_name
+
+QUEUES = ("ingest", "media", "ml", "default")
+
+
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
+
+
+def _scoped(query: Query, campaign_id: uuid.UUID | None, column: Any) -> Query:
+    return query.where(column == campaign_id) if campaign_id else query
+
+
+def counts(session: Session, *, campaign_id: uuid.UUID | None) -> dict[str, list[dict[str, Any]]]:
+    province = func.substr(Review.region_code, 1, 2)
+    by_region = session.execute(_scoped(
+        select(province, func.count()).group_by(province).order_by(func.count().desc()), campaign_id,
+        Review.campaign_id)).all()
+    by_org = session.execute(_scoped(
+        select(Organization.name, func.count()).select_from(Review)
+        .join(Organization, Organization.id == Review.org_id)
+        .group_by(Organization.name).order_by(func.count().desc()).limit(50), campaign_id, Review.campaign_id)).all()
+    day = func.date_trunc("day", Review.uploaded_at)
+    by_day = session.execute(_scoped(
+        select(day, func.count()).group_by(day).order_by(day), campaign_id, Review.campaign_id)).all()
+    by_review = session.execute(_scoped(
+        select(Review.review_status, func.count()).group_by(Review.review_status), campaign_id,
+        Review.campaign_id)).all()
+    by_pipeline = session.execute(_scoped(
+        select(Asset.status, func.count()).group_by(Asset.status), campaign_id, Asset.campaign_id)).all()
+    by_category = session.execute(_scoped(
+        select(Review.category, func.count()).group_by(Review.category).order_by(func.count().desc()), campaign_id,
+        Review.campaign_id)).all()
+    return {
+        "region": [{"code": c, "name": province_name(c), "count": n} for c, n in by_region],
+        "organisation": [{"name": name, "count": n} for name, n in by_org],
+        "day": [{"day": d.date().isoformat(), "count": n} for d, n in by_day],
+        "review_status": [{"status": s, "count": n} for s, n in by_review],
+        "pipeline_status": [{"status": str(s.value if hasattr(s, "value") else s), "count": n} for s, n in by_pipeline],
+        "category": [{"category": c, "count": n} for c, n in by_category],
+    }
+
+
+def backlog() -> list[dict[str, Any]]:
+    """Messages waiting per Celery queue (Redis list length); None when the broker does not answer."""
+    client = get_redis()
+    rows: list[dict[str, Any]] = []
+    for queue in QUEUES:
+        try:
+            rows.append({"queue": queue, "waiting": int(client.llen(queue))})
+        except Exception:  # the dashboard must render while the broker is down
+            rows.append({"queue": queue, "waiting": None})
+    return rows
+
+
+def slowest_steps(session: Session, *, hours: int = 24) -> list[dict[str, Any]]:
+    since = datetime.now(UTC) - timedelta(hours=hours)
+    seconds = func.extract("epoch", Job.finished_at - Job.started_at)
+    rows = session.execute(
+        select(Job.step, func.count(), func.avg(seconds), func.percentile_cont(0.95).within_group(seconds),
+               func.max(seconds))
+        .where(Job.status == JobStatus.done, Job.finished_at >= since, Job.started_at.is_not(None))
+        .group_by(Job.step).order_by(func.avg(seconds).desc())
+    ).all()
+    return [{"step": s, "jobs": n, "avg_s": round(float(a or 0), 2), "p95_s": round(float(p or 0), 2),
+             "max_s": round(float(m or 0), 2)} for s, n, a, p, m in rows]
+
+
+EXPORT_COLUMNS = ("地区 region", "单位 organisation", "上传 uploaded", "处理完成 ready", "不合格 invalid",
+                  "失败 failed", "待审 pending", "采用 approved", "精选 featured", "不采用 rejected", "退回 returned")
+
+
+def export_rows(session: Session, *, campaign_id: uuid.UUID | None) -> list[list[Any]]:
+    """One row per organisation: what it uploaded and what became of it (the 活动周总结 figures)."""
+    def n(condition: Any) -> Any:
+        return func.count().filter(condition)
+
+    query = (
+        select(Organization.region_code, Organization.name, func.count(),
+               n(Asset.status == "ready"), n(Asset.status == "rejected_invalid"), n(Asset.status == "failed"),
+               n((Asset.status == "ready") & (Asset.review_status == "pending")),
+               n(Asset.review_status == "approved"), n(Asset.review_status == "featured"),
+               n(Asset.review_status == "rejected"), n(Asset.review_status == "returned"))
+        .select_from(Asset).join(Organization, Organization.id == Asset.org_id)
+        .group_by(Organization.region_code, Organization.name)
+        .order_by(Organization.region_code, Organization.name)
+    )
+    rows = session.execute(_scoped(query, campaign_id, Asset.campaign_id)).all()
+    return [[province_name(r[0]), *r[1:]] for r in rows]
+
+
+def _safe_cell(value: Any) -> Any:
+    # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV injection).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def to_csv(rows: list[list[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows([[_safe_cell(v) for v in row] for row in rows])
+    return buffer.getvalue().encode("utf-8-sig")  # BOM: Excel opens UTF-8 Chinese correctly only with it
+
+
+def to_xlsx(rows: list[list[Any]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "活动周素材统计"
+    sheet.append(list(EXPORT_COLUMNS))
+    for row in rows:
+        sheet.append([_safe_cell(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,170 @@
+"""The review queue: filters, sorts, keyset pagination and full-text search over the ``review`` read model.
+
+Search works for Chinese through pg_trgm: every term of ≥ 3 characters is a ``LIKE '%term%'`` answered by the
+trigram GIN index on ``search_text``. A trigram index cannot answer 1–2 character terms (e.g. 「焊接」), so those match
+a tag of exactly that name or, failing that, a substring scan bounded by the other filters and the page size.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
+from sqlalchemy.orm import Session, defer
+
+from service.core.errors import Problem
+from service.db.asset import Asset
+from service.db.org import Organization, User
+from service.db.review import Review
+
+SORTS: dict[str, tuple[str, bool]] = {  # name -> (column, descending)
+    "newest": ("uploaded_at", True),
+    "oldest": ("uploaded_at", False),
+    "quality": ("quality_score", True),
+    "risk": ("risk_score", True),
+}
+STATUSES = ("pending", "approved", "rejected", "featured", "returned", "all")
+
+
+@dataclass
+class QueueFilter:
+    """Everything the queue page and API can filter by (also what a saved filter stores)."""
+
+    campaign_id: uuid.UUID | None = None
+    region: str | None = None
+    org_id: uuid.UUID | None = None
+    category: str | None = None
+    kind: str | None = None
+    status: str = "pending"
+    tag: str | None = None
+    finding: str | None = None
+    cluster_id: uuid.UUID | None = None
+    in_cluster: bool | None = None
+    captured_from: date | None = None
+    captured_to: date | None = None
+    uploaded_from: date | None = None
+    uploaded_to: date | None = None
+    q: str | None = None
+    sort: str = "newest"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_condition(q: str) -> ColumnElement[bool] | None:
+    terms = [t for t in q.lower().split() if t][:8]
+    conditions: list[ColumnElement[bool]] = []
+    for term in terms:
+        if len(term) >= 3:
+            conditions.append(Review.search_text.like(_like(term), escape="\\"))
+        else:
+            conditions.append(or_(Review.tag_names.contains([term]),
+                                  Review.search_text.like(_like(term), escape="\\")))
+    return and_(*conditions) if conditions else None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def apply_filters(query: Select[Any], f: QueueFilter) -> Select[Any]:
+    if f.status not in STATUSES:
+        raise Problem(422, "bad_filter", "未知的审核状态", f"unknown review status {f.status!r}")
+    if f.status != "all":
+        query = query.where(Review.review_status == f.status)
+    for column, value in (("campaign_id", f.campaign_id), ("org_id", f.org_id), ("category", f.category),
+                          ("kind", f.kind), ("cluster_id", f.cluster_id)):
+        if value:
+            query = query.where(getattr(Review, column) == value)
+    if f.region:
+        if not f.region.isdigit() or len(f.region) not in (2, 4, 6):
+            raise Problem(422, "bad_filter", "地区代码应为 2、4 或 6 位数字", "region must be a 2, 4 or 6 digit code")
+        # A range instead of LIKE 'xx%': the btree index answers it under any collation.
+        upper = str(int(f.region) + 1).zfill(len(f.region))
+        query = query.where(Review.region_code >= f.region, Review.region_code < upper)
+    if f.tag:
+        query = query.where(Review.tag_names.contains([f.tag]))
+    if f.finding:
+        query = query.where(Review.risk_flags.contains([f.finding]))
+    if f.in_cluster is not None:
+        query = query.where(Review.cluster_id.is_not(None) if f.in_cluster else Review.cluster_id.is_(None))
+    if f.captured_from:
+        query = query.where(Review.capture_time >= _day_start(f.captured_from))
+    if f.captured_to:
+        query = query.where(Review.capture_time < _day_start(f.captured_to + timedelta(days=1)))
+    if f.uploaded_from:
+        query = query.where(Review.uploaded_at >= _day_start(f.uploaded_from))
+    if f.uploaded_to:
+        query = query.where(Review.uploaded_at < _day_start(f.uploaded_to + timedelta(days=1)))
+    if f.q and (condition := search_condition(f.q)) is not None:
+        query = query.where(condition)
+    return query
+
+
+def encode_cursor(review: Review, sort: str) -> str:
+    column, _ = SORTS[sort]
+    value = getattr(review, column)
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, str(review.asset_id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
+    try:
+        value, asset_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        column, _ = SORTS[sort]
+        parsed = datetime.fromisoformat(value) if column == "uploaded_at" else float(value)
+        return parsed, uuid.UUID(asset_id)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise Problem(422, "bad_cursor", "分页参数无效，请从第一页重新开始", "invalid cursor; start again") from exc
+
+
+@dataclass
+class QueueRow:
+    review: Review
+    filename: str
+    caption: str
+    org_name: str
+    claimed_by_name: str | None
+
+
+def queue_page(
+    session: Session, *, f: QueueFilter, limit: int, cursor: str | None
+) -> tuple[list[QueueRow], str | None]:
+    """One page of the queue in the filter's sort order, and the cursor of the next page (None at the end)."""
+    if f.sort not in SORTS:
+        raise Problem(422, "bad_filter", "未知的排序方式", f"unknown sort {f.sort!r}; use {', '.join(SORTS)}")
+    column_name, descending = SORTS[f.sort]
+    column = getattr(Review, column_name)
+    # The page is chosen on narrow rows (id + sort key) first; full rows are then fetched for those 48 ids only.
+    query = apply_filters(select(Review.asset_id, column), f)
+    if cursor:
+        value, after_id = _decode_cursor(cursor, f.sort)
+        key, bound = tuple_(column, Review.asset_id), tuple_(value, after_id)
+        query = query.where(key < bound if descending else key > bound)
+    order = (column.desc(), Review.asset_id.desc()) if descending else (column.asc(), Review.asset_id.asc())
+    page = query.order_by(*order).limit(limit + 1).subquery()
+    claimer = select(User.username).where(User.id == Review.claimed_by).correlate(Review).scalar_subquery()
+    rows = session.execute(
+        select(Review, Asset.original_filename, Asset.caption, Organization.name, claimer)
+        .join(page, page.c.asset_id == Review.asset_id)
+        .join(Asset, Asset.id == Review.asset_id)
+        .join(Organization, Organization.id == Review.org_id)
+        .options(defer(Review.search_text), defer(Review.ocr_text), defer(Review.findings), defer(Review.tags))
+        .order_by(*((page.c[column_name].desc(), page.c.asset_id.desc()) if descending
+                    else (page.c[column_name].asc(), page.c.asset_id.asc())))
+    ).all()
+    now = datetime.now(UTC)
+    items = [
+        QueueRow(review=r[0], filename=r[1], caption=r[2], org_name=r[3],
+                 claimed_by_name=r[4] if r[0].claimed_until and r[0].claimed_until > now else None)
+        for r in rows
+    ]
+    next_cursor = encode_cursor(items[limit - 1].review, f.sort) if len(items) > limit else None
+    return items[:limit], next_cursor

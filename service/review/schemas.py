@@ -1,0 +1,167 @@
+"""Request and response bodies of the review API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from service.ingest.schemas import _clean_text
+from service.review.reasons import Action
+
+
+def _tag(value: str) -> str:
+    value = _clean_text(value)
+    if not 1 <= len(value) <= 60:
+        raise ValueError("标签长度应为 1–60 个字符 / tags have 1–60 characters")
+    return value
+
+
+class DecisionIn(BaseModel):
+    action: Action
+    version: int | None = Field(default=None, description="The version you saw; a stale one gets 409")
+    reason_code: str | None = Field(default=None, max_length=40)
+    reason_text: str = Field(default="", max_length=2000)
+
+    @field_validator("reason_text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _clean_text(value)
+
+
+class EditIn(BaseModel):
+    version: int | None = None
+    caption: str | None = Field(default=None, max_length=2000)
+    credit: str | None = Field(default=None, max_length=300)
+    add_tags: list[str] = Field(default_factory=list, max_length=20)
+    remove_tags: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("caption", "credit")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else _clean_text(value)
+
+    @field_validator("add_tags", "remove_tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return [_tag(v) for v in value]
+
+
+class BulkIn(BaseModel):
+    asset_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
+    action: Action
+    reason_code: str | None = Field(default=None, max_length=40)
+    reason_text: str = Field(default="", max_length=2000)
+
+
+class BulkOut(BaseModel):
+    done: list[uuid.UUID]
+    skipped: list[dict[str, str]]
+
+
+class ClusterResolveIn(BaseModel):
+    keep: uuid.UUID | None = Field(default=None, description="default: the suggested best shot")
+
+
+class ClusterResolveOut(BaseModel):
+    kept: uuid.UUID
+    rejected: list[uuid.UUID]
+
+
+class ReviewOut(BaseModel):
+    asset_id: uuid.UUID
+    version: int
+    review_status: str
+    reason_code: str | None
+    reason_text: str
+    claimed_by: str | None = None
+    claimed_until: datetime | None
+    claimed_by_me: bool = False
+    caption: str = ""
+    credit: str = ""
+    tags: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    risk_flags: list[str]
+    risk_score: float
+    quality_score: float
+    ocr_text: str
+    cluster_id: uuid.UUID | None
+    cluster_best: bool
+
+
+class QueueItem(BaseModel):
+    asset_id: uuid.UUID
+    version: int
+    title: str
+    filename: str
+    caption: str
+    kind: str | None
+    category: str
+    review_status: str
+    org_name: str
+    region_code: str | None
+    uploaded_at: datetime
+    capture_time: datetime | None
+    quality_score: float
+    risk_score: float
+    risk_flags: list[str]
+    tags: list[str]
+    cluster_id: uuid.UUID | None
+    claimed_by: str | None
+    thumb_url: str
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+class EventOut(BaseModel):
+    id: uuid.UUID
+    actor: str
+    action: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    created_at: datetime
+
+
+class SavedFilterIn(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    query: dict[str, str | int | bool | None] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = _clean_text(value)
+        if not value:
+            raise ValueError("名称不能为空 / name must not be empty")
+        return value
+
+
+class SavedFilterOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    query: dict[str, Any]
+
+
+class QueueParams(BaseModel):
+    """Query parameters of the queue (also the shape of a saved filter's ``query``)."""
+
+    campaign_id: uuid.UUID | None = None
+    region: str | None = Field(default=None, max_length=6)
+    org_id: uuid.UUID | None = None
+    category: str | None = Field(default=None, max_length=40)
+    kind: str | None = Field(default=None, pattern="^(image|video)$")
+    status: str = "pending"
+    tag: str | None = Field(default=None, max_length=60)
+    finding: str | None = Field(default=None, max_length=40)
+    cluster_id: uuid.UUID | None = None
+    in_cluster: bool | None = None
+    captured_from: date | None = None
+    captured_to: date | None = None
+    uploaded_from: date | None = None
+    uploaded_to: date | None = None
+    q: str | None = Field(default=None, max_length=100)
+    sort: str = "newest"

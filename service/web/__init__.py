@@ -1,0 +1,1 @@
+"""Server-rendered pages (zh-CN first): cookie sessions, CSRF, login, and the submitters' and editors' workspaces."""

@@ -1,0 +1,192 @@
+"""Media pipeline benchmark: ratios against baselines measured in the same run.
+
+    python -m tests.bench.bench_media [--photo PATH] [--reps 3] [--seconds 10]
+
+Images, pinned to one core: our rendition set (6 files: thumb/preview/web × JPEG/WebP, one draft-decode, cascaded
+resizes) vs (a) naive Pillow (per size: open, full decode, resize from full size) and (b) pyvips.Image.thumbnail per
+size, same encoders and qualities. Video, all cores: our transcode (workers.ffmpeg runner, MP4 pair + HLS) vs the same
+argv through plain subprocess.run; and the realtime factor of 1080p30 → proxy_720p alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from workers.profiles import IMAGE_RENDITIONS, IMAGE_SIZES, PROXY_720P
+from workers.steps import image, video
+
+DEFAULT_PHOTO = Path(__file__).resolve().parents[3] / "shared/media/photos/lomiri16_Dragonfly_by_Bolly.jpg"
+
+
+def twelve_megapixel_jpeg(source: Path | None, out: Path) -> Path:
+    """A 4000×3000 JPEG (q90) from a real photo when available, else a synthetic one with fine detail."""
+    if source and source.exists():
+        picture = ImageOps.exif_transpose(Image.open(source)).convert("RGB").resize((4000, 3000), Image.LANCZOS)
+    else:
+        picture = Image.effect_noise((4000, 3000), 60).convert("RGB")
+    path = out / "12mp.jpg"
+    picture.save(path, "JPEG", quality=90)
+    return path
+
+
+def _save_all(picture: Image.Image, name: str, out: Path) -> None:
+    for spec in (s for s in IMAGE_RENDITIONS if s.name in (name, f"{name}_webp")):
+        picture.save(out / f"{spec.name}.{spec.ext}", spec.format, **dict(spec.options))
+
+
+def naive_pillow(path: Path, out: Path, sizes: tuple[tuple[str, int], ...] = IMAGE_SIZES) -> None:
+    for name, edge in sizes:
+        with Image.open(path) as full:
+            full.load()
+            picture = image.to_srgb(ImageOps.exif_transpose(full))
+            factor = min(1.0, edge / max(picture.size))
+            resized = picture.resize((round(picture.width * factor), round(picture.height * factor)), Image.LANCZOS)
+            resized.info = {}
+            _save_all(resized, name, out)
+
+
+def vips_thumbnail(path: Path, out: Path) -> None:
+    import pyvips
+
+    for name, edge in IMAGE_SIZES:
+        thumb = pyvips.Image.thumbnail(str(path), edge, height=edge, size="down", export_profile="srgb").copy_memory()
+        for spec in (s for s in IMAGE_RENDITIONS if s.name in (name, f"{name}_webp")):
+            options = dict(spec.options)
+            if spec.format == "JPEG":
+                thumb.jpegsave(str(out / f"{spec.name}.jpg"), Q=options["quality"], interlace=False, strip=True)
+            else:
+                thumb.webpsave(str(out / f"{spec.name}.webp"), Q=options["quality"], effort=options["method"],
+                               strip=True)
+
+
+def ours(path: Path, out: Path) -> None:
+    image.render(path, out)
+
+
+THUMB_ONLY = (("thumb", 320),)
+
+
+def ours_thumb(path: Path, out: Path) -> None:
+    image.render(path, out, THUMB_ONLY)
+
+
+def naive_thumb(path: Path, out: Path) -> None:
+    naive_pillow(path, out, THUMB_ONLY)
+
+
+def per_second(fn: Callable[[Path, Path], None], path: Path, reps: int) -> float:
+    """Sets per CPU-second of this process (all its threads): robust on a machine shared with other jobs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fn(path, Path(tmp))  # warm caches and lazy imports
+        started = time.process_time()
+        for _ in range(reps):
+            fn(path, Path(tmp))
+        return reps / (time.process_time() - started)
+
+
+def bench_images(photo: Path | None, reps: int) -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.environ.setdefault("VIPS_CONCURRENCY", "1")
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = twelve_megapixel_jpeg(photo, Path(tmp))
+        rates = {name: per_second(fn, path, reps) for name, fn in
+                 (("ours", ours), ("naive_pillow", naive_pillow), ("pyvips_thumbnail", vips_thumbnail))}
+    print(f"image rendition sets per CPU-second, one core (12 MP JPEG, 6 files each, {reps} reps):")  # noqa: T201
+    for name, rate in rates.items():
+        print(f"  {name:<18} {rate:6.2f}/s")  # noqa: T201
+    print(f"  ours / naive_pillow     = {rates['ours'] / rates['naive_pillow']:.2f}x  (target >= 2)")  # noqa: T201
+    print(f"  ours / pyvips_thumbnail = {rates['ours'] / rates['pyvips_thumbnail']:.2f}x  (target >= 1)")  # noqa: T201
+    with tempfile.TemporaryDirectory() as tmp:
+        path = twelve_megapixel_jpeg(photo, Path(tmp))
+        thumb_ours, thumb_naive = per_second(ours_thumb, path, reps * 3), per_second(naive_thumb, path, reps * 3)
+    print(f"  thumb + thumb_webp only: ours {thumb_ours:.2f}/s, naive {thumb_naive:.2f}/s "  # noqa: T201
+          f"= {thumb_ours / thumb_naive:.2f}x (JPEG draft at 1/8 scale)")
+
+
+def clip_1080p30(seconds: int, out: Path) -> Path:
+    from workers.ffmpeg import ffmpeg_binary
+
+    path = out / "1080p30.mp4"
+    subprocess.run([ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-f", "lavfi",
+                    "-i", "sine=frequency=440:sample_rate=48000", "-t", str(seconds), "-c:v", "libx264",
+                    "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)], check=True)
+    return path
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def bench_video(seconds: int) -> None:
+    from workers import ffmpeg as runner
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = video.Source(clip_1080p30(seconds, folder), "mov", 1920, 1080, 30.0, float(seconds), True)
+        ours_dir, bare_dir = folder / "ours", folder / "bare"
+        ours_dir.mkdir()
+        started, cpu0 = time.perf_counter(), _children_cpu()
+        outputs, _ = video.transcode(source, ours_dir, timeout=3600)
+        ours_s, ours_cpu = time.perf_counter() - started, _children_cpu() - cpu0
+        # The same commands, run bare (the argv our runner executed, re-targeted at another folder).
+        bare_dir.mkdir()
+        mp4_args, mp4_outputs = video.mp4_renditions_command(source, bare_dir)
+        started, cpu0 = time.perf_counter(), _children_cpu()
+        subprocess.run(mp4_args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proxy = next(o for o in mp4_outputs if o.name == "proxy_720p")
+        hls_args, _ = video.hls_commands(proxy, source, bare_dir / "hls")
+        for args in hls_args:
+            subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        bare_s, bare_cpu = time.perf_counter() - started, _children_cpu() - cpu0
+        # proxy_720p alone: realtime factor of the profile's encoder settings.
+        import ffmpeg
+
+        width, height = video.output_size(1920, 1080, PROXY_720P.short_side)
+        inp = runner.safe_input(source.path, "mov")
+        options = video._x264(PROXY_720P, crf=PROXY_720P.crf, preset=PROXY_720P.preset, maxrate=PROXY_720P.maxrate,
+                              bufsize=PROXY_720P.bufsize, fps="30", audio_bitrate=PROXY_720P.audio_bitrate,
+                              has_audio=True)
+        graph = ffmpeg.output(inp.video.filter("scale", width, height), inp.audio.filter("loudnorm", I=-23, TP=-1,
+                              LRA=7).filter("aresample", 48000), str(folder / "proxy.mp4"), **options)
+        cpu0 = _children_cpu()
+        proxy_s = runner.run(runner.command(graph), timeout=3600).seconds
+        proxy_cpu = _children_cpu() - cpu0
+    shutil.rmtree(folder, ignore_errors=True)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    print(f"video step on a {seconds} s 1080p30 clip ({cores} cores; wall and ffmpeg CPU seconds):")  # noqa: T201
+    print(f"  ours (runner: proxy_720p + broadcast_1080p + HLS) {ours_s:7.2f} s wall {ours_cpu:7.2f} s CPU")  # noqa: T201
+    print(f"  bare subprocess.run, same argv                  {bare_s:7.2f} s wall {bare_cpu:7.2f} s CPU")  # noqa: T201
+    print(f"  ours / bare = {ours_s / bare_s:.3f} wall, {ours_cpu / bare_cpu:.3f} CPU  (target <= 1.10)")  # noqa: T201
+    print(f"  proxy_720p alone: {seconds / proxy_s:.2f}x realtime (wall); "  # noqa: T201
+          f"{seconds / (proxy_cpu / cores):.2f}x realtime if all {cores} cores were ours ({proxy_cpu:.1f} CPU s)")
+    del outputs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photo", type=Path, default=DEFAULT_PHOTO)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--only", choices=("images", "video"))
+    args = parser.parse_args()
+    if args.only != "images":
+        bench_video(args.seconds)  # first: bench_images pins this process to one core
+    if args.only != "video":
+        bench_images(args.photo, args.reps)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Server-rendered pages: submitters' forms and status, editors' queue and asset page, escaping, media links."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+from fastapi.testclient import TestClient
+
+from service.db.org import Role
+from tests.support import make_actor, make_campaign, make_ready_asset, make_submission, web_login
+
+PASSWORD = "correct-horse-battery"
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def _logged_in(client: TestClient, role: Role) -> tuple[str, object]:
+    actor = make_actor(role, password=PASSWORD)
+    return web_login(client, actor.username, PASSWORD), actor
+
+
+def test_submitter_sees_deadlines_and_creates_a_submission_with_chinese_validation(client: TestClient) -> None:
+    make_campaign()
+    csrf, _ = _logged_in(client, Role.submitter)
+    page = client.get("/submissions")
+    assert page.status_code == 200
+    assert "活动总结" in page.text
+    assert "还剩" in page.text or "已过截止日期" in page.text
+    bad = client.post("/submissions/new", data={"csrf_token": csrf, "title": "", "region_code": "37",
+                                                "activity_date": "14/05/2023"})
+    assert bad.status_code == 422
+    assert "请填写标题" in bad.text
+    assert "地区代码应为 6 位数字" in bad.text
+    assert "活动日期格式应为" in bad.text
+    good = client.post("/submissions/new", follow_redirects=False, data={
+        "csrf_token": csrf, "title": "开放校园日", "category": "activity_photos",
+        "theme_tags": ["开放校园", "职普融通"], "consent": "on", "activity_date": "2023-05-16"})
+    assert good.status_code == 303
+    detail = client.get(good.headers["location"])
+    assert "开放校园日" in detail.text
+    assert 'id="dropzone"' in detail.text
+    assert "/static/vendor/tus.min.js" in detail.text
+    submission_id = good.headers["location"].split("/")[2].split("?")[0]
+    edited = client.post(f"/submissions/{submission_id}/edit", follow_redirects=False,
+                         data={"csrf_token": csrf, "title": "开放校园日（修订）", "category": "typical_case"})
+    assert edited.status_code == 303
+    assert "开放校园日（修订）" in client.get(f"/submissions/{submission_id}").text
+
+
+def test_form_posts_without_csrf_token_are_refused(client: TestClient) -> None:
+    make_campaign()
+    _logged_in(client, Role.submitter)
+    response = client.post("/submissions/new", data={"title": "x"})
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
+
+
+def test_submitters_never_see_other_organisations_and_editors_only_review(client: TestClient) -> None:
+    stranger = make_actor(Role.submitter)
+    other_submission = make_submission(stranger, make_campaign())
+    _logged_in(client, Role.submitter)
+    assert client.get(f"/submissions/{other_submission}").status_code == 404
+    assert client.get("/review").status_code == 403
+    editor_client = TestClient(client.app)
+    _logged_in(editor_client, Role.editor)
+    assert editor_client.get("/submissions").status_code == 403
+    assert editor_client.get("/review").status_code == 200
+
+
+def test_pages_need_a_login(client: TestClient) -> None:
+    response = client.get("/review?status=all", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/review%3Fstatus%3Dall"
+
+
+def test_captions_and_exif_with_markup_are_shown_as_text(client: TestClient) -> None:
+    submitter = make_actor(Role.submitter)
+    submission = make_submission(submitter, make_campaign(), title=XSS)
+    asset_id = make_ready_asset(submission, "x.jpg", caption=XSS, probe={"exif": {"ImageDescription": XSS}},
+                                ocr_text=XSS, tags=[{"name": "<b>x</b>", "source": "ocr", "score": 0.5}])
+    _logged_in(client, Role.editor)
+    for page in (client.get("/review?q=script"), client.get(f"/review/assets/{asset_id}")):
+        assert page.status_code == 200
+        assert "<script>alert" not in page.text
+        assert "onerror=alert" not in page.text.replace("onerror=alert(1)&gt;", "")
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+        assert "<b>x</b>" not in page.text
+
+
+def test_opening_an_asset_claims_it_and_a_second_editor_is_told_who_has_it(client: TestClient) -> None:
+    submitter = make_actor(Role.submitter)
+    asset_id = make_ready_asset(make_submission(submitter, make_campaign()), "a.jpg")
+    csrf, first = _logged_in(client, Role.editor)
+    assert 'id="decision-form"' in client.get(f"/review/assets/{asset_id}").text
+    second_client = TestClient(client.app)
+    _logged_in(second_client, Role.editor)
+    page = second_client.get(f"/review/assets/{asset_id}")
+    assert "正由编辑" in page.text
+    assert first.username in page.text  # type: ignore[attr-defined]
+    assert 'id="decision-form"' not in page.text
+    version = re.search(r'name="version" value="(\d+)"', client.get(f"/review/assets/{asset_id}").text)
+    assert version
+    decided = client.post(f"/review/assets/{asset_id}/decision", follow_redirects=False, data={
+        "csrf_token": csrf, "action": "reject", "version": version.group(1), "reason_code": "off_topic",
+        "next": "/review"})
+    assert decided.status_code == 303
+    stale = client.post(f"/review/assets/{asset_id}/decision", data={
+        "csrf_token": csrf, "action": "approve", "version": version.group(1)})
+    assert stale.status_code == 409
+    assert "已被其他编辑修改" in stale.text
+
+
+def test_media_links_redirect_to_short_lived_urls_and_respect_scope(client: TestClient) -> None:
+    owner = make_actor(Role.submitter)
+    asset_id = make_ready_asset(make_submission(owner, make_campaign()), "t.jpg", with_thumb=True)
+    response = client.get(f"/web/media/{asset_id}/thumb", headers=owner.headers, follow_redirects=False)
+    assert response.status_code == 302
+    assert "X-Amz-Expires" in response.headers["location"]
+    assert httpx.get(response.headers["location"]).headers["content-type"] == "image/jpeg"
+    placeholder = client.get(f"/web/media/{asset_id}/sprite", headers=owner.headers, follow_redirects=False)
+    assert placeholder.headers["location"] == "/static/img/placeholder.svg"
+    stranger = make_actor(Role.submitter)
+    assert client.get(f"/web/media/{asset_id}/thumb", headers=stranger.headers).status_code == 404
+    assert client.get(f"/web/media/{uuid.uuid4()}/thumb", headers=owner.headers).status_code == 404
+
+
+def test_dashboard_page_links_the_exports(client: TestClient) -> None:
+    _logged_in(client, Role.editor)
+    page = client.get("/dashboard")
+    assert page.status_code == 200
+    assert "/api/v1/review/export.xlsx" in page.text
+    assert "队列积压" in page.text
+
+
+def test_video_asset_page_has_player_and_findings_on_the_timeline(client: TestClient) -> None:
+    from service.core.db import session_scope
+    from service.db.asset import Asset
+
+    submitter = make_actor(Role.submitter)
+    asset_id = make_ready_asset(make_submission(submitter, make_campaign()), "clip.mp4", kind="video", findings=[
+        {"detector": "nudenet", "label": "nudity", "score": 0.91, "detail": {"t": 12.5, "frame": "worst.jpg"}}])
+    with session_scope() as session:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        asset.duration = 50.0
+    _logged_in(client, Role.editor)
+    page = client.get(f"/review/assets/{asset_id}").text
+    assert f'src="/web/media/{asset_id}/proxy"' in page
+    assert 'data-left="25.00"' in page  # 12.5 s of 50 s
+    assert "worst.jpg" in page

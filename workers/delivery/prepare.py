@@ -1,0 +1,111 @@
+"""Make the tagged copy of one rendition: caption, credit, date, place and copyright written into the file.
+
+Cached at ``delivery/{asset_id}/{rendition}.{ext}`` with a ``delivery_file`` row whose ``meta_digest`` says which
+metadata it carries; when an editor changes the caption the next request rebuilds it. Formats without a metadata
+block we can write (PNG, HEIC, …) are delivered as they are (``embedded = false``).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from service.core.config import get_settings
+from service.core.storage import get_storage
+from service.db.asset import Asset
+from service.db.credits import Credits, credits_for, delivery_key
+from service.db.org import Organization
+from service.db.portal import DeliveryFile
+from service.db.submission import Submission
+from workers.delivery.jpeg_meta import NotAJpeg, write_jpeg_metadata
+from workers.delivery.video_meta import CONTAINERS, write_video_metadata
+
+log = logging.getLogger(__name__)
+
+
+class UnknownRendition(LookupError):
+    pass
+
+
+def source(asset: Asset, rendition: str) -> tuple[str, str, int]:
+    if rendition == "original":
+        return asset.original_key, asset.mime or "application/octet-stream", asset.size
+    for found in asset.renditions:
+        if found.name == rendition:
+            return found.key, found.mime, found.size
+    raise UnknownRendition(f"asset {asset.id} has no rendition {rendition!r}")
+
+
+def credits_of(session: Session, asset: Asset) -> Credits:
+    submission = session.get(Submission, asset.submission_id)
+    org = session.get(Organization, asset.org_id)
+    if submission is None or org is None:  # foreign keys with RESTRICT make this unreachable
+        raise LookupError(f"asset {asset.id} lost its submission or organisation")
+    return credits_for(asset, submission, org, copyright_notice=get_settings().portal_copyright)
+
+
+def _scratch() -> Path:
+    configured = get_settings().worker_tmp_dir
+    if configured:
+        configured.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="delivery-", dir=configured))
+
+
+def _tag(key: str, mime: str, credits: Credits, target: str) -> tuple[int, bool]:
+    """Write the tagged copy to ``target``; returns (size, embedded)."""
+    storage = get_storage()
+    scratch = _scratch()
+    try:
+        src, dst = scratch / "in", scratch / "out"
+        storage.download(key, src)
+        if mime == "image/jpeg":
+            try:
+                with src.open("rb") as reader, dst.open("wb") as writer:
+                    write_jpeg_metadata(reader, writer, credits)
+            except NotAJpeg:
+                log.warning("%s is labelled JPEG but is not one; delivering it untagged", key)
+                return storage.put_file(target, src, mime), False
+        else:
+            write_video_metadata(src, dst, credits, mime)
+        return storage.put_file(target, dst, mime), True
+    finally:
+        for path in sorted(scratch.glob("*")):
+            path.unlink(missing_ok=True)
+        scratch.rmdir()
+
+
+def ensure_delivery(session: Session, asset_id: uuid.UUID, rendition: str) -> DeliveryFile | None:
+    """The current tagged copy of ``rendition`` (made if missing or stale); None when the asset is gone.
+
+    Serialised per (asset, rendition) with an advisory lock, so concurrent requests build it once.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"delivery:{asset_id}:{rendition}"})
+    asset = session.get(Asset, asset_id)
+    if asset is None:
+        return None
+    credits = credits_of(session, asset)
+    digest = credits.digest()
+    key, mime, size = source(asset, rendition)
+    existing = session.scalar(select(DeliveryFile).where(DeliveryFile.asset_id == asset_id,
+                                                         DeliveryFile.rendition == rendition))
+    if existing is not None and existing.meta_digest == digest and get_storage().exists(existing.key):
+        return existing  # idempotency guard: already delivered with this metadata
+    if mime == "image/jpeg" or mime in CONTAINERS:
+        target = delivery_key(asset_id, rendition, mime)
+        size, embedded = _tag(key, mime, credits, target)
+    else:
+        target, embedded = key, False  # nothing to write into: hand out the rendition itself
+    values = {"key": target, "mime": mime, "size": size, "meta_digest": digest, "embedded": embedded,
+              "updated_at": func.now()}
+    session.execute(insert(DeliveryFile).values(id=uuid.uuid4(), asset_id=asset_id, rendition=rendition, **values)
+                    .on_conflict_do_update(constraint="uq_delivery_file_asset_rendition", set_=values))
+    session.flush()
+    return session.scalar(select(DeliveryFile).where(DeliveryFile.asset_id == asset_id,
+                                                     DeliveryFile.rendition == rendition)
+                          .execution_options(populate_existing=True))

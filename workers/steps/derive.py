@@ -1,0 +1,107 @@
+"""``derive``: every rendition of an asset (``media`` queue). Dispatches on the kind the probe recorded.
+
+Keys are deterministic (``derived/{asset_id}/{name}.{ext}``; HLS under ``derived/{asset_id}/hls/``) and rows are
+upserted, so a rerun after a crash or a retry overwrites the same set instead of adding one.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from service.core.storage import get_storage
+from service.db.asset import Asset, AssetKind, Job
+from workers import renditions
+from workers.ffmpeg import FfmpegError
+from workers.pipeline import register
+from workers.rejections import Rejected
+from workers.scratch import fetch_original, scratch_dir
+from workers.steps import frames, image, video
+
+log = logging.getLogger(__name__)
+#: Soft limit of the whole step; each ffmpeg command gets what remains of it as its own timeout.
+DERIVE_SOFT_SECONDS = 2 * 3600 - 300
+
+
+@register("derive", soft_time_limit=DERIVE_SOFT_SECONDS, time_limit=2 * 3600, max_retries=3)
+def derive(session: Session, asset: Asset, job: Job) -> None:
+    if asset.kind is None:
+        raise RuntimeError("derive ran before probe recorded the asset's kind")
+    with scratch_dir("derive-") as folder:
+        original = fetch_original(asset.original_key, folder)
+        out_dir = folder / "out"
+        out_dir.mkdir()
+        if asset.kind == AssetKind.image:
+            _derive_image(session, asset, original, out_dir)
+        else:
+            _derive_video(session, asset, original, out_dir)
+
+
+def _derive_image(session: Session, asset: Asset, original: Path, out_dir: Path) -> None:
+    for item in image.render(original, out_dir):
+        renditions.save(session, asset.id, item.spec.name, item.path, mime=item.spec.mime,
+                        key=renditions.rendition_key(asset.id, item.spec.name, item.spec.ext),
+                        width=item.width, height=item.height)
+
+
+def _derive_video(session: Session, asset: Asset, original: Path, out_dir: Path) -> None:
+    probe = asset.probe or {}
+    source = video.Source(
+        path=original, fmt=str(probe.get("ffmpeg_format") or "mov"), width=asset.width or 0,
+        height=asset.height or 0, frame_rate=float(probe.get("frame_rate") or 25.0),
+        duration=float(asset.duration or 0.0), has_audio=bool(probe.get("audio")),
+    )
+    last_logged = [-1.0]
+
+    def progress(fraction: float) -> None:
+        if fraction - last_logged[0] >= 0.25 or fraction >= 1.0:
+            last_logged[0] = fraction
+            log.info("asset %s transcode %.0f%%", asset.id, fraction * 100)
+
+    try:
+        outputs, hls_dir = video.transcode(source, out_dir, timeout=DERIVE_SOFT_SECONDS, on_progress=progress)
+    except FfmpegError as exc:
+        # The probe accepted the file, so a decoder failure here still means the file is at fault.
+        if "Invalid data" in exc.tail or "corrupt" in exc.tail.lower() or "error while decoding" in exc.tail:
+            raise Rejected("corrupt_video", "视频数据损坏，无法转码，请重新导出后上传",
+                           "the video data is corrupt and cannot be transcoded; export it again and re-upload") from exc
+        raise
+    for output in outputs:
+        renditions.save(session, asset.id, output.name, output.path, mime=output.mime,
+                        key=renditions.rendition_key(asset.id, output.name, "mp4"),
+                        width=output.width, height=output.height)
+    _store_hls(session, asset, hls_dir, outputs[0])
+    proxy = next(o for o in outputs if o.name == "proxy_720p")
+    keyframes = frames.keyframes(proxy.path)
+    poster = out_dir / "poster.jpg"
+    width, height = frames.write_poster(keyframes, poster)
+    renditions.save(session, asset.id, "poster", poster, key=renditions.rendition_key(asset.id, "poster", "jpg"),
+                    mime="image/jpeg", width=width, height=height)
+    sheet, vtt, index = out_dir / "sprite.jpg", out_dir / "sprite.vtt", out_dir / "sprite.json"
+    width, height = frames.write_sprite(keyframes, sheet, vtt, index, source.duration)
+    renditions.save(session, asset.id, "sprite", sheet, key=renditions.rendition_key(asset.id, "sprite", "jpg"),
+                    mime="image/jpeg", width=width, height=height)
+    renditions.save(session, asset.id, "sprite_vtt", vtt, key=renditions.rendition_key(asset.id, "sprite", "vtt"),
+                    mime="text/vtt")
+    renditions.save(session, asset.id, "sprite_json", index,
+                    key=renditions.rendition_key(asset.id, "sprite", "json"), mime="application/json")
+
+
+def _store_hls(session: Session, asset: Asset, hls_dir: Path, top: video.Output) -> None:
+    """Replace the asset's HLS folder as a whole (a rerun may cut a different number of segments)."""
+    prefix = f"{renditions.derived_prefix(asset.id)}hls/"
+    storage = get_storage()
+    storage.delete_prefix(prefix)
+    total = 0
+    for path in sorted(hls_dir.iterdir()):
+        if path.name == "master.m3u8":
+            continue
+        mime = "application/vnd.apple.mpegurl" if path.suffix == ".m3u8" else "video/mp2t"
+        total += storage.put_file(f"{prefix}{path.name}", path, content_type=mime)
+    # The master goes last: a reader who finds it finds every playlist and segment it names.
+    master = hls_dir / "master.m3u8"
+    total += storage.put_file(f"{prefix}master.m3u8", master, content_type="application/vnd.apple.mpegurl")
+    renditions.upsert(session, asset.id, "hls", key=f"{prefix}master.m3u8", mime="application/vnd.apple.mpegurl",
+                      width=top.width, height=top.height, size=total)
