@@ -33,7 +33,8 @@ from service.db.asset import Job, JobStatus
 from service.db.org import Role
 from service.ops.metrics import QUEUES
 from tests.integration.test_observability import scrape, value
-from tests.support import SMALL_MEDIA_LIMITS, (
+from tests.support import (
+    SMALL_MEDIA_LIMITS,
     ChildProcess,
     LiveAPI,
     beat_process,
