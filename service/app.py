@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from service.assets.clusters import router as clusters_router
 from service.assets.endpoints import router as assets_router
 from service.core import errors, openapi
 from service.ingest.endpoints import router as submissions_router
@@ -45,6 +46,7 @@ def create_app() -> FastAPI:
     app.include_router(health_router)
     app.include_router(submissions_router)
     app.include_router(assets_router)
+    app.include_router(clusters_router)
     app.include_router(tus_router)
     app.include_router(review_router)
     app.include_router(curation_router)

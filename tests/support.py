@@ -381,4 +381,25 @@ def make_released_asset(
             storage.put_bytes(key, data, mime)
             session.add(Rendition(asset_id=asset_id, name=name, key=key, mime=mime, width=320, height=240,
                                   size=len(data)))
+
+
+def make_probed_asset(actor: Actor, campaign_id: uuid.UUID, submission_id: uuid.UUID, data: bytes, *,
+               filename: str = "photo.jpg", kind: str = "image", mime: str = "image/jpeg",
+               status: str = "stored", width: int | None = None, height: int | None = None,
+               duration: float | None = None) -> uuid.UUID:
+    """An asset whose original is already in S3 (as after upload + verify), for tests of later pipeline steps."""
+    import hashlib
+
+    from service.core.storage import get_storage
+    from service.db.asset import Asset, AssetKind, AssetStatus
+
+    asset_id = uuid.uuid4()
+    key = f"originals/{campaign_id}/{actor.org_id}/{asset_id}/{filename}"
+    get_storage().put_bytes(key, data, mime)
+    with session_scope() as session:
+        session.add(Asset(id=asset_id, submission_id=submission_id, org_id=actor.org_id, campaign_id=campaign_id,
+                          uploaded_by=actor.user_id, kind=AssetKind(kind), status=AssetStatus(status),
+                          original_key=key, original_filename=filename, size=len(data), mime=mime,
+                          sha256=hashlib.sha256(data).hexdigest(), width=width, height=height, duration=duration,
+                          probe={}))
     return asset_id

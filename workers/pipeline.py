@@ -36,7 +36,8 @@ from service.core.config import get_settings
 from service.core.db import new_session
 from service.core.tasks import PIPELINE_STEPS, STEP_QUEUES, UNSENT, enqueue_step, queue_step
 from service.db.asset import TERMINAL_STATUSES, Asset, AssetStatus, Job, JobStatus
-from service.db.review_index import sync_review_row
+from service.db.review_index import record_screening, sync_review_row
+from service.db.screening import review_summary
 from workers.celery_app import app
 from workers.rejections import Rejected as Rejected  # re-exported: steps import it from here
 
@@ -180,7 +181,8 @@ def _finish(session: Session, asset: Asset, job: Job, step: str) -> None:
         if following is None:
             asset.status, asset.ready_at = AssetStatus.ready, now
             session.flush()
-            sync_review_row(session, asset.id)  # enters the editors' queue in the same commit
+            if sync_review_row(session, asset.id) is not None:  # enters the editors' queue in the same commit
+                record_screening(session, asset.id, **review_summary(session, asset.id))
         else:
             if asset.status == AssetStatus.uploading:
                 asset.status = AssetStatus.stored

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from service.assets import renditions, service
+from service.assets import renditions, screening, service
 from service.assets.schemas import AssetOut, AssetPage, RenditionOut, RetryOut
 from service.core.config import get_settings
 from service.core.deps import PrincipalDep, SessionDep, StaffDep
@@ -40,7 +40,8 @@ def list_assets(
 @router.get("/assets/{asset_id}", response_model=AssetOut)
 def get_asset(asset_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> AssetOut:
     asset = service.get_asset(session, principal=principal, asset_id=asset_id)
-    return service.to_out(asset, service.jobs_of(session, asset.id))
+    out = service.to_out(asset, service.jobs_of(session, asset.id))
+    return out.model_copy(update=screening.screening_fields(session, asset))
 
 
 @router.get("/assets/{asset_id}/original", status_code=307, response_class=RedirectResponse)

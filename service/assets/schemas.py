@@ -6,7 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from service.assets.screening_schemas import DuplicatesOut, FindingOut, QualityOut, TagOut
 
 
 class Reason(BaseModel):
@@ -50,6 +52,13 @@ class AssetOut(BaseModel):
     jobs: list[dict[str, Any]]
     created_at: datetime
     updated_at: datetime
+    # screening (filled on GET /assets/{id}; empty in lists)
+    findings: list[FindingOut] = Field(default_factory=list)
+    tags: list[TagOut] = Field(default_factory=list)
+    ocr_text: str | None = None
+    faces: int | None = None
+    quality: QualityOut | None = None
+    duplicates: DuplicatesOut = Field(default_factory=DuplicatesOut)
 
 
 class AssetPage(BaseModel):

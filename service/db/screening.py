@@ -1,0 +1,154 @@
+"""Screening results: findings, tags, perceptual hashes, embeddings, duplicate clusters and per-asset screening facts.
+
+Kept out of ``asset`` so that screening can be re-run (its rows replaced) without touching the asset aggregate;
+``asset_screening`` is the 1:1 row for OCR text (trigram-searchable), face count and the quality score.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import Any
+
+from pgvector.sqlalchemy import BIT, Vector
+from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from service.db.base import Base, IdMixin, TimestampMixin, str_enum
+
+
+class Finding(IdMixin, TimestampMixin, Base):
+    """One detector's verdict on an asset: label, score 0–1 and evidence (OCR boxes, worst frame timestamp …)."""
+
+    __tablename__ = "finding"
+
+    asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    detector: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(80), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class TagSource(enum.StrEnum):
+    submitter = "submitter"
+    metadata = "metadata"
+    ocr = "ocr"
+    visual = "visual"
+    editor = "editor"
+
+
+class Tag(IdMixin, TimestampMixin, Base):
+    __tablename__ = "tag"
+
+    name: Mapped[str] = mapped_column(String(80), unique=True, doc="zh-CN name, e.g. 开放校园")
+    name_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    facet: Mapped[str] = mapped_column(String(20), default="custom", server_default="custom",
+                                       doc="activity | theme | scene | industry | people | custom")
+
+
+class AssetTag(Base):
+    __tablename__ = "asset_tag"
+
+    asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True)
+    source: Mapped[TagSource] = mapped_column(str_enum(TagSource, "tag_source"), primary_key=True)
+    score: Mapped[float] = mapped_column(Float, default=1.0)
+
+
+class DuplicateCluster(IdMixin, TimestampMixin, Base):
+    """Near-duplicate (and exact) copies across submitters and organisations; editors resolve them."""
+
+    __tablename__ = "dup_cluster"
+
+    best_asset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AssetScreening(TimestampMixin, Base):
+    __tablename__ = "asset_screening"
+
+    asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+    ocr_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    faces: Mapped[int | None] = mapped_column(Integer)
+    quality_score: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    quality_parts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    cluster_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("dup_cluster.id", ondelete="SET NULL"), index=True)
+    match_distance: Mapped[int | None] = mapped_column(SmallInteger, doc="Hamming distance to the matched member")
+
+    __table_args__ = (
+        Index("ix_asset_screening_ocr_text_trgm", "ocr_text", postgresql_using="gin",
+              postgresql_ops={"ocr_text": "gin_trgm_ops"}),
+    )
+
+
+COVERED = ("kind", "asset_id", "position", "pdq")
+
+
+class AssetHash(IdMixin, Base):
+    """A PDQ hash of an image (``kind`` image, one row per crop variant) or of a video keyframe (``kind`` video,
+    ``position`` = seconds). ``c0``…``c15`` are the 16-bit chunks for multi-index-hashing lookups."""
+
+    __tablename__ = "asset_hash"
+
+    asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), doc="image | video")
+    variant: Mapped[str] = mapped_column(String(10), default="full", doc="full | c95 | c90 (central crops)")
+    position: Mapped[float] = mapped_column(Float, default=0.0)
+    pdq: Mapped[str] = mapped_column(BIT(256))
+    quality: Mapped[int] = mapped_column(SmallInteger)
+    phash: Mapped[str | None] = mapped_column(String(16))
+    c0: Mapped[int] = mapped_column(Integer)
+    c1: Mapped[int] = mapped_column(Integer)
+    c2: Mapped[int] = mapped_column(Integer)
+    c3: Mapped[int] = mapped_column(Integer)
+    c4: Mapped[int] = mapped_column(Integer)
+    c5: Mapped[int] = mapped_column(Integer)
+    c6: Mapped[int] = mapped_column(Integer)
+    c7: Mapped[int] = mapped_column(Integer)
+    c8: Mapped[int] = mapped_column(Integer)
+    c9: Mapped[int] = mapped_column(Integer)
+    c10: Mapped[int] = mapped_column(Integer)
+    c11: Mapped[int] = mapped_column(Integer)
+    c12: Mapped[int] = mapped_column(Integer)
+    c13: Mapped[int] = mapped_column(Integer)
+    c14: Mapped[int] = mapped_column(Integer)
+    c15: Mapped[int] = mapped_column(Integer)
+
+    # Covering indexes: a lookup is 16 index-only scans (≈ 470 pages at 1 M rows instead of ≈ 4,000 heap pages),
+    # at ≈ 100 MB per index per million rows (docs/PERFORMANCE.md).
+    __table_args__ = tuple(Index(f"ix_asset_hash_c{i}", f"c{i}", postgresql_include=list(COVERED))
+                           for i in range(16)) + (
+        UniqueConstraint("asset_id", "kind", "variant", "position", name="uq_asset_hash_asset_id"),
+    )
+
+
+class AssetEmbedding(Base):
+    """Visual embedding (Chinese-CLIP image features) when a model directory is configured."""
+
+    __tablename__ = "asset_embedding"
+
+    asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(120))
+    embedding: Mapped[list[float]] = mapped_column(Vector())
+
+
+def review_summary(session: Session, asset_id: uuid.UUID) -> dict[str, Any]:
+    """What the editors' queue shows of an asset's screening: findings, quality, tags, OCR text and cluster."""
+    findings = session.scalars(select(Finding).where(Finding.asset_id == asset_id)).all()
+    tags = session.execute(
+        select(Tag.name, AssetTag.source, AssetTag.score).join(Tag, Tag.id == AssetTag.tag_id)
+        .where(AssetTag.asset_id == asset_id)
+    ).all()
+    row = session.get(AssetScreening, asset_id)
+    cluster = session.get(DuplicateCluster, row.cluster_id) if row and row.cluster_id else None
+    return {
+        "findings": [{"detector": f.detector, "label": f.label, "score": f.score, "detail": f.detail or {}}
+                     for f in findings],
+        "quality_score": float(row.quality_score) if row and row.quality_score is not None else None,
+        "tags": [{"name": name, "source": str(source), "score": score} for name, source, score in tags],
+        "ocr_text": row.ocr_text if row else None,
+        "cluster_id": cluster.id if cluster else None,
+        "cluster_best": (cluster.best_asset_id == asset_id) if cluster else None,
+    }
