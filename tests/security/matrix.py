@@ -114,6 +114,12 @@ CASES: tuple[Case, ...] = (
     Case("POST", "/api/v1/uploads/lookup", "organisation A's stored file",
          "401 listed hidden hidden hidden hidden hidden",
          json={"sha256": ["@sha256:asset_a_ready"]}, listed="asset_a_ready"),
+    # screening: editors edit tags and look at duplicate clusters across organisations
+    Case("POST", "/api/v1/assets/{asset_id}/tags", "organisation A, ready (empty body)", STAFF_GATE,
+         path={"asset_id": "asset_a_ready"}, json={}),
+    Case("DELETE", "/api/v1/assets/{asset_id}/tags", "organisation A, ready (empty body)", STAFF_GATE,
+         path={"asset_id": "asset_a_ready"}, json={}),
+    gate("GET", "/api/v1/clusters/{cluster_id}", STAFF_GATE),
     # the review queue API (editors and admins only; every decision is an audit event)
     Case("GET", "/api/v1/review/queue", "–", STAFF_ONLY),
     Case("GET", "/api/v1/review/assets/{asset_id}", "organisation A, ready", STAFF_ONLY,
