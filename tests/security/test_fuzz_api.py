@@ -20,7 +20,7 @@ from service.core.embedded import EmbeddedServers
 from tests.security.world import ROLES, World, build_world
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.security]
-EXAMPLES = int(os.environ.get("MEDIADESK_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("MEDIADESK_FUZZ_EXAMPLES", "3"))
 REAL_IDS = {"asset_id": "asset_a_ready", "submission_id": "submission_a"}
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
