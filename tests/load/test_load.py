@@ -14,9 +14,9 @@ import pytest
 
 from tests.support import ROOT
 
-UPLOADERS = os.environ.get("MEDIADESK_CI_UPLOADERS", "40")
+UPLOADERS = os.environ.get("MEDIADESK_CI_UPLOADERS", "30")
 #: Slow links and pauses keep many uploads in flight at once while the file cap keeps the pipeline's drain short.
-PACING = ("--rate-kib", "32", "--think", "8", "--max-files", os.environ.get("MEDIADESK_CI_MAX_FILES", "150"))
+PACING = ("--rate-kib", "32", "--think", "8", "--max-files", os.environ.get("MEDIADESK_CI_MAX_FILES", "80"))
 
 
 def run_harness(tmp_path: Path, *args: str, timeout: float) -> dict[str, Any]:
