@@ -332,6 +332,8 @@ def make_ready_asset(
         if screening:
             record_screening(session, asset_id, **screening)  # type: ignore[arg-type]
         return asset_id
+
+
 def make_released_asset(
     submitter: Actor,
     campaign_id: uuid.UUID,
@@ -381,6 +383,7 @@ def make_released_asset(
             storage.put_bytes(key, data, mime)
             session.add(Rendition(asset_id=asset_id, name=name, key=key, mime=mime, width=320, height=240,
                                   size=len(data)))
+    return asset_id
 
 
 def make_probed_asset(actor: Actor, campaign_id: uuid.UUID, submission_id: uuid.UUID, data: bytes, *,
