@@ -332,6 +332,8 @@ def make_ready_asset(
         if screening:
             record_screening(session, asset_id, **screening)  # type: ignore[arg-type]
         return asset_id
+
+
 def make_released_asset(
     submitter: Actor,
     campaign_id: uuid.UUID,
