@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import random
 import time
+from datetime import UTC, datetime, timedelta
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,7 +177,9 @@ async def curator(api: Api, world: World, contract: Contract, result: LoadResult
             batch = list(dict.fromkeys(result.featured[released:]))[:200]
             if not batch:
                 continue
-            body = {"title": f"负载测试专题 {result.collections + 1}", "audience": "all", "asset_ids": batch}
+            released_at = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()  # without it: a draft
+            body = {"title": f"负载测试专题 {result.collections + 1}", "audience": "all", "asset_ids": batch,
+                    "release_at": released_at}
             response = await api.call(client, "POST", contract.collections, f"POST {contract.collections}",
                                       world.editors[0].token, json=body)
             if response is not None and response.status_code < 300:

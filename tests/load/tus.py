@@ -76,7 +76,7 @@ class TusUploader:
     disconnect_probability: float = 0.2
     chunk_sizes: tuple[int, ...] = (32 * 1024, 96 * 1024, 1024 * 1024)
     creation_with_upload: bool = True
-    deadline_seconds: float = 300.0
+    deadline_seconds: float = 900.0  # a slow link: a 360 kB clip at 1 KiB/s takes six minutes
     rate_bytes_per_second: float = 0.0  # 0: as fast as loopback allows; else a slow provincial link
     _base_index: int = field(default=0, init=False)
 
