@@ -11,8 +11,8 @@ import contextlib
 import hashlib
 import random
 import time
-from datetime import UTC, datetime, timedelta
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
