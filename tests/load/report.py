@@ -134,6 +134,9 @@ def summary_lines(cfg: LoadConfig, result: LoadResult, contract: Contract) -> li
     ]
     if result.refused:
         lines.append("* first refusals: " + "; ".join(f"{n} → {s} {d[:120]}" for n, s, d in result.refused[:3]))
+    if cfg.rate_kib:
+        lines.append("* note: request bodies are paced to the per-uploader link, so the latency of `POST` and `PATCH` "
+                     "on /api/v1/uploads is mostly transfer time; the other endpoints' latencies are the server's")
     lines += [f"* note: {note}" for note in contract.notes()]
     return lines
 

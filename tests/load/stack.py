@@ -144,7 +144,7 @@ class Stack:
                     "PYTHONPATH": str(ROOT), "MEDIADESK_SWEEPER_INTERVAL_SECONDS": "10",
                     # A killed worker's prefetched steps come back after this (the default 600 s outlasts a CI run).
                     "MEDIADESK_SWEEPER_LOST_AFTER_SECONDS": os.environ.get("MEDIADESK_SWEEPER_LOST_AFTER_SECONDS",
-                                                                            "90"),
+                                                                            "180"),
                     "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
         if self.small_disk_mb:
             self.disk = SmallDisk(self.root / "worker-tmp", self.small_disk_mb)
