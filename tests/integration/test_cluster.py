@@ -150,6 +150,8 @@ def test_two_apis_and_worker_nodes_survive_a_killed_node(cluster_env: dict[str, 
         batch = mixed_batch()
         asset_ids = [make_asset(actor, campaign, data, name, submission_id=submission, first_step="verify") for name, data, _ in batch]
         expected = {asset_id: status for asset_id, (_, _, status) in zip(asset_ids, batch, strict=True)}
+        videos = {asset_id for asset_id, (name, _, status) in zip(asset_ids, batch, strict=True)
+                  if name.endswith(".mp4") and status == "ready"}
 
         # Kill the target node with SIGKILL while it runs a step of this batch, then start a replacement.
         victim = nodes[target]
@@ -158,7 +160,8 @@ def test_two_apis_and_worker_nodes_survive_a_killed_node(cluster_env: dict[str, 
             on_victim = [job for job in _jobs(asset_ids) if job.worker == victim.hostname]
             if sum(job.status == JobStatus.done for job in on_victim) < 2:  # let it show some finished work first
                 return None
-            return next((job for job in on_victim if job.status == JobStatus.running), None)
+            # A video's derive runs for seconds (several renditions), so the kill lands inside the step.
+            return next((job for job in on_victim if job.status == JobStatus.running and job.asset_id in videos), None)
 
         killed = wait_until(running_on_victim, 120, 0.1, f"a step running on {victim.hostname} after 2 done")
         victim.proc.kill()
