@@ -189,7 +189,7 @@ def wait_for_asset(client: httpx.Client, asset_id: str, headers: dict[str, str],
 
 
 def decodable_media(kind: str, seed: int = 0) -> bytes:
-    """A small real file of ``kind`` (jpeg/png: 640×480; mp4: 640×480, 1.2 s) that passes the default campaign limits."""
+    """A small real file of ``kind`` (jpeg/png 640×480; mp4 640×480, 1.2 s) within the default campaign limits."""
     import io
 
     from PIL import Image
