@@ -9,6 +9,7 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 
 .PHONY: install run test lint typecheck bench e2e-media cluster-demo infra-check config-doc clean
+.PHONY: load chaos fuzz bench-e2e audit
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=…)"; exit 1; }
@@ -33,6 +34,27 @@ lint: $(STAMP)
 
 bench: $(STAMP) ## benchmarks; results in docs/PERFORMANCE.md
 	$(PY) -m tests.bench $(BENCH)
+
+# --- reliability, security and load (docs/LOAD.md, docs/RELIABILITY.md, docs/SECURITY.md) -------------------------
+DURATION  ?= 600
+UPLOADERS ?= 220
+# 1 KiB/s per file (~200 parallel uploads sharing a slow office link) keeps ~200 in flight at a rate one worker follows.
+PACING    ?= --rate-kib 1 --think 5
+load: $(STAMP) ## DURATION s of load (UPLOADERS tus uploads at once + editors + outlets) on an own stack → docs/LOAD.md
+	$(PY) -m tests.load --duration $(DURATION) --uploaders $(UPLOADERS) $(PACING) --drain 1200 --report docs/LOAD.md
+
+chaos: $(STAMP) ## kill -9/restart API, worker, Redis, PostgreSQL, S3 and fill the temp disk under load → docs/RELIABILITY.md
+	$(PY) -m tests.load --chaos --duration 300 --uploaders $(UPLOADERS) $(PACING) --fault-gap 30 --fault-hold 10 \
+		--drain 1200 --report docs/RELIABILITY.md
+
+fuzz: $(STAMP) ## schemathesis (all roles), hypothesis properties and the hostile media corpus, with more examples
+	MEDIADESK_FUZZ_EXAMPLES=100 HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -m fuzz $(PYTEST_ARGS)
+
+bench-e2e: $(STAMP) ## photos/min and video-min/min per worker core, upload → ready → docs/PERFORMANCE.md
+	$(PY) -m tests.bench.bench_e2e --report docs/PERFORMANCE.md
+
+audit: $(STAMP) ## pip-audit of the installed environment (needs PyPI's JSON API or OSV reachable)
+	$(PY) -m pip_audit -l --progress-spinner off
 
 e2e-media: $(STAMP) ## push a folder of real media through a running instance: make e2e-media DIR=../shared/media
 	$(PY) -m tests.e2e_media --data $(DATA) $(DIR)

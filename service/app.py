@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from service.assets.clusters import router as clusters_router
 from service.assets.endpoints import router as assets_router
-from service.core import errors
+from service.core import errors, openapi
 from service.ingest.endpoints import router as submissions_router
 from service.ingest.tus import TusHeaders
 from service.ingest.tus import router as tus_router
@@ -38,6 +38,7 @@ def create_app() -> FastAPI:
         ),
     )
     errors.install(app)
+    openapi.install(app)
     web_deps.install(app)
     app.add_middleware(TusHeaders)
     app.add_middleware(WebSessionMiddleware)

@@ -42,7 +42,11 @@ def probe_image(path: Path) -> ImageProbe:
         if fmt not in ACCEPTED_FORMATS:
             raise Rejected("unsupported_format", f"不支持的图片格式 {fmt}，请上传 JPEG/PNG/HEIC/WebP/TIFF",
                            f"unsupported image format {fmt}; upload JPEG, PNG, HEIC, WebP or TIFF")
-        exif = image.getexif()
+        try:
+            exif = image.getexif()
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            # A PNG reads its text chunks here: a zTXt "bomb" over Pillow's MAX_TEXT_CHUNK raises ValueError.
+            raise corrupt(exc) from exc
         orientation = int(exif.get(ExifTags.Base.Orientation, 1) or 1)
         raw_w, raw_h = image.size
         if fmt in PRE_ORIENTED:  # size (and, once loaded, pixels) already in display orientation

@@ -13,6 +13,7 @@ A step function has the signature ``(session, asset, job) -> Outcome`` and raise
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import socket
@@ -26,14 +27,14 @@ from typing import Any
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from minio.error import S3Error
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from service.core.config import get_settings
 from service.core.db import new_session
-from service.core.tasks import PIPELINE_STEPS, STEP_QUEUES, enqueue_step, queue_step
+from service.core.tasks import PIPELINE_STEPS, STEP_QUEUES, UNSENT, enqueue_step, queue_step
 from service.db.asset import TERMINAL_STATUSES, Asset, AssetStatus, Job, JobStatus
 from service.db.review_index import record_screening, sync_review_row
 from service.db.screening import review_summary
@@ -47,7 +48,18 @@ FULL_ORDER: tuple[str, ...] = PIPELINE_STEPS
 
 HEARTBEAT_SECONDS = get_settings().worker_heartbeat_seconds  # short only in the cluster test
 STALE_AFTER = timedelta(seconds=5 * HEARTBEAT_SECONDS)
+class ScratchFull(Exception):  # noqa: N818 - named as the operator sees it
+    """The worker's temp disk (``MEDIADESK_WORKER_TMP_DIR``) is full: a transient fault, retried with back-off."""
+
+
+def _disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return "No space left on device" in str(exc)  # ffmpeg and other child processes report it on stderr
+
+
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    ScratchFull,
     OperationalError, S3Error, Urllib3HTTPError, ConnectionError, TimeoutError, socket.timeout,
 )
 
@@ -122,6 +134,10 @@ def run_step(task: Task, step: str, asset_id: str) -> None:
         beat.start()
         try:
             spec.fn(session, asset, job)
+        except Exception as exc:
+            if _disk_full(exc):  # the worker's scratch space, not the file: retry like any other outage
+                raise ScratchFull(str(exc)[:500]) from exc
+            raise
         finally:
             stop.set()
         _finish(session, asset, job, step)
@@ -140,7 +156,10 @@ def run_step(task: Task, step: str, asset_id: str) -> None:
                   f"处理步骤「{step}」多次重试后仍失败，可由编辑重新处理 / step {step} failed after {retries} retries: "
                   f"{exc.__class__.__name__}", JobStatus.failed)
             raise
-        _record_error(asset_id, step, f"{exc.__class__.__name__}: {exc}"[:2000])
+        try:
+            _record_error(asset_id, step, f"{exc.__class__.__name__}: {exc}"[:2000])
+        except TRANSIENT_ERRORS:  # the database itself is down: schedule the retry anyway (it needs the broker only)
+            log.warning("could not record the error of step %s for asset %s; retrying anyway", step, asset_id)
         delay = min(300.0, 2.0 ** retries * 5) * random.uniform(0.5, 1.5)
         raise task.retry(exc=exc, countdown=delay) from exc
     except Exception as exc:
@@ -220,8 +239,9 @@ def retry_asset(session: Session, asset: Asset) -> str:
 
 
 @app.task(name="pipeline.sweep")  # type: ignore[untyped-decorator]
-def sweep(stale_seconds: int = int(STALE_AFTER.total_seconds()), queued_seconds: int = 600) -> dict[str, int]:
+def sweep(stale_seconds: int = int(STALE_AFTER.total_seconds()), queued_seconds: int | None = None) -> dict[str, int]:
     """Re-send steps whose worker died (stale heartbeat) or whose message was lost (queued too long)."""
+    queued_seconds = queued_seconds or get_settings().sweeper_lost_after_seconds
     now = datetime.now(UTC)
     resent: dict[str, int] = {"stale": 0, "lost": 0}
     with new_session() as session:
@@ -231,14 +251,16 @@ def sweep(stale_seconds: int = int(STALE_AFTER.total_seconds()), queued_seconds:
             .with_for_update(skip_locked=True).limit(500)
         ).all()
         lost = session.scalars(
-            select(Job).where(Job.status == JobStatus.queued, Job.queued_at < now - timedelta(seconds=queued_seconds))
+            select(Job).where(Job.status == JobStatus.queued, or_(
+                Job.queued_at < now - timedelta(seconds=queued_seconds),
+                and_(Job.error == UNSENT, Job.queued_at < now - timedelta(seconds=5))))
             .with_for_update(skip_locked=True).limit(500)
         ).all()
         for kind, jobs in (("stale", stale), ("lost", lost)):
             for job in jobs:
                 if job.step not in STEPS:
                     continue
-                job.status, job.queued_at = JobStatus.queued, now
+                job.status, job.queued_at, job.error = JobStatus.queued, now, None
                 enqueue_step(session, job.step, job.asset_id)
                 resent[kind] += 1
         session.commit()

@@ -57,9 +57,16 @@ class Settings(BaseSettings):
     worker_tmp_dir: Path | None = Field(default=None, description="Scratch space for ffmpeg and Pillow")
     ffmpeg_binary: str | None = Field(default=None, description="ffmpeg path; default PATH, then imageio-ffmpeg")
     sweeper_interval_seconds: int = 60
+    sweeper_lost_after_seconds: int = Field(
+        default=600, ge=30, description="A step queued this long is re-sent: its message may be lost (prefetched by a "
+        "worker that was killed). Keep it above the longest queue wait at peak, or steps are sent twice (harmless)"
+    )
     task_eager: bool = Field(default=False, description="Tests only: run Celery tasks in-process")
 
     login_rate_limit_per_minute: int = 10
+    token_failure_limit_per_minute: int = Field(
+        default=30, ge=1, description="Wrong API tokens per client address per minute before 429 (all replicas)"
+    )
 
     # Observability (docs/OPERATIONS.md)
     log_format: Literal["text", "json"] = Field(

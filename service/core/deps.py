@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from service.core import ratelimit
 from service.core.db import new_session
 from service.core.errors import forbidden, unauthorized
 from service.core.security import Principal, authenticate_token
@@ -35,7 +36,10 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
     scheme, _, secret = header.partition(" ")
     principal: Principal | None = None
     if scheme.lower() == "bearer" and secret:
+        ratelimit.check_failures(request, "token")
         principal = authenticate_token(session, secret.strip())
+        if principal is None:
+            ratelimit.note_failure(request, "token")
     elif (cookie_principal := getattr(request.state, "principal", None)) is not None:
         principal = cookie_principal  # set by the web session middleware (cookie + CSRF)
     if principal is None:

@@ -247,6 +247,9 @@ class SeaweedS3:
             f"-master.port={self.ports['master']}", f"-volume.port={self.ports['volume']}",
             f"-filer.port={self.ports['filer']}", f"-s3.port={self.port}",
             f"-filer.localSocket={self.data_dir / 'filer.sock'}",
+            # The Iceberg and Lance catalogs listen on fixed ports (8181, 9101…): two stacks on one machine then
+            # die with "address already in use". mediadesk needs neither.
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]
         (self.data_dir / "data").mkdir(exist_ok=True)
         with (self.data_dir / "weed.log").open("ab") as out:

@@ -83,12 +83,34 @@ def flush_after_commit(session: Session) -> None:
         send_now(task.name, *task.args, queue=task.queue, countdown=task.countdown)
 
 
+#: Written on a queued job whose message never reached the broker: the sweeper re-sends it at its next run
+#: instead of waiting for the "lost message" age (minutes), so a broker outage delays steps, never strands them.
+UNSENT = "broker_unavailable: step not sent yet"
+
+
 def send_now(name: str, *args: Any, queue: str = "default", countdown: float | None = None) -> None:
     """Send immediately. A broker outage is logged, not raised: the sweeper re-sends queued jobs."""
     try:
         producer().send_task(name, args=args, queue=queue, countdown=countdown, retry=False)
     except Exception:  # broker down: the job row stays 'queued' and the sweeper picks it up
-        log.warning("could not send %s%s to the broker; the sweeper will retry", name, args, exc_info=True)
+        log.warning("could not send %s%s to the broker; the sweeper will retry", name, args)
+        if name.startswith("pipeline.") and args:
+            _mark_unsent(name.removeprefix("pipeline."), args[0])
+
+
+def _mark_unsent(step: str, asset_id: Any) -> None:
+    from sqlalchemy import update
+
+    from service.core.db import new_session
+    from service.db.asset import Job, JobStatus
+
+    try:
+        with new_session() as session:
+            session.execute(update(Job).where(Job.asset_id == asset_id, Job.step == step,
+                                              Job.status == JobStatus.queued).values(error=UNSENT))
+            session.commit()
+    except Exception:  # the database is down too: the sweeper's age rule still finds the job later
+        log.warning("could not mark %s of %s as unsent", step, asset_id)
 
 
 def ping_broker(timeout: float = 2.0) -> None:

@@ -7,6 +7,7 @@ import unicodedata
 MAX_NAME_BYTES = 200
 _RESERVED = set('<>:"/\\|?*%#{}^~[]`')
 FALLBACK = "file"
+_LINE_BREAKS = ("Zl", "Zp")  # U+2028/U+2029 end a line in CSV readers, logs and JavaScript strings
 
 
 def sanitize_filename(name: str) -> str:
@@ -41,5 +42,6 @@ def _truncate(name: str) -> str:
 def display_filename(name: str, limit: int = 1024) -> str:
     """The client's name as shown to people: only invisible and control characters (NUL, ESC, bidi overrides)
     are removed, because they break storage, terminals and CSV exports or disguise an extension."""
-    cleaned = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] != "C")
+    cleaned = "".join(ch for ch in unicodedata.normalize("NFC", name)
+                      if unicodedata.category(ch)[0] != "C" and unicodedata.category(ch) not in _LINE_BREAKS)
     return cleaned.strip()[:limit] or FALLBACK

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.core import ratelimit
 from service.core.config import get_settings
 from service.core.db import session_scope
 from service.core.deps import PrincipalDep, SessionDep
@@ -155,9 +156,11 @@ def _authenticate(request: Request) -> Principal:
         if cookie_principal is not None:
             return cookie_principal  # the browser upload page: WebSessionMiddleware checked the CSRF token
         raise unauthorized()
+    ratelimit.check_failures(request, "token")  # the same per-address limit as every other endpoint
     with session_scope() as session:
         principal = authenticate_token(session, secret.strip())
     if principal is None:
+        ratelimit.note_failure(request, "token")
         raise unauthorized()
     return principal
 

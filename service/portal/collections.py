@@ -12,6 +12,7 @@ from service.core.errors import Problem, not_found
 from service.core.security import Principal
 from service.core.tasks import enqueue
 from service.db.asset import Asset, AssetStatus, ReviewStatus
+from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind
 from service.db.portal import Audience, Collection, CollectionItem, CollectionOutlet, Revocation
 from service.portal.schemas import CollectionIn, CollectionOut, CollectionPatch, RevocationIn, RevocationOut
@@ -66,6 +67,8 @@ def add_items(session: Session, collection: Collection, asset_ids: list[uuid.UUI
 
 
 def create_collection(session: Session, *, principal: Principal, data: CollectionIn) -> Collection:
+    if data.campaign_id is not None and session.get(Campaign, data.campaign_id) is None:
+        raise not_found("campaign")
     collection = Collection(
         title=data.title, description=data.description, campaign_id=data.campaign_id, audience=data.audience,
         release_at=data.release_at, embargo_until=data.embargo_until, created_by=principal.user_id,

@@ -22,7 +22,7 @@ def create_collection(body: CollectionIn, principal: StaffDep, session: SessionD
 
 @router.get("/collections", response_model=list[CollectionOut])
 def list_collections(principal: StaffDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                     offset: Annotated[int, Query(ge=0)] = 0) -> list[CollectionOut]:
+                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[CollectionOut]:
     rows, _ = collections.list_collections(session, limit=limit, offset=offset)
     return [collections.to_out(session, c) for c in rows]
 
@@ -74,7 +74,7 @@ def restore(revocation_id: uuid.UUID, principal: StaffDep, session: SessionDep) 
 def list_downloads(principal: StaffDep, session: SessionDep, org_id: uuid.UUID | None = None,
                    asset_id: uuid.UUID | None = None, since: datetime | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> list[audit.DownloadOut]:
+                   offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[audit.DownloadOut]:
     """The download audit: who took what, when, from where."""
     return audit.list_downloads(session, org_id=org_id, asset_id=asset_id, since=since, limit=limit, offset=offset)
 

@@ -32,7 +32,8 @@ def verify(path: str, *, uid: str, exp: int, sig: str) -> uuid.UUID:
         user_id = uuid.UUID(uid)
     except ValueError:
         user_id = uuid.UUID(int=0)
-    if not hmac.compare_digest(_signature(path, user_id, exp), sig):
+    # Bytes, not str: compare_digest refuses non-ASCII strings (a tampered link must be a 403, not a 500).
+    if not hmac.compare_digest(_signature(path, user_id, exp).encode(), sig.encode()):
         raise Problem(403, "link_invalid", "下载链接无效或已被篡改", "the download link is invalid or was altered")
     if exp < datetime.now(UTC).timestamp():
         raise Problem(403, "link_expired", "下载链接已过期，请在门户中重新获取",

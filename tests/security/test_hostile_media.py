@@ -1,0 +1,78 @@
+"""The hostile media corpus through the real upload path and a real worker: every file ends refused with a specific
+reason, no worker process dies or hangs past its limits, and nothing reaches the network (a sentinel listener named
+in the files, and a sentinel proxy in the worker's environment, both stay silent)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.db.org import Role
+from tests.load.tus import tus_available, upload_simple
+from tests.security.hostile import Sentinel, corpus
+from tests.support import LiveAPI, make_actor, make_campaign, make_submission, wait_until, worker_process
+
+pytestmark = [pytest.mark.fuzz, pytest.mark.security]
+GENERIC_REASONS = {"internal_error", "transient_error"}
+#: What a dying or strangled worker writes in its log.
+WORKER_DEATH = ("WorkerLostError", "exited with signal", "Hard time limit", "MemoryError", "Segmentation fault")
+
+
+def test_hostile_files_are_refused_without_harm(live_api: LiveAPI, child_env: dict[str, str],
+                                                logs_dir: Path) -> None:
+    submitter = make_actor(Role.submitter)
+    if not tus_available(live_api.url, submitter.token):
+        pytest.skip("the tus upload endpoint is not part of this build yet")
+    sentinel, proxy = Sentinel().start(), Sentinel().start()
+    proxy_env = {name: proxy.url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                                              "all_proxy")}
+    worker = worker_process(child_env | proxy_env | {"NO_PROXY": "", "no_proxy": ""}, logs_dir,
+                            name="hostile-worker", concurrency=1).start()
+    try:
+        submission = str(make_submission(submitter, make_campaign(), title="恶意文件测试"))
+        refused_at_upload: dict[str, str] = {}
+        assets: dict[str, str] = {}
+        items = corpus(sentinel)
+        lenient = {item.name for item in items if item.may_be_accepted}
+        for item in items:
+            response = upload_simple(live_api.url, submitter.token, item.data, filename=item.name,
+                                     submission_id=submission)
+            assert response.status_code < 500, f"{item.name} ({item.why}): {response.status_code} {response.text}"
+            if asset_id := response.headers.get("x-asset-id"):
+                assets[item.name] = asset_id
+            else:
+                assert response.status_code >= 400, f"{item.name}: neither refused nor stored: {response.status_code}"
+                refused_at_upload[item.name] = response.json().get("code", "?")
+        started = time.monotonic()
+        final: dict[str, dict[str, object]] = {}
+
+        def all_final() -> bool:
+            with httpx.Client(base_url=live_api.url, headers=submitter.headers, timeout=30) as client:
+                for name, asset_id in assets.items():
+                    if name not in final:
+                        body = client.get(f"/api/v1/assets/{asset_id}").json()
+                        if body["status"] in ("ready", "rejected_invalid", "failed"):
+                            final[name] = body
+            return len(final) == len(assets)
+
+        wait_until(all_final, timeout=420, interval=2, message="every hostile file to reach a final status")
+        elapsed = time.monotonic() - started
+        wrong = {name: (body["status"], body.get("reason")) for name, body in final.items()
+                 if not (name in lenient and body["status"] == "ready")
+                 and (body["status"] != "rejected_invalid"
+                      or (body.get("reason") or {}).get("code") in GENERIC_REASONS)}
+        assert not wrong, f"hostile files not refused with a specific reason: {wrong}"
+        assert worker.proc is not None
+        assert worker.proc.poll() is None, "the worker process died"
+        deaths = [marker for marker in WORKER_DEATH if marker in worker.log()]
+        assert not deaths, f"worker log shows {deaths}"
+        assert sentinel.connections == [], f"a worker connected to the URL inside a file: {sentinel.connections}"
+        assert proxy.connections == [], f"a worker used the proxy: {proxy.connections}"
+        assert elapsed < 420
+    finally:
+        worker.stop()
+        sentinel.stop()
+        proxy.stop()

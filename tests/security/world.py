@@ -1,0 +1,154 @@
+"""The people and resources every access-control check runs against: two submitting organisations, two outlets,
+an editor, an admin, an anonymous caller, and resources in the states that matter (open/closed campaign, asset ready
+or still uploading).
+
+Assets are written straight to the database and S3 here (not uploaded): the matrix tests who may reach a resource,
+not the upload path, and must not depend on the pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from service.core.db import session_scope
+from service.db.asset import Asset, AssetKind, AssetStatus
+from service.db.org import OrgKind, Role
+from tests.load.media import photo
+from tests.support import Actor, make_actor, make_asset, make_campaign, make_org, make_submission, unique
+
+READY_BYTES = photo(64, 48, seed=7)
+#: What a PATCH in the matrix sends: a whole small photo, so an allowed PATCH completes a real upload.
+PATCH_BYTES = photo(48, 32, seed=8)
+#: The matrix's columns, in order.
+ROLES: tuple[str, ...] = ("anonymous", "submitter_a", "submitter_b", "editor", "outlet_x", "outlet_y", "admin")
+
+
+def asset_in_state(actor: Actor, submission_id: uuid.UUID, campaign_id: uuid.UUID,
+                   status: AssetStatus = AssetStatus.ready, data: bytes | None = None) -> uuid.UUID:
+    """An image asset of ``actor``'s organisation in ``status`` (tests.support.make_asset, nothing queued)."""
+    data = data or photo(64, 48, seed=len(unique("x")))
+    asset_id = make_asset(actor, campaign_id, data, "photo.jpg", submission_id=submission_id,
+                          first_step="verify" if status == AssetStatus.uploading else "probe", queue=False)
+    with session_scope() as session:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        asset.status, asset.kind, asset.mime, asset.width, asset.height = status, AssetKind.image, "image/jpeg", 64, 48
+        asset.ready_at = datetime.now(UTC) if status == AssetStatus.ready else None
+    return asset_id
+
+
+def with_renditions(asset_id: uuid.UUID) -> None:
+    """A ``thumb`` and an ``hls`` rendition (master playlist plus one variant playlist) in S3 and in the database."""
+    from service.core.storage import get_storage
+    from service.db.asset import Rendition
+
+    storage = get_storage()
+    playlist = "application/vnd.apple.mpegurl"
+    files = {"thumb.jpg": (photo(32, 24, seed=9), "image/jpeg"),
+             "hls/master.m3u8": (b"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv720.m3u8\n", playlist),
+             "hls/v720.m3u8": (b"#EXTM3U\n#EXT-X-ENDLIST\n", playlist)}
+    for name, (data, mime) in files.items():
+        storage.put_bytes(f"derived/{asset_id}/{name}", data, mime)
+    with session_scope() as session:
+        session.add(Rendition(asset_id=asset_id, name="thumb", key=f"derived/{asset_id}/thumb.jpg", mime="image/jpeg",
+                              width=32, height=24, size=len(files["thumb.jpg"][0])))
+        session.add(Rendition(asset_id=asset_id, name="hls", key=f"derived/{asset_id}/hls/master.m3u8",
+                              mime="application/vnd.apple.mpegurl", width=None, height=None, size=100))
+
+
+def _release_to_outlet_x(world: World) -> None:
+    """A featured asset of organisation A in a collection released (now) to outlet X only."""
+    from service.core.security import Principal
+    from service.db.asset import ReviewStatus
+    from service.db.portal import Audience
+    from service.portal.collections import create_collection
+    from service.portal.schemas import CollectionIn
+
+    submitter_a, admin, outlet_x = (world.actors[r] for r in ("submitter_a", "admin", "outlet_x"))
+    assert submitter_a is not None
+    assert admin is not None
+    assert outlet_x is not None
+    asset_id = asset_in_state(submitter_a, world.ids["submission_a"], world.ids["open_campaign"], AssetStatus.ready)
+    with_renditions(asset_id)
+    with session_scope() as session:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        asset.review_status = ReviewStatus.featured
+        session.flush()
+        collection = create_collection(
+            session, principal=Principal(admin.user_id, admin.username, admin.role, admin.org_id),
+            data=CollectionIn(title="权限矩阵：仅限媒体X", audience=Audience.named, outlet_ids=[outlet_x.org_id],
+                              asset_ids=[asset_id], release_at=datetime.now(UTC) - timedelta(minutes=1)))
+        world.ids.update(asset_released_x=asset_id, collection_x=collection.id)
+
+
+def make_upload(actor: Actor, submission_id: uuid.UUID, length: int = 10) -> uuid.UUID:
+    """An active tus upload of ``actor`` (S3 multipart started), as the creation request would leave it."""
+    from service.core.security import Principal
+    from service.ingest import uploads
+    from service.ingest.tus_protocol import UploadMetadata
+
+    principal = Principal(actor.user_id, actor.username, actor.role, actor.org_id)
+    with session_scope() as session:
+        meta = UploadMetadata(str(submission_id), "矩阵.jpg", None, None, {})
+        return uploads.create_upload(session, principal=principal, meta=meta, length=length).id
+
+
+@dataclass
+class World:
+    actors: dict[str, Actor | None]
+    ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict)
+
+    def fresh(self, factory: str) -> uuid.UUID:
+        """A new resource for one request that consumes it (termination, completion)."""
+        submitter_a = self.actors["submitter_a"]
+        assert submitter_a is not None
+        if factory == "upload_a":
+            return make_upload(submitter_a, self.ids["submission_a"], length=len(PATCH_BYTES))
+        if factory == "ready_asset_a":
+            return asset_in_state(submitter_a, self.ids["submission_a"], self.ids["open_campaign"], AssetStatus.ready)
+        if factory == "failed_asset_a":
+            return asset_in_state(submitter_a, self.ids["submission_a"], self.ids["open_campaign"], AssetStatus.failed)
+        raise ValueError(f"unknown factory {factory!r}")
+
+    def headers(self, role: str) -> dict[str, str]:
+        actor = self.actors[role]
+        return actor.headers if actor else {}
+
+
+#: Every matrix actor's password (throwaway users on throwaway servers), for the web pages' cookie sessions.
+PASSWORD = "matrix-password-2023"  # noqa: S105
+
+
+def build_world() -> World:
+    org_a, org_b = make_org(OrgKind.school, name=unique("学校A")), make_org(OrgKind.school, name=unique("学校B"))
+    actors: dict[str, Actor | None] = {
+        "anonymous": None,
+        "submitter_a": make_actor(Role.submitter, org_a, password=PASSWORD),
+        "submitter_b": make_actor(Role.submitter, org_b, password=PASSWORD),
+        "editor": make_actor(Role.editor, password=PASSWORD),
+        "outlet_x": make_actor(Role.outlet, password=PASSWORD),
+        "outlet_y": make_actor(Role.outlet, password=PASSWORD),
+        "admin": make_actor(Role.admin, password=PASSWORD),
+    }
+    submitter_a = actors["submitter_a"]
+    assert submitter_a is not None
+    open_campaign, closed_campaign = make_campaign(open_now=True), make_campaign(open_now=False)
+    submission_a = make_submission(submitter_a, open_campaign, title="学校A：开放校园")
+    submission_a_closed = make_submission(submitter_a, closed_campaign, title="学校A：往年材料")
+    world = World(actors)
+    world.ids.update(
+        open_campaign=open_campaign, closed_campaign=closed_campaign, org_a=org_a, org_b=org_b,
+        submission_a=submission_a, submission_a_closed=submission_a_closed,
+        asset_a_ready=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.ready, data=READY_BYTES),
+        asset_a_uploading=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.uploading),
+        asset_a_rejected=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.rejected_invalid),
+    )
+    _release_to_outlet_x(world)
+    world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
+    with_renditions(world.ids["asset_a_ready"])
+    return world
