@@ -188,13 +188,42 @@ def wait_for_asset(client: httpx.Client, asset_id: str, headers: dict[str, str],
     return wait_until(check, timeout, 0.5, f"asset {asset_id} to reach {statuses}")  # type: ignore[no-any-return]
 
 
-def media_bytes(size: int, kind: str = "jpeg", seed: int = 0) -> bytes:
-    """``size`` bytes that pass the upload's magic-byte sniff: a real header, then random filler.
+def decodable_media(kind: str, seed: int = 0) -> bytes:
+    """A small real file of ``kind`` (jpeg/png 640×480; mp4 640×480, 1.2 s) within the default campaign limits."""
+    import io
 
-    Enough for upload tests; decoding them is the workers' business (they will reject the filler).
+    from PIL import Image
+
+    colour = (seed * 37 % 256, seed * 91 % 256, seed * 53 % 256)
+    if kind in ("jpeg", "png"):
+        buffer = io.BytesIO()
+        Image.new("RGB", (640, 480), colour).save(buffer, "JPEG" if kind == "jpeg" else "PNG")
+        return buffer.getvalue()
+    import subprocess
+    import tempfile
+
+    import imageio_ffmpeg
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "clip.mp4"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                        f"color=c=0x{colour[0]:02x}{colour[1]:02x}{colour[2]:02x}:size=640x480:rate=5", "-t", "1.2",
+                        "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart",
+                        str(path)], check=True, timeout=60)
+        return path.read_bytes()
+
+
+def media_bytes(size: int, kind: str = "jpeg", seed: int = 0) -> bytes:
+    """``size`` bytes of ``kind`` (jpeg, png, mp4): a real decodable file padded with random bytes after its end.
+
+    Decoders ignore the padding, so the asset goes through the whole pipeline. Below the real file's size (a few KB)
+    only the magic header is real: enough for upload tests, and the probe rejects such a file as corrupt.
     """
     import random
 
+    real = decodable_media(kind, seed)
+    if size >= len(real):
+        return real + random.Random(seed).randbytes(size - len(real))
     headers = {
         "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00",
         "mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom",
@@ -212,7 +241,8 @@ def write_media(path: Path, size: int, kind: str = "jpeg", seed: int = 0, block:
     digest = hashlib.sha256()
     rng = random.Random(seed)
     with path.open("wb") as out:
-        first = media_bytes(min(size, 4096), kind, seed)
+        real = decodable_media(kind, seed)
+        first = media_bytes(min(size, max(4096, len(real))), kind, seed)
         out.write(first)
         digest.update(first)
         left = size - len(first)

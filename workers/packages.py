@@ -36,8 +36,9 @@ CSV_COLUMNS = ("file", "asset_id", "rendition", "headline", "caption", "credit",
                "region_code", "organization", "copyright", "keywords")
 
 
-@app.task(name="portal.deliver", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5,
-          soft_time_limit=1800, time_limit=1900, queue="default")
+@app.task(  # type: ignore[untyped-decorator]
+    name="portal.deliver", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5,
+    soft_time_limit=1800, time_limit=1900, queue="default")
 def deliver(self: Task, asset_id: str, rendition: str) -> str | None:
     """Make (or confirm) the tagged copy of one rendition; returns its key."""
     try:
@@ -141,8 +142,9 @@ def build(package_id: uuid.UUID) -> None:
               finished_at=datetime.now(UTC))
 
 
-@app.task(name="portal.build_package", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3,
-          soft_time_limit=PACKAGE_TIME_LIMIT, time_limit=PACKAGE_TIME_LIMIT + 120, queue="default")
+@app.task(  # type: ignore[untyped-decorator]
+    name="portal.build_package", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3,
+    soft_time_limit=PACKAGE_TIME_LIMIT, time_limit=PACKAGE_TIME_LIMIT + 120, queue="default")
 def build_package(self: Task, package_id: str) -> None:
     """Build the ZIP; failures are written on the package (shown to the outlet) and re-raised."""
     pid = uuid.UUID(package_id)
@@ -168,7 +170,7 @@ def _expired(session: Session, now: datetime) -> Iterator[Package]:
                                .with_for_update(skip_locked=True).limit(500))
 
 
-@app.task(name="portal.expire_packages", queue="default")
+@app.task(name="portal.expire_packages", queue="default")  # type: ignore[untyped-decorator]
 def expire_packages() -> int:
     """Delete expired packages' ZIPs (beat, every few minutes); the rows stay for the audit trail."""
     storage = get_storage()

@@ -153,8 +153,15 @@ def create_campaign(
     if closes <= opens:
         raise AdminError("the upload window closes before it opens")
     campaign = Campaign(
-        year=year, name=name, theme=theme, week_start=week_start, week_end=week_end, plan_deadline=plan_deadline,
-        summary_deadline=summary_deadline, upload_opens_at=opens.astimezone(UTC), upload_closes_at=closes.astimezone(UTC),
+        year=year,
+        name=name,
+        theme=theme,
+        week_start=week_start,
+        week_end=week_end,
+        plan_deadline=plan_deadline,
+        summary_deadline=summary_deadline,
+        upload_opens_at=opens.astimezone(UTC),
+        upload_closes_at=closes.astimezone(UTC),
     )
     session.add(campaign)
     session.flush()
@@ -167,8 +174,13 @@ def seed_2023(session: Session) -> Campaign:
     if existing:
         return existing
     return create_campaign(
-        session, year=2023, name="2023年职业教育活动周", theme="技能：让生活更美好",
-        week_start=date(2023, 5, 14), week_end=date(2023, 5, 20), plan_deadline=date(2023, 4, 28),
+        session,
+        year=2023,
+        name="2023年职业教育活动周",
+        theme="技能：让生活更美好",
+        week_start=date(2023, 5, 14),
+        week_end=date(2023, 5, 20),
+        plan_deadline=date(2023, 4, 28),
         summary_deadline=date(2023, 5, 27),
     )
 
@@ -183,9 +195,15 @@ def seed_demo(session: Session) -> dict[str, object]:
     if campaign is None:
         today = now.astimezone(BEIJING).date()
         campaign = create_campaign(
-            session, year=today.year, name="演示活动周", theme="技能：让生活更美好",
-            week_start=today, week_end=today + timedelta(days=6), plan_deadline=today - timedelta(days=14),
-            upload_opens_at=now - timedelta(days=1), upload_closes_at=now + timedelta(days=30),
+            session,
+            year=today.year,
+            name="演示活动周",
+            theme="技能：让生活更美好",
+            week_start=today,
+            week_end=today + timedelta(days=6),
+            plan_deadline=today - timedelta(days=14),
+            upload_opens_at=now - timedelta(days=1),
+            upload_closes_at=now + timedelta(days=30),
         )
     elif not campaign.upload_open(now):
         campaign.upload_opens_at = now - timedelta(days=1)
@@ -214,9 +232,17 @@ def seed_demo(session: Session) -> dict[str, object]:
     submitter = session.scalar(select(User).where(User.username == "demo-submitter"))
     assert submitter is not None
     submission = Submission(
-        campaign_id=campaign.id, org_id=school.id, created_by=submitter.id, category="activity_photos",
-        title="开放校园：技能展示体验日（演示）", activity="开放校园", place="山东省济南市",
-        region_code=school.region_code, theme_tags=["产教融合"], credits="济南职业学院宣传部", consent=True,
+        campaign_id=campaign.id,
+        org_id=school.id,
+        created_by=submitter.id,
+        category="activity_photos",
+        title="开放校园：技能展示体验日（演示）",
+        activity="开放校园",
+        place="山东省济南市",
+        region_code=school.region_code,
+        theme_tags=["产教融合"],
+        credits="济南职业学院宣传部",
+        consent=True,
     )
     session.add(submission)
     session.flush()

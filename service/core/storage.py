@@ -132,7 +132,7 @@ class Storage:
 
     def presigned_get(self, key: str, *, ttl_seconds: int, filename: str | None = None,
                       content_type: str | None = None) -> str:
-        params: dict[str, str] = {}
+        params: dict[str, str | list[str] | tuple[str]] = {}
         if filename:
             params["response-content-disposition"] = content_disposition(filename)
         if content_type:

@@ -80,7 +80,8 @@ def test_import_orgs_csv_with_parents_in_any_order(servers: EmbeddedServers, tmp
     assert "already present 3" in again.stdout
     with session_scope() as session:
         school = session.query(Organization).filter_by(name=city_school).one()
-        assert school.parent is not None and school.parent.name == province
+        assert school.parent is not None
+        assert school.parent.name == province
 
 
 def test_import_rejects_bad_rows_and_imports_nothing(servers: EmbeddedServers, tmp_path: Path) -> None:
@@ -102,8 +103,10 @@ def test_seed_2023_campaign_matches_the_notice(servers: EmbeddedServers) -> None
         assert campaign is not None
         assert (campaign.week_start.isoformat(), campaign.week_end.isoformat()) == ("2023-05-14", "2023-05-20")
         assert campaign.theme == "技能：让生活更美好"
-        assert campaign.plan_deadline is not None and campaign.plan_deadline.isoformat() == "2023-04-28"
-        assert campaign.summary_deadline is not None and campaign.summary_deadline.isoformat() == "2023-05-27"
+        assert campaign.plan_deadline is not None
+        assert campaign.plan_deadline.isoformat() == "2023-04-28"
+        assert campaign.summary_deadline is not None
+        assert campaign.summary_deadline.isoformat() == "2023-05-27"
 
 
 @pytest.mark.parametrize("role", ["submitter", "editor", "outlet", "admin"])

@@ -70,9 +70,25 @@ def _mp4(pattern: str, seconds: int) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "clip.mp4"
         subprocess.run(
-            [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
-             f"{pattern}=size=320x240:rate=10", "-t", str(seconds), "-pix_fmt", "yuv420p", "-c:v", "libx264",
-             str(path)], check=True, timeout=60,
+            [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"{pattern}=size=320x240:rate=10",
+                "-t",
+                str(seconds),
+                "-pix_fmt",
+                "yuv420p",
+                "-c:v",
+                "libx264",
+                str(path),
+            ],
+            check=True,
+            timeout=60,
         )
         return path.read_bytes()
 
@@ -82,17 +98,24 @@ def mixed_batch() -> list[tuple[str, bytes, str]]:
     batch = [(f"photo-{i}.jpg", _jpeg(i), "ready") for i in range(8)]
     batch += [(f"poster-{i}.png", _png(100 + i), "ready") for i in range(2)]
     batch += [("clip-a.mp4", _mp4("testsrc", 3), "ready"), ("clip-b.mp4", _mp4("testsrc2", 4), "ready")]
-    batch += [("broken.jpg", os.urandom(4096), "rejected_invalid"), ("notes.mp4", b"just text\n" * 50,
-                                                                     "rejected_invalid")]
+    batch += [
+        ("broken.jpg", os.urandom(4096), "rejected_invalid"),
+        ("notes.mp4", b"just text\n" * 50, "rejected_invalid"),
+    ]
     return batch
 
 
 @pytest.fixture
 def cluster_env(child_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, str]]:
     base_redis = child_env["MEDIADESK_REDIS_URL"].rsplit("/", 1)[0]
-    env = {**child_env, "MEDIADESK_REDIS_URL": f"{base_redis}/{CLUSTER_REDIS_DB}",
-           "MEDIADESK_WORKER_HEARTBEAT_SECONDS": "2", "MEDIADESK_SWEEPER_INTERVAL_SECONDS": "3",
-           "MEDIADESK_METRICS_STATE_TTL_SECONDS": "0", "MEDIADESK_LOG_FORMAT": "json"}
+    env = {
+        **child_env,
+        "MEDIADESK_REDIS_URL": f"{base_redis}/{CLUSTER_REDIS_DB}",
+        "MEDIADESK_WORKER_HEARTBEAT_SECONDS": "2",
+        "MEDIADESK_SWEEPER_INTERVAL_SECONDS": "3",
+        "MEDIADESK_METRICS_STATE_TTL_SECONDS": "0",
+        "MEDIADESK_LOG_FORMAT": "json",
+    }
     previous = os.environ["MEDIADESK_REDIS_URL"]
     os.environ["MEDIADESK_REDIS_URL"] = env["MEDIADESK_REDIS_URL"]  # this process enqueues into the cluster too
     use_data_dir(None)
@@ -108,10 +131,14 @@ class Node:
 
     def __init__(self, env: dict[str, str], logs: Path, hostname: str, queues: str) -> None:
         self.hostname, self.port = hostname, free_port()
-        node_env = {**env, "MEDIADESK_WORKER_METRICS_PORT": str(self.port),
-                    "PROMETHEUS_MULTIPROC_DIR": str(logs / f"prom-{hostname}")}
-        self.proc: ChildProcess = worker_process(node_env, logs, queues, name=hostname.replace("@", "-"),
-                                                 hostname=hostname, app=WORKER_APP)
+        node_env = {
+            **env,
+            "MEDIADESK_WORKER_METRICS_PORT": str(self.port),
+            "PROMETHEUS_MULTIPROC_DIR": str(logs / f"prom-{hostname}"),
+        }
+        self.proc: ChildProcess = worker_process(
+            node_env, logs, queues, name=hostname.replace("@", "-"), hostname=hostname, app=WORKER_APP
+        )
 
     def scrape(self) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
         with httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10) as client:
@@ -135,9 +162,11 @@ def test_two_apis_and_worker_nodes_survive_a_killed_node(cluster_env: dict[str, 
     logs = tmp_path / "cluster"
     target = _target_queue()
     apis = [LiveAPI(cluster_env, logs) for _ in range(2)]
-    nodes = {"ingest": Node(cluster_env, logs, "ingest@nodeA", "ingest,default"),
-             "media": Node(cluster_env, logs, "media@nodeB", "media"),
-             "ml": Node(cluster_env, logs, "ml@nodeC", "ml")}
+    nodes = {
+        "ingest": Node(cluster_env, logs, "ingest@nodeA", "ingest,default"),
+        "media": Node(cluster_env, logs, "media@nodeB", "media"),
+        "ml": Node(cluster_env, logs, "ml@nodeC", "ml"),
+    }
     replacement = Node(cluster_env, logs, f"{target}@nodeD", target)
     beat = beat_process(cluster_env, logs)
     started: list[ChildProcess] = []
@@ -148,8 +177,16 @@ def test_two_apis_and_worker_nodes_survive_a_killed_node(cluster_env: dict[str, 
         campaign = make_campaign(**SMALL_MEDIA_LIMITS)  # the generated media are small on purpose
         submission = make_submission(actor, campaign, title="集群扩展测试")
         batch = mixed_batch()
-        asset_ids = [make_asset(actor, campaign, data, name, submission_id=submission, first_step="verify") for name, data, _ in batch]
+        asset_ids = [
+            make_asset(actor, campaign, data, name, submission_id=submission, first_step="verify")
+            for name, data, _ in batch
+        ]
         expected = {asset_id: status for asset_id, (_, _, status) in zip(asset_ids, batch, strict=True)}
+        videos = {
+            asset_id
+            for asset_id, (name, _, status) in zip(asset_ids, batch, strict=True)
+            if name.endswith(".mp4") and status == "ready"
+        }
 
         # Kill the target node with SIGKILL while it runs a step of this batch, then start a replacement.
         victim = nodes[target]
@@ -158,7 +195,8 @@ def test_two_apis_and_worker_nodes_survive_a_killed_node(cluster_env: dict[str, 
             on_victim = [job for job in _jobs(asset_ids) if job.worker == victim.hostname]
             if sum(job.status == JobStatus.done for job in on_victim) < 2:  # let it show some finished work first
                 return None
-            return next((job for job in on_victim if job.status == JobStatus.running), None)
+            # A video's derive runs for seconds (several renditions), so the kill lands inside the step.
+            return next((job for job in on_victim if job.status == JobStatus.running and job.asset_id in videos), None)
 
         killed = wait_until(running_on_victim, 120, 0.1, f"a step running on {victim.hostname} after 2 done")
         victim.proc.kill()
@@ -209,13 +247,17 @@ def test_two_apis_and_worker_nodes_survive_a_killed_node(cluster_env: dict[str, 
 
         # The survivors' exporters count the steps they ran; the APIs export queue depth and assets by status.
         for node in (nodes["ingest"], replacement):
-            ran = sum(v for key, v in node.scrape().get("mediadesk_step_duration_seconds_count", {}).items()
-                      if dict(key).get("state") == "SUCCESS" and dict(key).get("step") != "sweep")
+            ran = sum(
+                v
+                for key, v in node.scrape().get("mediadesk_step_duration_seconds_count", {}).items()
+                if dict(key).get("state") == "SUCCESS" and dict(key).get("step") != "sweep"
+            )
             assert ran >= per_node[node.hostname], node.hostname
         for client in clients:
             samples = scrape(client)
             assert value(samples, "mediadesk_assets", status="ready") >= sum(
-                1 for s in expected.values() if s == "ready")
+                1 for s in expected.values() if s == "ready"
+            )
             assert {dict(key)["queue"] for key in samples["mediadesk_queue_depth"]} == set(QUEUES)
             client.close()
     except BaseException:

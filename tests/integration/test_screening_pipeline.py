@@ -41,8 +41,9 @@ def _describe(submission_id: uuid.UUID) -> None:
         submission.theme_tags = ["产教融合"]
 
 
-def test_pipeline_end_to_end_findings_clusters_and_tags(worker: ChildProcess, http: httpx.Client,
-                                                        tmp_path: Path) -> None:
+def test_pipeline_end_to_end_findings_clusters_and_tags(
+    worker: ChildProcess, http: httpx.Client, tmp_path: Path
+) -> None:
     campaign = make_campaign()
     school_a, school_b = make_actor(Role.submitter), make_actor(Role.submitter)
     editor = make_actor(Role.editor)
@@ -54,15 +55,26 @@ def test_pipeline_end_to_end_findings_clusters_and_tags(worker: ChildProcess, ht
     copy = make_probed_asset(school_b, campaign, sub_b, jpeg(poster.resize((640, 480)), 40), width=640, height=480)
     promo = make_probed_asset(school_b, campaign, sub_b, jpeg(qr_with_phone()), width=900, height=520)
     clip = video(tmp_path / "v.mp4", [(3, photo(31)), (2, None), (3, photo(32))])
-    film = make_probed_asset(school_a, campaign, sub_a, clip.read_bytes(), filename="v.mp4", kind="video",
-                      mime="video/mp4", width=320, height=240, duration=8.0)
+    film = make_probed_asset(
+        school_a,
+        campaign,
+        sub_a,
+        clip.read_bytes(),
+        filename="v.mp4",
+        kind="video",
+        mime="video/mp4",
+        width=320,
+        height=240,
+        duration=8.0,
+    )
     with session_scope() as session:
         for asset_id in (original, copy, promo, film):
             queue_step(session, asset_id, "screen")
 
-    bodies = {name: wait_for_asset(http, str(asset_id), editor.headers, {"ready", "failed", "rejected_invalid"},
-                                   timeout=600)
-              for name, asset_id in (("original", original), ("copy", copy), ("promo", promo), ("film", film))}
+    bodies = {
+        name: wait_for_asset(http, str(asset_id), editor.headers, {"ready", "failed", "rejected_invalid"}, timeout=600)
+        for name, asset_id in (("original", original), ("copy", copy), ("promo", promo), ("film", film))
+    }
     assert {name: body["status"] for name, body in bodies.items()} == dict.fromkeys(bodies, "ready"), bodies
 
     first = bodies["original"]
@@ -104,11 +116,14 @@ def test_pipeline_end_to_end_findings_clusters_and_tags(worker: ChildProcess, ht
 def _screened(asset_id: uuid.UUID) -> dict[str, object]:
     with session_scope() as session:
         return {
-            "findings": sorted((f.detector, f.label) for f in session.scalars(
-                select(Finding).where(Finding.asset_id == asset_id))),
+            "findings": sorted(
+                (f.detector, f.label) for f in session.scalars(select(Finding).where(Finding.asset_id == asset_id))
+            ),
             "hashes": session.scalar(select(func.count()).where(AssetHash.asset_id == asset_id)),
-            "tags": sorted((t.tag_id, t.source.value) for t in session.scalars(
-                select(AssetTag).where(AssetTag.asset_id == asset_id))),
+            "tags": sorted(
+                (t.tag_id, t.source.value)
+                for t in session.scalars(select(AssetTag).where(AssetTag.asset_id == asset_id))
+            ),
             "cluster": session.scalar(select(AssetScreening.cluster_id).where(AssetScreening.asset_id == asset_id)),
         }
 
@@ -149,8 +164,10 @@ def test_clip_cut_from_a_longer_video_joins_its_cluster(servers: object, tmp_pat
     cut = video(tmp_path / "cut.mp4", scenes[3:7], tone=False)  # seconds 6–14 of the long one, re-encoded
     unrelated = video(tmp_path / "other.mp4", [(2.0, photo(seed, (480, 360))) for seed in range(70, 74)], tone=False)
     sub_p, sub_s = make_submission(province, campaign), make_submission(school, campaign)
-    ids = [make_probed_asset(actor, campaign, sub, path.read_bytes(), filename=path.name, kind="video", mime="video/mp4")
-           for actor, sub, path in ((province, sub_p, long_video), (school, sub_s, cut), (school, sub_s, unrelated))]
+    ids = [
+        make_probed_asset(actor, campaign, sub, path.read_bytes(), filename=path.name, kind="video", mime="video/mp4")
+        for actor, sub, path in ((province, sub_p, long_video), (school, sub_s, cut), (school, sub_s, unrelated))
+    ]
     for asset_id in ids:
         _run(asset_id, dedupe_asset)
     clusters = [_screened(asset_id)["cluster"] for asset_id in ids]
@@ -189,6 +206,7 @@ def test_ocr_text_is_searchable_by_trigram(servers: object) -> None:
     with session_scope() as session:
         found = session.scalars(select(AssetScreening.asset_id).where(AssetScreening.ocr_text.ilike(f"%{marker}%")))
         assert list(found) == [asset_id]
-        index = session.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = "
-                                    "'ix_asset_screening_ocr_text_trgm'"))
+        index = session.scalar(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_asset_screening_ocr_text_trgm'")
+        )
         assert "gin_trgm_ops" in (index or "")

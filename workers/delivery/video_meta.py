@@ -6,11 +6,11 @@ text reaches a shell: arguments are passed as a list.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 from service.db.credits import Credits
+from workers.ffmpeg import ffmpeg_binary
 
 #: mime -> (ffmpeg demuxer, ffmpeg muxer)
 CONTAINERS = {"video/mp4": ("mov", "mp4"), "video/quicktime": ("mov", "mov")}
@@ -19,20 +19,6 @@ TIMEOUT_SECONDS = 600
 
 class MetadataWriteFailed(RuntimeError):
     pass
-
-
-def ffmpeg_binary() -> str:
-    from service.core.config import get_settings
-
-    configured = get_settings().ffmpeg_binary
-    if configured:
-        return configured
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    import imageio_ffmpeg
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 def _clean(text: str) -> str:
