@@ -7,7 +7,9 @@ their own organisations, users and campaigns (unique names), not by truncating t
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +30,9 @@ def _reset_caches() -> None:
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServers]:
-    root = Path(os.environ.get("MEDIADESK_TEST_TMP", str(tmp_path_factory.getbasetemp()))) / "servers"
+    # Not under pytest's basetemp: pytest prunes old basetemp folders, and another pytest run on the same machine would
+    # delete this session's live database underneath it.
+    root = Path(os.environ.get("MEDIADESK_TEST_TMP") or tempfile.mkdtemp(prefix="mediadesk-test-")) / "servers"
     stack = EmbeddedServers(root)
     stack.start()
     os.environ.update(stack.environment())
@@ -47,6 +51,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer
 
         reset_engines()
         stack.stop()
+        if "MEDIADESK_TEST_TMP" not in os.environ:
+            shutil.rmtree(root.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

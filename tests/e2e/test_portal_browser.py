@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from PIL import Image, IptcImagePlugin
+from playwright.sync_api import Error as PlaywrightError
 
 from service.db.org import Role
 from service.portal.catalog import BEIJING
@@ -113,7 +114,10 @@ def test_embargoed_release_download_and_audit(browser: Any, live_api: LiveAPI, w
     newsroom.click("button[value=collection]")
     # The page refreshes itself while the package builds; reload too in case a refresh raced the navigation.
     def package_link() -> Any:
-        found = newsroom.query_selector("#package-download")
+        try:
+            found = newsroom.query_selector("#package-download")
+        except PlaywrightError:  # the page's own refresh navigated while we looked; look again
+            return None
         if found is None:
             newsroom.reload()
         return found
