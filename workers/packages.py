@@ -11,9 +11,9 @@ import io
 import json
 import logging
 import uuid
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import partial
 
 from celery import Task
 from sqlalchemy import select, update
@@ -27,7 +27,7 @@ from service.db.credits import delivery_filename
 from service.db.portal import Package, PackageStatus
 from workers.celery_app import app
 from workers.delivery.prepare import UnknownRendition, credits_of, ensure_delivery
-from workers.delivery.zipstream import Member, MultipartWriter, write_zip
+from workers.delivery.zipstream import Member, PackageWriter, write_zip
 from workers.pipeline import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,6 @@ def _sidecars(rows: list[dict[str, str]]) -> tuple[bytes, bytes]:
 
 
 def _members(session: Session, package: Package) -> tuple[list[Member], list[dict[str, str]]]:
-    storage = get_storage()
     members: list[Member] = []
     rows: list[dict[str, str]] = []
     taken = {"captions.csv", "captions.json"}
@@ -96,8 +95,8 @@ def _members(session: Session, package: Package) -> tuple[list[Member], list[dic
             continue
         credits = credits_of(session, asset)
         name = unique_name(delivery_filename(asset_id, credits, rendition, delivered.mime), taken)
-        key = delivered.key
-        members.append(Member(name, delivered.size, partial(storage.iter_object, key), now))
+        assert delivered.crc32 is not None  # ensure_delivery never returns a copy without it
+        members.append(Member(name, delivered.size, delivered.crc32, now, key=delivered.key))
         rows.append({"file": name, "asset_id": str(asset_id), "rendition": rendition, "headline": credits.headline,
                      "caption": credits.caption, "credit": credits.credit, "byline": credits.byline,
                      "date": credits.date.isoformat() if credits.date else "", "place": credits.place,
@@ -121,9 +120,9 @@ def build(package_id: uuid.UUID) -> None:
         members, rows = _members(session, package)
         csv_bytes, json_bytes = _sidecars(rows)
         now = datetime.now(UTC)
-        members += [Member("captions.csv", len(csv_bytes), lambda: [csv_bytes], now),
-                    Member("captions.json", len(json_bytes), lambda: [json_bytes], now)]
-    writer = MultipartWriter(storage, key, get_settings().upload_part_size)
+        members += [Member("captions.csv", len(csv_bytes), zlib.crc32(csv_bytes), now, data=csv_bytes),
+                    Member("captions.json", len(json_bytes), zlib.crc32(json_bytes), now, data=json_bytes)]
+    writer = PackageWriter(storage, key, get_settings().upload_part_size)
     _progress(package_id, upload_id=writer.upload_id)
     done = {"items": 0, "bytes": 0}
 

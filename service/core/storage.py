@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote
 
 import urllib3
 from minio import Minio
@@ -149,6 +150,13 @@ class Storage:
         payload = data if isinstance(data, bytes) else data.read(size)
         etag = self.client._upload_part(self.bucket, key, payload, None, upload_id, number)
         return UploadedPart(number=number, etag=etag, size=size)
+
+    def copy_part(self, key: str, upload_id: str, number: int, source: str, start: int, end: int) -> UploadedPart:
+        """Part ``number`` made by the server from bytes ``[start, end)`` of object ``source`` (UploadPartCopy)."""
+        headers: dict[str, str | list[str] | tuple[str]] = {"x-amz-copy-source": quote(f"/{self.bucket}/{source}"),
+                                                            "x-amz-copy-source-range": f"bytes={start}-{end - 1}"}
+        etag, _ = self.client._upload_part_copy(self.bucket, key, upload_id, number, headers)
+        return UploadedPart(number=number, etag=etag, size=end - start)
 
     def complete_multipart(self, key: str, upload_id: str, parts: list[UploadedPart]) -> None:
         self.client._complete_multipart_upload(

@@ -89,6 +89,8 @@ class DeliveryFile(IdMixin, TimestampMixin, Base):
     size: Mapped[int] = mapped_column(BigInteger)
     meta_digest: Mapped[str] = mapped_column(String(64))
     embedded: Mapped[bool] = mapped_column(default=True, doc="false: format without a metadata block; source as is")
+    crc32: Mapped[int | None] = mapped_column(BigInteger, doc="CRC-32 of the bytes at ``key`` (ZIP members copied "
+                                                               "server-side need it up front); NULL: not known yet")
 
     __table_args__ = (UniqueConstraint("asset_id", "rendition", name="uq_delivery_file_asset_rendition"),)
 

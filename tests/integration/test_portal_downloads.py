@@ -187,3 +187,26 @@ def test_deliver_task_is_idempotent(client: TestClient) -> None:
         assert session.scalar(select(func.count()).select_from(DeliveryFile)
                               .where(DeliveryFile.asset_id == asset)) == 1
     assert deliver.apply(args=[str(asset), "nope"]).get() is None
+
+
+def test_delivery_copy_records_its_crc_and_rows_without_one_are_remade(client: TestClient) -> None:
+    """A package copies members server-side trusting this CRC-32, so it must be the stored bytes' own."""
+    import zlib
+
+    from sqlalchemy import update
+
+    from workers.packages import deliver
+
+    d = desk()
+    asset = released_asset(d)
+    key = deliver.apply(args=[str(asset), "web"]).get()
+    with session_scope() as session:
+        row = session.scalar(select(DeliveryFile).where(DeliveryFile.asset_id == asset))
+        assert row is not None
+        assert row.crc32 == zlib.crc32(get_storage().get_bytes(key))
+        # A row from before the CRC was kept: the next request remakes the copy and fills it in.
+        session.execute(update(DeliveryFile).where(DeliveryFile.id == row.id).values(crc32=None))
+    assert deliver.apply(args=[str(asset), "web"]).get() == key
+    with session_scope() as session:
+        remade = session.scalar(select(DeliveryFile.crc32).where(DeliveryFile.asset_id == asset))
+    assert remade == zlib.crc32(get_storage().get_bytes(key))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import uuid
+import zlib
 from pathlib import Path
 
 from sqlalchemy import func, select, text
@@ -57,8 +58,23 @@ def _scratch() -> Path:
     return Path(tempfile.mkdtemp(prefix="delivery-", dir=configured))
 
 
-def _tag(key: str, mime: str, credits: Credits, target: str) -> tuple[int, bool]:
-    """Write the tagged copy to ``target``; returns (size, embedded)."""
+def _crc32(path: Path) -> int:
+    crc = 0
+    with path.open("rb") as reader:
+        while chunk := reader.read(1024 * 1024):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+def _object_crc32(key: str) -> int:
+    crc = 0
+    for chunk in get_storage().iter_object(key):
+        crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+def _tag(key: str, mime: str, credits: Credits, target: str) -> tuple[int, bool, int]:
+    """Write the tagged copy to ``target``; returns (size, embedded, CRC-32 of what was stored)."""
     storage = get_storage()
     scratch = _scratch()
     try:
@@ -70,10 +86,10 @@ def _tag(key: str, mime: str, credits: Credits, target: str) -> tuple[int, bool]
                     write_jpeg_metadata(reader, writer, credits)
             except NotAJpeg:
                 log.warning("%s is labelled JPEG but is not one; delivering it untagged", key)
-                return storage.put_file(target, src, mime), False
+                return storage.put_file(target, src, mime), False, _crc32(src)
         else:
             write_video_metadata(src, dst, credits, mime)
-        return storage.put_file(target, dst, mime), True
+        return storage.put_file(target, dst, mime), True, _crc32(dst)
     finally:
         for path in sorted(scratch.glob("*")):
             path.unlink(missing_ok=True)
@@ -94,15 +110,16 @@ def ensure_delivery(session: Session, asset_id: uuid.UUID, rendition: str) -> De
     key, mime, size = source(asset, rendition)
     existing = session.scalar(select(DeliveryFile).where(DeliveryFile.asset_id == asset_id,
                                                          DeliveryFile.rendition == rendition))
-    if existing is not None and existing.meta_digest == digest and get_storage().exists(existing.key):
-        return existing  # idempotency guard: already delivered with this metadata
+    if (existing is not None and existing.meta_digest == digest and existing.crc32 is not None
+            and get_storage().exists(existing.key)):
+        return existing  # idempotency guard: already delivered with this metadata (and its CRC known)
     if mime == "image/jpeg" or mime in CONTAINERS:
         target = delivery_key(asset_id, rendition, mime)
-        size, embedded = _tag(key, mime, credits, target)
-    else:
-        target, embedded = key, False  # nothing to write into: hand out the rendition itself
+        size, embedded, crc = _tag(key, mime, credits, target)
+    else:  # nothing to write into: hand out the rendition itself
+        target, embedded, crc = key, False, _object_crc32(key)
     values = {"key": target, "mime": mime, "size": size, "meta_digest": digest, "embedded": embedded,
-              "updated_at": func.now()}
+              "crc32": crc, "updated_at": func.now()}
     session.execute(insert(DeliveryFile).values(id=uuid.uuid4(), asset_id=asset_id, rendition=rendition, **values)
                     .on_conflict_do_update(constraint="uq_delivery_file_asset_rendition", set_=values))
     session.flush()
