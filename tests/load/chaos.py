@@ -95,6 +95,10 @@ def inject(stack: Stack, name: str) -> Callable[[], str]:
     raise ValueError(f"unknown fault {name!r}")
 
 
+#: How long a fault's probe asset is followed through the pipeline (it queues behind whatever backlog the load made).
+FOLLOW_TIMEOUT = 2400.0
+
+
 async def _probe(stack: Stack, world: World, sample: Sample, recorder: Recorder, outcome: FaultOutcome,
                  kill_at: float, timeout: float, trackers: list[asyncio.Task[None]]) -> None:
     """Readiness, then one probe upload (each as seconds since the kill); the probe's way through the pipeline is
@@ -120,8 +124,9 @@ async def _probe(stack: Stack, world: World, sample: Sample, recorder: Recorder,
             return
         outcome.upload_after = recorder.now() - kill_at
     if ack.asset_id:
+        # Followed longer than the fault's own timeout: behind a backlog the probe waits its turn in the queue.
         trackers.append(asyncio.create_task(_follow(stack, actor.token, ack.asset_id, recorder, outcome, kill_at,
-                                                    timeout)))
+                                                    max(timeout, FOLLOW_TIMEOUT))))
 
 
 async def _follow(stack: Stack, token: str, asset_id: str, recorder: Recorder, outcome: FaultOutcome,

@@ -145,7 +145,8 @@ def fault_lines(outcomes: list[FaultOutcome], recorder: Recorder) -> list[str]:
     def sec(v: float | None) -> str:
         return "–" if v is None else f"{v:.1f}"
 
-    lines = ["| fault | ready again (s) | upload accepted (s) | probe asset final (s) | probe status | "
+    lines = ["| fault | ready again (s) | upload accepted (s) | probe asset final (s, incl. its wait in the queue) | "
+             "probe status | "
              "API 5xx other than 503 in window | 503 without Retry-After | what was done |",
              "|---|---:|---:|---:|---|---:|---:|---|"]
     for o in outcomes:

@@ -9,7 +9,9 @@ tagged copy was made), so no data descriptor has to follow the bytes, and a larg
     part n+1…  copied    the rest of member k, server-side, in ranges of up to COPY_PART
     part m     uploaded  local header of member k+1, small members, sidecars, …, central directory (last part)
 
-Small members go through the buffer (read from S3 with read-ahead, uploaded in parts of ``part_size``). Uploads and
+A member is copied whenever what is left of it after that head is itself a valid part (≥ 5 MiB), so a 12 MiB video
+always is, and an 8 MiB photo is when the buffer already holds 5 MiB of its predecessors. Smaller members and the
+rest go through the buffer (read from S3 with read-ahead, uploaded in parts of ``part_size``). Uploads and
 copies run on ``UPLOADERS`` threads; memory stays around (UPLOADERS + 1) × part size whatever the package size.
 """
 
@@ -31,8 +33,6 @@ MIB = 1024 * 1024
 PART_MIN = 5 * MIB
 #: One server-side copy request; S3 allows up to 5 GiB, smaller ranges let the threads copy a big video in parallel.
 COPY_PART = 128 * MIB
-#: Members at least this big are copied server-side; smaller ones are cheaper to read and upload with their neighbours.
-COPY_MIN = 2 * PART_MIN
 _ZIP32_MAX = 0xFFFFFFFF
 _UTF8 = 0x0800
 _VERSION_MADE_BY = (3 << 8) | 45  # Unix, ZIP 4.5
@@ -254,7 +254,7 @@ def write_zip(out: PackageWriter, members: Iterable[Member], on_member: Callable
 def _write_object(out: PackageWriter, member: Member) -> None:
     assert member.key is not None
     head = max(0, PART_MIN - out.buffered)  # what must be read to make the buffer a valid part before the copy
-    if member.size >= COPY_MIN and member.size - head >= PART_MIN:
+    if member.size - head >= PART_MIN:  # what is left after the head can be a part of its own
         stored = out.storage.stat_size(member.key)
         if stored != member.size:
             raise ChangedWhileBuilding(f"{member.key} is {stored} bytes, not the {member.size} recorded with its CRC")
