@@ -27,10 +27,12 @@ from service.db.credits import delivery_filename
 from service.db.portal import Package, PackageStatus
 from workers.celery_app import app
 from workers.delivery.prepare import UnknownRendition, credits_of, ensure_delivery
-from workers.delivery.zipstream import Member, PackageWriter, write_zip
+from workers.delivery.zipstream import ChangedWhileBuilding, Member, PackageWriter, write_zip
 from workers.pipeline import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
+#: Retried with backoff: outages, and a member re-tagged mid-build (the retry takes its new copy and CRC).
+RETRIED: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, ChangedWhileBuilding)
 PACKAGE_TIME_LIMIT = 4 * 3600
 CSV_COLUMNS = ("file", "asset_id", "rendition", "headline", "caption", "credit", "byline", "date", "place",
                "region_code", "organization", "copyright", "keywords")
@@ -149,7 +151,7 @@ def build_package(self: Task, package_id: str) -> None:
     pid = uuid.UUID(package_id)
     try:
         build(pid)
-    except TRANSIENT_ERRORS as exc:
+    except RETRIED as exc:
         if self.request.retries < (self.max_retries or 0):
             _progress(pid, status=PackageStatus.queued, error=f"{exc.__class__.__name__}; retrying")
             raise self.retry(exc=exc, countdown=min(300, 10 * 2 ** self.request.retries)) from exc
