@@ -75,6 +75,13 @@ class Deadline:
     def extend_to(self, at: float) -> None:
         self.at = max(self.at, at)
 
+    async def sleep(self, seconds: float) -> None:
+        """Pause up to ``seconds``, waking at the deadline (a long think time must not hold the run open)."""
+        while seconds > 0 and not self.passed():
+            step = min(seconds, max(0.0, self.at - time.monotonic()), 5.0)
+            await asyncio.sleep(step)
+            seconds -= step
+
 
 class Api:
     """A tiny request helper for the non-upload actors: failover between replicas, 503 back-off, recording."""
@@ -128,7 +135,7 @@ async def uploader(index: int, tus: TusUploader, world: World, pool: list[Sample
             result.acknowledged.append(ack)
             result.bytes_uploaded += ack.size
             if cfg.think:
-                await asyncio.sleep(rng.uniform(0, 2 * cfg.think))
+                await deadline.sleep(rng.uniform(0, 2 * cfg.think))
 
 
 async def editor(index: int, api: Api, world: World, contract: Contract, result: LoadResult,
