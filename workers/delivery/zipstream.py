@@ -12,7 +12,7 @@ tagged copy was made), so no data descriptor has to follow the bytes, and a larg
 A member is copied whenever what is left of it after that head is itself a valid part (≥ 5 MiB), so a 12 MiB video
 always is, and an 8 MiB photo is when the buffer already holds 5 MiB of its predecessors. Smaller members and the
 rest go through the buffer (read from S3 with read-ahead, uploaded in parts of ``part_size``). Uploads and
-copies run on ``UPLOADERS`` threads; memory stays around (UPLOADERS + 1) × part size whatever the package size.
+copies run on ``UPLOADERS`` threads; memory stays around (2 × UPLOADERS + 1) × part size whatever the package size.
 """
 
 from __future__ import annotations
