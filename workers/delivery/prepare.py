@@ -11,6 +11,7 @@ import logging
 import tempfile
 import uuid
 import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sqlalchemy import func, select, text
@@ -58,19 +59,17 @@ def _scratch() -> Path:
     return Path(tempfile.mkdtemp(prefix="delivery-", dir=configured))
 
 
-def _crc32(path: Path) -> int:
+def _crc32(chunks: Iterable[bytes]) -> int:
     crc = 0
-    with path.open("rb") as reader:
-        while chunk := reader.read(1024 * 1024):
-            crc = zlib.crc32(chunk, crc)
-    return crc
-
-
-def _object_crc32(key: str) -> int:
-    crc = 0
-    for chunk in get_storage().iter_object(key):
+    for chunk in chunks:
         crc = zlib.crc32(chunk, crc)
     return crc
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as reader:
+        while chunk := reader.read(1024 * 1024):
+            yield chunk
 
 
 def _tag(key: str, mime: str, credits: Credits, target: str) -> tuple[int, bool, int]:
@@ -86,10 +85,10 @@ def _tag(key: str, mime: str, credits: Credits, target: str) -> tuple[int, bool,
                     write_jpeg_metadata(reader, writer, credits)
             except NotAJpeg:
                 log.warning("%s is labelled JPEG but is not one; delivering it untagged", key)
-                return storage.put_file(target, src, mime), False, _crc32(src)
+                return storage.put_file(target, src, mime), False, _crc32(_file_chunks(src))
         else:
             write_video_metadata(src, dst, credits, mime)
-        return storage.put_file(target, dst, mime), True, _crc32(dst)
+        return storage.put_file(target, dst, mime), True, _crc32(_file_chunks(dst))
     finally:
         for path in sorted(scratch.glob("*")):
             path.unlink(missing_ok=True)
@@ -117,7 +116,7 @@ def ensure_delivery(session: Session, asset_id: uuid.UUID, rendition: str) -> De
         target = delivery_key(asset_id, rendition, mime)
         size, embedded, crc = _tag(key, mime, credits, target)
     else:  # nothing to write into: hand out the rendition itself
-        target, embedded, crc = key, False, _object_crc32(key)
+        target, embedded, crc = key, False, _crc32(get_storage().iter_object(key))
     values = {"key": target, "mime": mime, "size": size, "meta_digest": digest, "embedded": embedded,
               "crc32": crc, "updated_at": func.now()}
     session.execute(insert(DeliveryFile).values(id=uuid.uuid4(), asset_id=asset_id, rendition=rendition, **values)
