@@ -70,6 +70,10 @@ VIDEO_FORMATS: dict[str, tuple[str, list[str], list[str]]] = {
     "mkv": ("mkv", ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"], ["-c:a", "aac"]),
     "avi": ("avi", ["-c:v", "mpeg4", "-q:v", "5"], ["-c:a", "libmp3lame"]),
     "mpeg": ("mpg", ["-c:v", "mpeg2video", "-q:v", "5", "-f", "vob"], ["-c:a", "mp2"]),
+    # AVCHD camcorder files (.MTS): H.264 + AC-3 in MPEG-TS with 192-byte (M2TS) packets
+    "mts": ("mts", ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mpegts",
+                    "-mpegts_m2ts_mode", "1"], ["-c:a", "ac3"]),
+    "ts": ("ts", ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mpegts"], ["-c:a", "aac"]),
 }
 
 
@@ -111,6 +115,12 @@ def bomb_png(width: int = 20000, height: int = 20000) -> bytes:
     body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def gif_bytes(width: int = 320, height: int = 240) -> bytes:
+    buffer = io.BytesIO()
+    _picture(width, height).save(buffer, "GIF")
+    return buffer.getvalue()
 
 
 def bomb_gif() -> bytes:

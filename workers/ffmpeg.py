@@ -31,12 +31,13 @@ from typing import Any
 import ffmpeg
 
 from service.core.config import get_settings
+from service.core.media_types import DEMUXERS
 from workers.profiles import FFMPEG_MEMORY_BYTES
 
 log = logging.getLogger(__name__)
 
 #: Demuxers an input may be forced to; everything else (hls, concat, image2, lavfi, …) is refused.
-ALLOWED_INPUT_FORMATS = frozenset({"mov", "mp4", "matroska", "webm", "avi", "mpeg"})
+ALLOWED_INPUT_FORMATS = DEMUXERS  # the accepted types' demuxers (service.core.media_types)
 STDERR_TAIL_LINES = 40
 PR_SET_PDEATHSIG = 1
 

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PIL import ExifTags, ImageCms
 
+from service.core import exif as exif_facts
+from service.core.media_types import TYPES, accepted_summary
 from workers.imaging import ACCEPTED_FORMATS, corrupt, decode, open_image
 from workers.rejections import Rejected
 
-#: EXIF DateTimeOriginal without OffsetTimeOriginal: the Activity Week happens in China, so we assume UTC+8.
-DEFAULT_TZ = timezone(timedelta(hours=8))
-MIME = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "TIFF": "image/tiff",
-        "HEIF": "image/heic", "AVIF": "image/avif"}
+#: MIME of each accepted Pillow format, from the one table of file types.
+MIME = {fmt: t.mime for t in reversed(TYPES) for fmt in t.pillow_formats}
 #: Formats Pillow / pillow-heif hand over already rotated: HEIF/AVIF (pillow-heif) and TIFF (Pillow ≥ 13 reports the
 #: display size at open and transposes on load).
 PRE_ORIENTED = frozenset({"HEIF", "AVIF", "TIFF"})
@@ -40,8 +39,8 @@ def probe_image(path: Path) -> ImageProbe:
     with open_image(path) as image:
         fmt = image.format or "unknown"
         if fmt not in ACCEPTED_FORMATS:
-            raise Rejected("unsupported_format", f"不支持的图片格式 {fmt}，请上传 JPEG/PNG/HEIC/WebP/TIFF",
-                           f"unsupported image format {fmt}; upload JPEG, PNG, HEIC, WebP or TIFF")
+            raise Rejected("unsupported_format", f"不支持的图片格式 {fmt}；支持 {accepted_summary('zh')}",
+                           f"unsupported image format {fmt}; accepted: {accepted_summary('en')}")
         try:
             exif = image.getexif()
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -61,21 +60,22 @@ def probe_image(path: Path) -> ImageProbe:
     if fmt in ("HEIF", "AVIF", "MPO") and frames > 1:
         _decode_other_frames(path, frames)
     width, height = (raw_h, raw_w) if orientation in (5, 6, 7, 8) else (raw_w, raw_h)
-    exif_ifd = exif.get_ifd(ExifTags.IFD.Exif)
+    facts = exif_facts.read(exif)
     info: dict[str, Any] = {
         "format": fmt, "mode": mode, "frames": frames, "stored_width": raw_w, "stored_height": raw_h,
         "orientation": orientation, "colour_profile": _profile_name(icc) if icc else None,
-        "camera_make": _text(exif.get(ExifTags.Base.Make)), "camera_model": _text(exif.get(ExifTags.Base.Model)),
+        "camera_make": facts.camera_make, "camera_model": facts.camera_model,
     }
-    capture = _capture_time(exif_ifd.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime),
-                            exif_ifd.get(ExifTags.Base.OffsetTimeOriginal))
-    gps = _gps(exif.get_ifd(ExifTags.IFD.GPSInfo))
-    if capture:
-        info["capture_time"] = capture.isoformat()
-    if gps:
-        info["gps"] = {"lat": gps[0], "lon": gps[1]}
+    capture = facts.capture.moment if facts.capture else None
+    if facts.capture:
+        info["capture_time"] = facts.capture.moment.isoformat()
+        info["capture_time_zone"] = facts.capture.zone
+    if facts.refused_time:
+        info["capture_time_refused"] = facts.refused_time
+    if facts.gps:
+        info["gps"] = {"lat": facts.gps[0], "lon": facts.gps[1]}
     return ImageProbe(fmt, MIME.get(fmt, "application/octet-stream"), width, height, orientation, info,
-                      capture, gps)
+                      capture, facts.gps)
 
 
 def _decode_other_frames(path: Path, frames: int) -> None:
@@ -92,13 +92,6 @@ def _decode_other_frames(path: Path, frames: int) -> None:
             decode(image, target=PROBE_DECODE if image.format != "MPO" else None)
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-    return text.strip("\x00 ").strip() or None
-
-
 def _profile_name(icc: bytes) -> str:
     import io
 
@@ -106,38 +99,3 @@ def _profile_name(icc: bytes) -> str:
         return ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip() or "embedded"
     except (OSError, ImageCms.PyCMSError):
         return "invalid"
-
-
-def _capture_time(value: object, offset: object) -> datetime | None:
-    text = _text(value)
-    if not text:
-        return None
-    try:
-        moment = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None
-    tz = DEFAULT_TZ
-    offset_text = _text(offset)
-    if offset_text:
-        with contextlib.suppress(ValueError):  # a malformed offset: keep the default zone
-            tz = datetime.strptime(offset_text, "%z").tzinfo or DEFAULT_TZ  # type: ignore[assignment]
-    return moment.replace(tzinfo=tz)
-
-
-def _gps(ifd: dict[int, Any]) -> tuple[float, float] | None:
-    try:
-        lat = _degrees(ifd[ExifTags.GPS.GPSLatitude], ifd.get(ExifTags.GPS.GPSLatitudeRef, "N"), "S")
-        lon = _degrees(ifd[ExifTags.GPS.GPSLongitude], ifd.get(ExifTags.GPS.GPSLongitudeRef, "E"), "W")
-    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError):
-        return None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    return round(lat, 7), round(lon, 7)
-
-
-def _degrees(parts: Any, ref: object, negative: str) -> float:
-    degrees, minutes, seconds = (float(p) for p in parts)
-    value = degrees + minutes / 60 + seconds / 3600
-    return -value if _text(ref) == negative else value
-
-

@@ -14,12 +14,12 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image
 
+from service.core.media_types import MAX_IMAGE_PIXELS, PILLOW_FORMATS
 from workers.rejections import Rejected
 
-#: 150 MP: above every phone and DSLR camera we expect (200 MP phone modes are refused, see README).
-MAX_IMAGE_PIXELS = 150_000_000
-#: Formats we accept after content sniffing (Pillow's format names). GIF is opened only to name bombs precisely.
-ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "TIFF", "HEIF", "AVIF"})
+#: Formats we accept after content sniffing (Pillow's format names); the limit and the formats are
+#: ``service.core.media_types``'s (one home for file types and pixel limits).
+ACCEPTED_FORMATS = PILLOW_FORMATS
 
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 pillow_heif.register_heif_opener()

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import av
 
+from service.core.exif import bounded
+from service.core.media_types import BY_CODE, DEMUXERS
 from workers.rejections import Rejected
 
-#: PyAV container format names we accept (others, e.g. hls, concat, image2, are refused).
-ALLOWED_CONTAINERS = {"mov": "video/mp4", "mov,mp4,m4a,3gp,3g2,mj2": "video/mp4", "matroska": "video/x-matroska",
-                      "matroska,webm": "video/x-matroska", "avi": "video/x-msvideo", "mpeg": "video/mpeg"}
+#: PyAV container format names we accept: the demuxers of ``service.core.media_types`` under the names PyAV reports
+#: (others, e.g. hls, concat, image2, are refused).
+ALLOWED_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2": "mov", "matroska,webm": "matroska"} | {d: d for d in DEMUXERS}
 VFR_TOLERANCE = 0.02
 SAMPLE_PACKETS = 600
 ISO6709 = re.compile(r"^([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)")
@@ -47,7 +49,9 @@ def _corrupt(exc: BaseException) -> Rejected:
                     "export it again and re-upload")
 
 
-def probe_video(path: Path, ffmpeg_format: str) -> VideoProbe:
+def probe_video(path: Path, ffmpeg_format: str, mime: str | None = None) -> VideoProbe:
+    """Probe a video with its demuxer forced; ``mime`` is the sniffed type's (else the demuxer's first type's)."""
+    mime = mime or next(t.mime for t in BY_CODE.values() if t.demuxer == ffmpeg_format)
     try:
         container = av.open(str(path), format=ffmpeg_format, options={"protocol_whitelist": "file"})
     except (av.error.FFmpegError, OSError, ValueError) as exc:
@@ -93,7 +97,7 @@ def probe_video(path: Path, ffmpeg_format: str) -> VideoProbe:
             info["capture_time"] = capture.isoformat()
         if gps:
             info["gps"] = {"lat": gps[0], "lon": gps[1]}
-        return VideoProbe(fmt, ALLOWED_CONTAINERS[fmt], width, height, rotation, duration, avg, info, capture, gps)
+        return VideoProbe(fmt, mime, width, height, rotation, duration, avg, info, capture, gps)
 
 
 def _first_frames(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> tuple[int, bool]:
@@ -152,9 +156,8 @@ def _creation_time(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # QuickTime/Matroska creation times are UTC by specification
-    return None if moment.year < 1990 else moment
+    # QuickTime/Matroska creation times are UTC by specification (a naive one counts as UTC); same bounds as EXIF
+    return bounded(moment)
 
 
 def _location(value: str | None) -> tuple[float, float] | None:

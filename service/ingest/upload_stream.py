@@ -24,10 +24,9 @@ from starlette.requests import ClientDisconnect, Request
 from service.core.config import get_settings
 from service.core.errors import Problem
 from service.core.storage import UploadedPart, get_storage
-from service.db.asset import AssetKind
 from service.db.upload import UploadStatus
 from service.ingest import uploads
-from service.ingest.sniff import SNIFF_BYTES, SNIFF_MIN_BYTES, Sniffed, sniff
+from service.ingest.sniff import SNIFF_BYTES, SNIFF_MIN_BYTES, Sniffed, kind_of_mime, sniff
 from service.ingest.uploads import UploadState
 
 #: tus "checksum" extension: the status for a chunk whose checksum does not match.
@@ -136,7 +135,7 @@ class _Writer:
             self._sniff()
             mime = self._mime()
         assert mime is not None  # noqa: S101 - sniffed above or in an earlier PATCH
-        kind = sniff_kind(mime)
+        kind = kind_of_mime(mime)
         parts = list(self.pending_parts)
         if self.buffer:
             number = uploads.reserve_part_number(self.state.id)
@@ -148,10 +147,6 @@ class _Writer:
                     raise
         return uploads.complete_upload(state=self.state, expected_offset=self.committed, new_parts=parts,
                                        sniffed_mime=mime, kind=kind)
-
-
-def sniff_kind(mime: str) -> AssetKind:
-    return AssetKind.video if mime.startswith("video/") else AssetKind.image
 
 
 def _forget(key: str) -> None:

@@ -44,6 +44,7 @@ def _videos() -> dict[str, tuple[str, bytes]]:
         "mkv": ("clip.mkv", media.video_bytes("mkv")),
         "avi": ("clip.avi", media.video_bytes("avi", audio=True)),
         "mpeg_ps": ("clip.mpg", media.video_bytes("mpeg")),
+        "mts_camcorder": ("00001.MTS", media.video_bytes("mts")),
         "mp4_named_jpg": ("not-a-photo.jpg", media.video_bytes("mp4", seconds=1.2)),
         "silent": ("silent.mp4", media.video_bytes("mp4", audio=False)),
     }
@@ -102,7 +103,7 @@ BROKEN: dict[str, tuple[str, str]] = {
     "truncated_heic": ("photo.heic", "corrupt_image"),
     "truncated_mp4_with_moov": ("clip.mp4", "truncated_video"),
     "truncated_mp4_without_moov": ("clip.mp4", "corrupt_video"),
-    "bomb_gif": ("bomb.gif", "image_too_large"),
+    "bomb_gif": ("bomb.gif", "unsupported_format"),  # GIF refused by type, before decoding
     "bomb_png_1bit_20000": ("big.png", "image_too_large"),
     "audio_only_mp4": ("song.mp4", "no_video_stream"),
     "jpeg_zip_polyglot": ("photo.jpg", "polyglot_file"),

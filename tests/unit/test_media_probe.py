@@ -57,7 +57,7 @@ def test_rotated_video_reports_display_size(tmp_path: Path) -> None:
     (lambda: media.truncated(media.image_bytes("MPO", 640, 480), 0.8), "corrupt_image"),
     (lambda: media.truncated(media.video_bytes("mp4", seconds=3), 0.5), "truncated_video"),
     (lambda: media.truncated(media.video_bytes("mp4", faststart=False)), "corrupt_video"),
-    (media.bomb_gif, "image_too_large"),
+    (media.bomb_gif, "unsupported_format"),  # GIF is refused by type before any decoder opens it
     (media.bomb_png, "image_too_large"),
     (media.audio_only_mp4, "no_video_stream"),
     (media.jpeg_zip_polyglot, "polyglot_file"),

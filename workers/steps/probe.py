@@ -36,7 +36,7 @@ def probe(session: Session, asset: Asset, job: Job) -> None:
             asset.width, asset.height, asset.duration = image.width, image.height, None
             asset.capture_time, gps, info = image.capture_time, image.gps, image.info
         else:
-            video = probe_video(path, found.ffmpeg_format or "")
+            video = probe_video(path, found.ffmpeg_format or "", found.mime)
             _check_video_limits(campaign, video.width, video.height, video.duration)
             asset.kind, asset.mime = AssetKind.video, video.mime
             asset.width, asset.height, asset.duration = video.width, video.height, round(video.duration, 3)
