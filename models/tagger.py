@@ -1,5 +1,6 @@
-"""Tagging from the week's taxonomy (``data/taxonomy.json``): submitter metadata and OCR text matched with jieba,
-capture time checked against the week, GPS checked against the submitter's province (``data/provinces.json``)."""
+"""Tagging from the week's taxonomy (``data/taxonomy.json``): text (a submission's, a caption, OCR) matched with
+jieba, capture time checked against the week, GPS checked against the submitter's province (``data/provinces.json``).
+EXIF is read once, by ``service.core.exif`` in the probe step; nothing here opens a file."""
 
 from __future__ import annotations
 
@@ -7,16 +8,15 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 DATA = Path(__file__).resolve().parent / "data"
 #: A tag's own name in the text is strong evidence; one of its keywords is weaker; each further hit adds a little.
 NAME_SCORE, KEYWORD_SCORE, EXTRA_HIT = 0.9, 0.6, 0.1
+BEIJING = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def week_check(capture: datetime | None, week_start: date, week_end: date, slack
     """in_week | outside_week | unknown (no capture time). ``slack_days`` absorbs time zones and late evenings."""
     if capture is None:
         return "unknown"
-    day = capture.date()
+    day = (capture.astimezone(BEIJING) if capture.tzinfo else capture).date()  # the week's days are Beijing days
     if (week_start - day).days <= slack_days and (day - week_end).days <= slack_days:
         return "in_week"
     return "outside_week"
@@ -115,30 +115,3 @@ def province_of(lat: float, lon: float) -> str | None:
         if lon_min <= lon <= lon_max and lat_min <= lat <= lat_max:
             return name
     return None
-
-
-def exif_time_gps(image: Image.Image) -> tuple[datetime | None, float | None, float | None]:
-    """DateTimeOriginal (naive local time) and GPS position from EXIF, when present and sane."""
-    exif = image.getexif()
-    when: datetime | None = None
-    raw = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
-    if isinstance(raw, str):
-        try:
-            when = datetime.strptime(raw.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
-        except ValueError:
-            when = None
-    gps = exif.get_ifd(0x8825)
-
-    def degrees(value: Any, ref: Any, negative: str) -> float | None:
-        try:
-            d, m, s = (float(v) for v in value)
-        except (TypeError, ValueError):
-            return None
-        result = d + m / 60 + s / 3600
-        return -result if ref == negative else result
-
-    lat = degrees(gps.get(2), gps.get(1), "S") if gps else None
-    lon = degrees(gps.get(4), gps.get(3), "W") if gps else None
-    if lat is not None and not -90 <= lat <= 90 or lon is not None and not -180 <= lon <= 180:
-        lat = lon = None
-    return when, lat, lon

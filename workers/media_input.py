@@ -4,7 +4,6 @@ for videos a local copy of ``proxy_720p`` when present, else the original (frame
 from __future__ import annotations
 
 import io
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,11 +12,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.config import get_settings
 from service.core.storage import get_storage
 from service.db.asset import Asset, Rendition
-
-Image.MAX_IMAGE_PIXELS = 200_000_000  # same ceiling as upload checks: refuse decompression bombs
+from workers import imaging as _imaging  # noqa: F401 - importing it sets Pillow's MAX_IMAGE_PIXELS
+from workers.scratch import scratch_dir
 
 
 def rendition_key(session: Session, asset: Asset, name: str) -> str | None:
@@ -42,19 +40,10 @@ def load_still(session: Session, asset: Asset) -> Image.Image:
     return ImageOps.exif_transpose(image).convert("RGB")
 
 
-def original_exif_image(asset: Asset) -> Image.Image | None:
-    """The original photo's header (for EXIF time and GPS); None when it is not a readable image."""
-    try:
-        return Image.open(io.BytesIO(get_storage().get_bytes(asset.original_key)))
-    except (UnidentifiedImageError, OSError):
-        return None
-
-
 @contextmanager
 def local_video(session: Session, asset: Asset) -> Iterator[Path]:
     key = rendition_key(session, asset, "proxy_720p") or asset.original_key
-    tmp_root = get_settings().worker_tmp_dir
-    with tempfile.TemporaryDirectory(prefix="mdk-ml-", dir=tmp_root) as folder:
-        path = Path(folder) / "video"
+    with scratch_dir("ml-") as folder:
+        path = folder / "video"
         get_storage().download(key, path)
         yield path

@@ -1,4 +1,4 @@
-"""/api/v1/assets: status, metadata, renditions and the original of each asset."""
+"""/api/v1/assets: status, metadata, renditions and the original of each asset; editors' tags."""
 
 from __future__ import annotations
 
@@ -7,13 +7,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from service.assets import renditions, screening, service
 from service.assets.schemas import AssetOut, AssetPage, RenditionOut, RetryOut
+from service.assets.screening_schemas import TagIn, TagList
 from service.core.config import get_settings
 from service.core.deps import PrincipalDep, SessionDep, StaffDep
+from service.core.errors import Problem, not_found
+from service.core.security import Principal
 from service.core.storage import get_storage
-from service.db.asset import AssetKind, AssetStatus
+from service.db.asset import Asset, AssetKind, AssetStatus
+from service.db.review import Review
+from service.review import claims
+from service.review import service as review_service
 
 router = APIRouter(prefix="/api/v1", tags=["assets"])
 
@@ -98,3 +105,40 @@ def retry_asset(asset_id: uuid.UUID, principal: StaffDep, session: SessionDep) -
     asset = service.get_asset(session, principal=principal, asset_id=asset_id)
     step = service.retry_asset(session, asset)
     return RetryOut(id=asset.id, status=asset.status.value, step=step)
+
+
+@router.post("/assets/{asset_id}/tags", response_model=TagList, status_code=201)
+def add_tag(asset_id: uuid.UUID, body: TagIn, principal: StaffDep, session: SessionDep) -> TagList:
+    """Add an editor tag through the review service (claim, version and audit as on the review page)."""
+    asset = _in_review(session, principal, asset_id)
+    review_service.edit(session, principal=principal, asset_id=asset.id, version=body.version,
+                        add_tags=[_tag_name(body.name)])
+    return TagList(tags=screening.tags_of(session, asset.id))
+
+
+@router.delete("/assets/{asset_id}/tags", response_model=TagList)
+def remove_tag(asset_id: uuid.UUID, principal: StaffDep, session: SessionDep,
+               name: Annotated[str, Query(min_length=1, max_length=80)], version: int | None = None) -> TagList:
+    """Remove a tag whatever its source, through the review service; 404 when the asset has no such tag."""
+    asset = _in_review(session, principal, asset_id)
+    name = _tag_name(name)
+    if name not in {t.name for t in screening.tags_of(session, asset.id)} | set(
+            claims.load_review(session, asset.id).tag_names or []):
+        raise not_found("tag")
+    review_service.edit(session, principal=principal, asset_id=asset.id, version=version, remove_tags=[name])
+    return TagList(tags=screening.tags_of(session, asset.id))
+
+
+def _in_review(session: Session, principal: Principal, asset_id: uuid.UUID) -> Asset:
+    asset = service.get_asset(session, principal=principal, asset_id=asset_id)
+    if session.get(Review, asset.id) is None and asset.status != AssetStatus.ready:
+        raise Problem(409, "not_in_review", "素材尚未处理完成、进入审核，暂不能编辑标签",
+                      "the asset is still being processed; tags can be edited once it is in review")
+    return asset
+
+
+def _tag_name(value: str) -> str:
+    name = " ".join(value.split())
+    if not name:
+        raise Problem(422, "tag_empty", "标签不能为空", "the tag name is empty")
+    return name

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from service.assets.screening_schemas import DuplicatesOut, FindingOut, QualityOut, TagOut
+from service.ingest.schemas import SuggestedTagOut
 
 
 class Reason(BaseModel):
@@ -54,7 +55,9 @@ class AssetOut(BaseModel):
     updated_at: datetime
     # screening (filled on GET /assets/{id}; empty in lists)
     findings: list[FindingOut] = Field(default_factory=list)
-    tags: list[TagOut] = Field(default_factory=list)
+    tags: list[TagOut] = Field(default_factory=list, description="this file's tags, each from per-file evidence")
+    submission_suggestions: list[SuggestedTagOut] = Field(
+        default_factory=list, description="tags suggested by the submission's text, for the submission as a whole")
     ocr_text: str | None = None
     faces: int | None = None
     quality: QualityOut | None = None

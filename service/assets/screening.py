@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.assets.screening_schemas import (
@@ -17,9 +16,11 @@ from service.assets.screening_schemas import (
     QualityOut,
     TagOut,
 )
-from service.core.errors import Problem, not_found
+from service.core.errors import not_found
 from service.db.asset import Asset
-from service.db.screening import AssetScreening, AssetTag, DuplicateCluster, Finding, Tag, TagSource
+from service.db.screening import AssetScreening, AssetTag, DuplicateCluster, Finding, Tag
+from service.db.submission import Submission
+from service.ingest.schemas import SuggestedTagOut
 
 
 def tags_of(session: Session, asset_id: uuid.UUID) -> list[TagOut]:
@@ -28,6 +29,12 @@ def tags_of(session: Session, asset_id: uuid.UUID) -> list[TagOut]:
         .where(AssetTag.asset_id == asset_id).order_by(AssetTag.score.desc(), Tag.name, AssetTag.source)
     ).all()
     return [TagOut(name=name, source=source.value, score=score) for name, source, score in rows]
+
+
+def suggestions_of(session: Session, submission_id: uuid.UUID) -> list[SuggestedTagOut]:
+    """The submission's tag suggestions (matched in its text by the tag step), labelled as from the submission."""
+    found = session.scalar(select(Submission.suggested_tags).where(Submission.id == submission_id)) or []
+    return [SuggestedTagOut.model_validate(s) for s in found]
 
 
 def screening_fields(session: Session, asset: Asset) -> dict[str, Any]:
@@ -40,6 +47,7 @@ def screening_fields(session: Session, asset: Asset) -> dict[str, Any]:
         "findings": [FindingOut(detector=f.detector, label=f.label, score=f.score, detail=f.detail or {})
                      for f in findings],
         "tags": tags_of(session, asset.id),
+        "submission_suggestions": suggestions_of(session, asset.submission_id),
         "ocr_text": row.ocr_text if row else None,
         "faces": row.faces if row else None,
         "quality": QualityOut(score=row.quality_score, parts=row.quality_parts or {})
@@ -48,30 +56,6 @@ def screening_fields(session: Session, asset: Asset) -> dict[str, Any]:
                                     cluster_size=cluster.size if cluster else 0,
                                     best_asset_id=cluster.best_asset_id if cluster else None),
     }
-
-
-def add_editor_tag(session: Session, *, asset: Asset, name: str) -> list[TagOut]:
-    name = name.strip()
-    if not name:
-        raise Problem(422, "tag_empty", "标签不能为空", "the tag name is empty")
-    session.execute(insert(Tag).values(name=name, name_en="", facet="custom")
-                    .on_conflict_do_nothing(index_elements=["name"]))
-    tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
-    session.execute(insert(AssetTag).values(asset_id=asset.id, tag_id=tag_id, source=TagSource.editor, score=1.0)
-                    .on_conflict_do_nothing())
-    session.flush()
-    return tags_of(session, asset.id)
-
-
-def remove_tag(session: Session, *, asset: Asset, name: str) -> list[TagOut]:
-    """Editors remove a tag whatever its source (a machine tag they judged wrong)."""
-    tag_id = session.scalar(select(Tag.id).where(Tag.name == name))
-    removed = session.execute(delete(AssetTag).where(AssetTag.asset_id == asset.id, AssetTag.tag_id == tag_id)
-                              ) if tag_id else None
-    if removed is None or not removed.rowcount:  # type: ignore[attr-defined]
-        raise not_found("tag")
-    session.flush()
-    return tags_of(session, asset.id)
 
 
 def get_cluster(session: Session, cluster_id: uuid.UUID) -> ClusterOut:

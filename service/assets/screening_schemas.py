@@ -53,7 +53,8 @@ class ClusterOut(BaseModel):
 
 
 class TagIn(BaseModel):
-    name: str = Field(min_length=1, max_length=80, description="Tag name (zh-CN), e.g. 开放校园")
+    name: str = Field(min_length=1, max_length=60, description="Tag name (zh-CN), e.g. 开放校园")
+    version: int | None = Field(default=None, description="The review version you saw; a stale one gets 409")
 
 
 class TagList(BaseModel):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ARRAY, Date, ForeignKey, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base, IdMixin, TimestampMixin
@@ -29,6 +31,10 @@ class Submission(IdMixin, TimestampMixin, Base):
     theme_tags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     credits: Mapped[str] = mapped_column(String(300), default="")
     consent: Mapped[bool] = mapped_column(default=False, doc="Portrait consent (incl. guardians of minors) obtained")
+    suggested_tags: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default="[]",
+        doc="Taxonomy tags matched in the title/description/activity/place (written by the tag step): suggestions for "
+            "the submission [{name, facet, score, evidence, source}], never tags of its files")
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
     org: Mapped[Organization] = relationship(lazy="joined")

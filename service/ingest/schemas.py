@@ -91,6 +91,16 @@ class SubmissionUpdate(BaseModel):
         return None if value is None else check_theme_tags(value)
 
 
+class SuggestedTagOut(BaseModel):
+    """A taxonomy tag matched in a submission's text: a suggestion for the whole submission, not a tag of one file."""
+
+    name: str
+    facet: str = ""
+    score: float
+    evidence: list[str] = Field(default_factory=list, description="the words of the submission that matched")
+    source: str = Field(default="submission_text", description="always submission_text: from the submission")
+
+
 class SubmissionOut(SubmissionFields):
     model_config = ConfigDict(from_attributes=True)
 
@@ -101,6 +111,8 @@ class SubmissionOut(SubmissionFields):
     created_at: datetime
     updated_at: datetime
     asset_count: int = 0
+    suggested_tags: list[SuggestedTagOut] = Field(
+        default_factory=list, description="taxonomy tags matched in the submission's text (source submission_text)")
 
 
 class SubmissionPage(BaseModel):

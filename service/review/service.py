@@ -10,6 +10,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service.core.errors import Problem
@@ -17,6 +19,7 @@ from service.core.security import Principal
 from service.db.asset import Asset, ReviewStatus
 from service.db.review import Review
 from service.db.review_index import sync_review_row
+from service.db.screening import AssetTag, Tag, TagSource
 from service.review import audit, claims
 from service.review.reasons import REASONS, Action
 
@@ -95,7 +98,8 @@ def edit(
     add_tags: list[str] | None = None,
     remove_tags: list[str] | None = None,
 ) -> Review:
-    """Change caption, credit and tags (editor tags carry source ``editor``)."""
+    """Change caption, credit and tags: the one writer of editors' tags (the review page and
+    ``/api/v1/assets/{id}/tags`` both come here), so the queue's ``review`` row and ``asset_tag`` never disagree."""
     review = _lock_for_change(session, principal, asset_id, version)
     asset = session.get(Asset, asset_id)
     assert asset is not None
@@ -110,14 +114,36 @@ def edit(
     for name in add_tags or []:
         tags[name] = {"name": name, "source": "editor", "score": 1.0}
     review.tags, review.tag_names = list(tags.values()), list(tags)
+    rows_changed = _write_asset_tags(session, asset_id, add=add_tags or [], remove=remove_tags or [])
     old, new = _diff(before, _state(asset, review))
-    if not new:
+    if not new and not rows_changed:
         return review
     review.version += 1
     session.flush()
     sync_review_row(session, asset_id)  # search text follows caption and tags
     audit.record(session, principal=principal, asset_id=asset_id, action="edit", before=old, after=new)
     return review
+
+
+def _write_asset_tags(session: Session, asset_id: uuid.UUID, *, add: list[str], remove: list[str]) -> bool:
+    """Keep ``asset_tag`` (what the asset API shows) in step with the review row: editor tags carry source ``editor``;
+    a removed tag goes whatever its source (a machine tag the editor judged wrong). True when a row changed."""
+    changed = 0
+    if remove:
+        changed += _rowcount(session.execute(delete(AssetTag).where(
+            AssetTag.asset_id == asset_id, AssetTag.tag_id.in_(select(Tag.id).where(Tag.name.in_(remove))))))
+    if add:
+        session.execute(insert(Tag).values([{"name": n, "name_en": "", "facet": "custom"} for n in add])
+                        .on_conflict_do_nothing(index_elements=["name"]))
+        ids = session.scalars(select(Tag.id).where(Tag.name.in_(add))).all()
+        changed += _rowcount(session.execute(insert(AssetTag).values([
+            {"asset_id": asset_id, "tag_id": tag_id, "source": TagSource.editor, "score": 1.0} for tag_id in ids])
+            .on_conflict_do_nothing()))
+    return changed > 0
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def bulk_decide(

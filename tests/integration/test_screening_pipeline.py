@@ -81,11 +81,15 @@ def test_pipeline_end_to_end_findings_clusters_and_tags(
     labels = {(f["detector"], f["label"]) for f in first["findings"]}
     assert ("nudity", "nudity_score") in labels
     assert ("safety", "not_configured") in labels
-    assert ("visual", "not_configured") in labels
+    assert ("visual", "model_not_configured") in labels
     assert first["quality"]["score"] >= 0
     assert {"sharpness", "exposure", "resolution"} <= set(first["quality"]["parts"])
     tags = {(t["name"], t["source"]) for t in first["tags"]}
-    assert {("开放校园", "metadata"), ("产教融合", "submitter"), ("产教融合", "metadata")} <= tags
+    assert ("产教融合", "submitter") in tags  # the submitter's own theme tag
+    assert not {name for name, source in tags if source == "metadata"}  # the submission's words are not per-file
+    suggested = {t["name"]: t for t in first["submission_suggestions"]}
+    assert {"开放校园", "产教融合"} <= set(suggested)
+    assert {t["source"] for t in suggested.values()} == {"submission_text"}
     if banner("x") is not None:
         assert "职业教育活动周" in first["ocr_text"]
         assert ("职业教育活动周", "ocr") in tags
@@ -179,7 +183,7 @@ def test_clip_cut_from_a_longer_video_joins_its_cluster(servers: object, tmp_pat
 def test_editors_add_and_remove_tags(client: TestClient) -> None:
     campaign = make_campaign()
     school, editor = make_actor(Role.submitter), make_actor(Role.editor)
-    asset_id = make_probed_asset(school, campaign, make_submission(school, campaign), jpeg(photo(3)))
+    asset_id = make_probed_asset(school, campaign, make_submission(school, campaign), jpeg(photo(3)), status="ready")
     url = f"/api/v1/assets/{asset_id}/tags"
     added = client.post(url, json={"name": "精选候选"}, headers=editor.headers)
     assert added.status_code == 201

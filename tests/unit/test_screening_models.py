@@ -17,7 +17,7 @@ from models.nsfw import screen_nudity
 from models.ocr import Ocr
 from models.qr import find_barcodes
 from models.quality import image_quality, sharpness, video_quality
-from models.tagger import exif_time_gps, match_text, mentions_week, province_check, week_check
+from models.tagger import match_text, mentions_week, province_check, week_check
 from models.text_rules import check_text
 from models.video import analyse_video
 from tests.screening_media import banner, cjk_font, jpeg, photo, qr_with_phone, video
@@ -145,16 +145,3 @@ def test_taxonomy_matches_metadata_and_checks_time_and_place() -> None:
     assert week_check(datetime(2023, 4, 1), date(2023, 5, 14), date(2023, 5, 20)) == "outside_week"
     assert province_check(36.65, 117.0, "370100") == "inside"  # Jinan, Shandong
     assert province_check(23.13, 113.26, "370100") == "outside"  # Guangzhou
-
-
-def test_exif_time_and_gps_are_read() -> None:
-    image = photo(1)
-    exif = Image.Exif()
-    exif.get_ifd(0x8769)[0x9003] = "2023:05:15 09:30:00"
-    exif.get_ifd(0x8825).update({1: "N", 2: (36.0, 39.0, 0.0), 3: "E", 4: (117.0, 0.0, 0.0)})
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", exif=exif)
-    when, lat, lon = exif_time_gps(Image.open(buffer))
-    assert when == datetime(2023, 5, 15, 9, 30)
-    assert lat == pytest.approx(36.65)
-    assert lon == pytest.approx(117.0)

@@ -1,10 +1,22 @@
-"""Step ``tag`` (queue ml): taxonomy tags from submitter metadata, OCR text and (when a model directory is
-configured) Chinese-CLIP zero-shot; capture time checked against the week and GPS against the submitter's province.
-Each tag records its source and score; editors' tags are never replaced."""
+"""Step ``tag`` (queue ml): per-file tags from per-file evidence, suggestions for the submission, and the
+capture-time and place checks. Reads no original: EXIF facts are what ``probe`` stored on the asset.
+
+* Per-file tags (``asset_tag``) need evidence from the file itself: its OCR text (``ocr``), its own caption
+  (``metadata``), Chinese-CLIP zero-shot on its pixels when a model directory is configured (``visual``). The
+  submitter's explicit choices for the submission (theme tags, activity) are kept as ``submitter`` tags.
+* Taxonomy tags matched in the submission's text (title, description, activity, place) describe the submission, not
+  each of its files (a cup video in a report about appliance repair is not 家电维修): they are stored once on the
+  submission as suggestions with their evidence (``submission.suggested_tags``), shown with that source.
+* Findings use the vocabulary (``service.core.findings``): ``capture_in_week``/``capture_outside_week``/
+  ``capture_unknown``, ``gps_in_province``/``gps_outside_province``, ``model_not_configured``.
+
+Editors' tags are never replaced.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
@@ -12,17 +24,21 @@ from sqlalchemy.orm import Session
 
 from models.base import NotConfigured, get_model
 from models.clip import MIN_VISUAL_SCORE, ZeroShotTagger
-from models.tagger import exif_time_gps, match_text, mentions_week, province_check, taxonomy, taxonomy_tags, week_check
+from models.tagger import match_text, mentions_week, province_check, taxonomy, taxonomy_tags, week_check
+from service.core.findings import finding_type
 from service.db.asset import Asset, AssetKind, Job
 from service.db.campaign import Campaign
 from service.db.org import Organization
 from service.db.screening import AssetEmbedding, AssetScreening, AssetTag, Finding, Tag, TagSource
 from service.db.submission import Submission
-from workers.media_input import load_still, original_exif_image
+from workers.media_input import load_still
 from workers.pipeline import register
 
 DETECTORS = ("metadata", "visual")
 WEEK_TAG = ("职业教育活动周", "Vocational Education Activity Week", "event")
+#: Where submission suggestions come from (shown next to them).
+SUBMISSION_SOURCE = "submission_text"
+VISUAL_MODEL = "chinese-clip"
 
 
 def tag_ids(session: Session, names: list[tuple[str, str, str]]) -> dict[str, object]:
@@ -39,7 +55,7 @@ def _visual(session: Session, asset: Asset) -> tuple[list[tuple[str, float]], li
     tagger = get_model(ZeroShotTagger)
     if not tagger.configured():
         return None
-    if asset.kind == AssetKind.video:  # keyframes are not kept between steps; videos get metadata and OCR tags
+    if asset.kind == AssetKind.video:  # keyframes are not kept between steps; videos get OCR tags
         return [], None
     prompts: dict[str, str] = taxonomy()["visual_prompts"]
     image = load_still(session, asset)
@@ -50,6 +66,17 @@ def _visual(session: Session, asset: Asset) -> tuple[list[tuple[str, float]], li
         return None
     by_prompt = {v: k for k, v in prompts.items()}
     return [(by_prompt[v.label], v.score) for v in labels[:3] if v.score >= MIN_VISUAL_SCORE], embedding
+
+
+def submission_suggestions(submission: Submission) -> list[dict[str, Any]]:
+    """Taxonomy tags matched in the submission's own text, with their evidence: suggestions for the submission."""
+    text = " ".join([submission.title, submission.description, submission.activity, submission.place])
+    return [{"name": m.name, "facet": m.facet, "score": m.score, "evidence": list(m.evidence),
+             "source": SUBMISSION_SOURCE} for m in sorted(match_text(text), key=lambda m: (-m.score, m.name))]
+
+
+def _finding(detector: str, code: str, score: float, detail: dict[str, Any]) -> Finding:
+    return Finding(detector=detector, label=finding_type(code).code, score=score, detail=detail)
 
 
 def tag_asset(session: Session, asset: Asset) -> list[tuple[str, str, float]]:
@@ -68,9 +95,11 @@ def tag_asset(session: Session, asset: Asset) -> list[tuple[str, str, float]]:
         for name in [*submission.theme_tags, submission.activity]:
             if name and name in facets:
                 add(name, TagSource.submitter, 1.0)
-        for match in match_text(" ".join([submission.title, submission.description, submission.activity,
-                                          submission.place])):
-            add(match.name, TagSource.metadata, match.score)
+        suggestions = submission_suggestions(submission)
+        if submission.suggested_tags != suggestions:
+            submission.suggested_tags = suggestions
+    for match in match_text(asset.caption or ""):  # the file's own caption is per-file evidence
+        add(match.name, TagSource.metadata, match.score)
     ocr_text = screening.ocr_text if screening else ""
     for match in match_text(ocr_text):
         add(match.name, TagSource.ocr, match.score)
@@ -79,32 +108,17 @@ def tag_asset(session: Session, asset: Asset) -> list[tuple[str, str, float]]:
     findings: list[Finding] = []
     visual = _visual(session, asset)
     if visual is None:
-        findings.append(Finding(detector="visual", label="not_configured", score=0.0, detail={
+        findings.append(_finding("visual", "model_not_configured", 0.0, {
+            "model": VISUAL_MODEL, "purpose": "visual_tags",
             "reason": "视觉标签模型未配置 / no Chinese-CLIP model in $MEDIADESK_MODEL_DIR/chinese-clip"}))
     else:
         for name, score in visual[0]:
             add(name, TagSource.visual, score)
         if visual[1] is not None:
-            session.merge(AssetEmbedding(asset_id=asset.id, model="chinese-clip", embedding=visual[1]))
-    capture, lat, lon = asset.capture_time, asset.gps_lat, asset.gps_lon
-    if asset.kind == AssetKind.image and (capture is None or lat is None):
-        header = original_exif_image(asset)
-        if header is not None:
-            exif_time, exif_lat, exif_lon = exif_time_gps(header)
-            capture = capture or exif_time
-            lat, lon = (lat, lon) if lat is not None else (exif_lat, exif_lon)
-    if campaign is not None:
-        verdict = week_check(capture, campaign.week_start, campaign.week_end)
-        findings.append(Finding(detector="metadata", label=f"capture_{verdict}", score=1.0 if verdict ==
-                                "outside_week" else 0.0, detail={"capture_time": _iso(capture), "week": [
-                                    campaign.week_start.isoformat(), campaign.week_end.isoformat()]}))
-    region = (submission.region_code if submission else None) or (org.region_code if org else None)
-    place = province_check(lat, lon, region)
-    if place != "unknown":
-        findings.append(Finding(detector="metadata", label=f"gps_{place}_province", score=1.0 if place == "outside"
-                                else 0.0, detail={"lat": lat, "lon": lon, "region_code": region}))
+            session.merge(AssetEmbedding(asset_id=asset.id, model=VISUAL_MODEL, embedding=visual[1]))
+    findings += _place_and_time(asset, campaign, submission, org)
     names = sorted({name for name, _ in found})
-    ids = tag_ids(session, [(n, *facets.get(n, (WEEK_TAG[1], WEEK_TAG[2])) ) for n in names])
+    ids = tag_ids(session, [(n, *facets.get(n, (WEEK_TAG[1], WEEK_TAG[2]))) for n in names])
     session.execute(delete(AssetTag).where(AssetTag.asset_id == asset.id, AssetTag.source != TagSource.editor))
     session.execute(delete(Finding).where(Finding.asset_id == asset.id, Finding.detector.in_(DETECTORS)))
     for (name, source), score in sorted(found.items()):
@@ -114,6 +128,26 @@ def tag_asset(session: Session, asset: Asset) -> list[tuple[str, str, float]]:
         session.add(finding)
     session.flush()
     return [(name, source.value, score) for (name, source), score in sorted(found.items())]
+
+
+def _place_and_time(asset: Asset, campaign: Campaign | None, submission: Submission | None,
+                    org: Organization | None) -> list[Finding]:
+    """Capture time against the week and GPS against the province, from what ``probe`` stored (no original read)."""
+    findings: list[Finding] = []
+    capture, lat, lon = asset.capture_time, asset.gps_lat, asset.gps_lon
+    if campaign is not None:
+        verdict = week_check(capture, campaign.week_start, campaign.week_end)
+        zone = (asset.probe or {}).get("capture_time_zone")
+        findings.append(_finding("metadata", f"capture_{verdict}", 1.0 if verdict == "outside_week" else 0.0, {
+            "capture_time": _iso(capture), "capture_time_zone": zone,
+            "week": [campaign.week_start.isoformat(), campaign.week_end.isoformat()]}))
+    region = (submission.region_code if submission else None) or (org.region_code if org else None)
+    place = province_check(lat, lon, region)
+    if place != "unknown":
+        code = "gps_in_province" if place == "inside" else "gps_outside_province"
+        findings.append(_finding("metadata", code, 1.0 if place == "outside" else 0.0,
+                                 {"lat": lat, "lon": lon, "region_code": region}))
+    return findings
 
 
 def _iso(value: datetime | None) -> str | None:
