@@ -1,7 +1,9 @@
-"""Local scratch space for one step: the original is copied here from S3; everything is removed afterwards.
+"""Local scratch space, the one home of every temporary folder a worker makes: the original copied from S3, ffmpeg's
+outputs, a video for the ml steps, a delivery copy. Everything is removed afterwards.
 
-A SIGKILLed worker cannot clean up, so folder names carry the owning process id and a starting worker removes the
-folders of processes that no longer exist (:func:`remove_orphans`).
+A SIGKILLed worker cannot clean up, so folder names carry the owning process (its id and, on Linux, its start time,
+so a recycled process id is not mistaken for the owner): ``mediadesk-<purpose>-<pid>.<start>-<random>``. A starting
+worker removes the folders of processes that no longer exist (:func:`remove_orphans`, on ``worker_ready``).
 """
 
 from __future__ import annotations
@@ -20,16 +22,22 @@ from service.core.storage import get_storage
 
 log = logging.getLogger(__name__)
 SCRATCH_PREFIX = "mediadesk-"
-_OWNER = re.compile(rf"^{SCRATCH_PREFIX}[a-z]+-(\d+)-")
+_OWNER = re.compile(rf"^{SCRATCH_PREFIX}[a-z]+-(\d+)(?:\.(\d+))?-")
+
+
+def scratch_root() -> Path:
+    """Where scratch folders live: ``MEDIADESK_WORKER_TMP_DIR`` (a larger disk), else the system temp folder."""
+    base = get_settings().worker_tmp_dir
+    if base is None:
+        return Path(tempfile.gettempdir())
+    base.mkdir(parents=True, exist_ok=True)
+    return base
 
 
 @contextmanager
 def scratch_dir(prefix: str = "step-") -> Iterator[Path]:
     """A private temporary folder (0700), always removed, also when the step fails or times out."""
-    base = get_settings().worker_tmp_dir
-    if base is not None:
-        base.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{prefix}{os.getpid()}-", dir=base))
+    path = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{prefix}{_owner(os.getpid())}-", dir=scratch_root()))
     try:
         yield path
     finally:
@@ -45,11 +53,13 @@ def fetch_original(key: str, folder: Path) -> Path:
 
 def remove_orphans() -> int:
     """Remove scratch folders whose owning process is gone (a worker killed mid-step); returns how many."""
-    base = get_settings().worker_tmp_dir or Path(tempfile.gettempdir())
     removed = 0
-    for folder in base.glob(f"{SCRATCH_PREFIX}*"):
+    for folder in scratch_root().glob(f"{SCRATCH_PREFIX}*"):
         match = _OWNER.match(folder.name)
-        if not match or not folder.is_dir() or _alive(int(match.group(1))):
+        if not match or not folder.is_dir():
+            continue
+        start = int(match.group(2)) if match.group(2) else None
+        if _alive(int(match.group(1)), start):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed += 1
@@ -58,11 +68,25 @@ def remove_orphans() -> int:
     return removed
 
 
-def _alive(pid: int) -> bool:
+def _owner(pid: int) -> str:
+    start = _start_time(pid)
+    return f"{pid}" if start is None else f"{pid}.{start}"
+
+
+def _start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (``/proc/<pid>/stat`` field 22); None off Linux."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def _alive(pid: int, start: int | None = None) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    return start is None or _start_time(pid) in (start, None)

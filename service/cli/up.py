@@ -22,6 +22,7 @@ import typer
 
 from service.core.config import Settings
 from service.core.embedded import EmbeddedServers, Postgres, Redis, SeaweedS3, wait_for_port
+from service.core.queues import ALL_QUEUES_ARG
 
 
 @dataclass
@@ -66,7 +67,7 @@ def child_processes(settings: Settings, env: dict[str, str], host: str, port: in
         Child("api", [py, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", host, "--port", str(port),
                       "--proxy-headers", "--timeout-graceful-shutdown", "10"], env, logs / "api.log"),
         Child("worker", [py, "-m", "celery", "-A", "workers.celery_app:app", "worker", "--loglevel", "INFO",
-                         "-Q", "ingest,media,ml,default", "--concurrency", "2", "-n", "mediadesk@%h",
+                         "-Q", ALL_QUEUES_ARG, "--concurrency", "2", "-n", "mediadesk@%h",
                          "--without-gossip", "--without-mingle"], env, logs / "worker.log"),
         Child("beat", [py, "-m", "celery", "-A", "workers.celery_app:app", "beat", "--loglevel", "INFO",
                        "--schedule", str(data / "run" / "celerybeat-schedule")], env, logs / "beat.log"),

@@ -14,21 +14,15 @@ from celery import Celery
 from sqlalchemy.orm import Session
 
 from service.core.config import get_settings
+from service.core.queues import STEP_QUEUES as _STEP_QUEUES
 
 log = logging.getLogger(__name__)
 
 #: The pipeline's steps in order (ARCHITECTURE.md "The asset pipeline").
 PIPELINE_STEPS: tuple[str, ...] = ("verify", "probe", "derive", "screen", "dedupe", "tag")
 
-#: step name -> queue. The workers' celery_app uses the same table for routing.
-STEP_QUEUES: dict[str, str] = {
-    "verify": "ingest",
-    "probe": "ingest",
-    "derive": "media",
-    "screen": "ml",
-    "dedupe": "ml",
-    "tag": "ml",
-}
+#: step name -> queue: ``service.core.queues`` (re-exported here for the senders).
+STEP_QUEUES = _STEP_QUEUES
 
 
 @dataclass
@@ -44,7 +38,8 @@ def producer() -> Celery:
     """A Celery app used only to send tasks by name."""
     settings = get_settings()
     app = Celery("mediadesk-producer", broker=settings.redis_url)
-    app.conf.broker_transport_options = {"visibility_timeout": 4 * 3600}
+    # No visibility timeout here: only consumers restore unacknowledged messages, and theirs is derived from the
+    # task limits in workers.celery_app (service.core.queues.redelivery_timeout).
     app.conf.broker_connection_retry_on_startup = False
     app.conf.broker_connection_timeout = 5
     return app

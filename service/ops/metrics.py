@@ -38,11 +38,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import text
 
 from service.core.config import get_settings
+from service.core.queues import QUEUES
 
 log = logging.getLogger(__name__)
-
-#: The Celery queues (workers/celery_app.py QUEUES; the API does not import workers).
-QUEUES = ("ingest", "media", "ml", "default")
 
 REQUEST_SECONDS = Histogram(
     "mediadesk_http_request_duration_seconds", "API request latency by route template", ["method", "route"],

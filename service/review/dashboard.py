@@ -14,13 +14,11 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from service.core.kv import get_redis
+from service.core.queues import QUEUES
 from service.db.asset import Asset, Job, JobStatus
 from service.db.org import Organization
 from service.db.review import Review
 from service.review.regions import province_name
-
-QUEUES = ("ingest", "media", "ml", "default")
-
 
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 

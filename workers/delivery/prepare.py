@@ -8,7 +8,6 @@ block we can write (PNG, HEIC, …) are delivered as they are (``embedded = fals
 from __future__ import annotations
 
 import logging
-import tempfile
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator
@@ -27,6 +26,7 @@ from service.db.portal import DeliveryFile
 from service.db.submission import Submission
 from workers.delivery.jpeg_meta import NotAJpeg, write_jpeg_metadata
 from workers.delivery.video_meta import CONTAINERS, write_video_metadata
+from workers.scratch import scratch_dir
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,6 @@ def credits_of(session: Session, asset: Asset) -> Credits:
     return credits_for(asset, submission, org, copyright_notice=get_settings().portal_copyright)
 
 
-def _scratch() -> Path:
-    configured = get_settings().worker_tmp_dir
-    if configured:
-        configured.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="delivery-", dir=configured))
-
-
 def _crc32(chunks: Iterable[bytes]) -> int:
     crc = 0
     for chunk in chunks:
@@ -75,8 +68,7 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
 def _tag(key: str, mime: str, credits: Credits, target: str) -> tuple[int, bool, int]:
     """Write the tagged copy to ``target``; returns (size, embedded, CRC-32 of what was stored)."""
     storage = get_storage()
-    scratch = _scratch()
-    try:
+    with scratch_dir("delivery-") as scratch:
         src, dst = scratch / "in", scratch / "out"
         storage.download(key, src)
         if mime == "image/jpeg":
@@ -89,10 +81,6 @@ def _tag(key: str, mime: str, credits: Credits, target: str) -> tuple[int, bool,
         else:
             write_video_metadata(src, dst, credits, mime)
         return storage.put_file(target, dst, mime), True, _crc32(_file_chunks(dst))
-    finally:
-        for path in sorted(scratch.glob("*")):
-            path.unlink(missing_ok=True)
-        scratch.rmdir()
 
 
 def ensure_delivery(session: Session, asset_id: uuid.UUID, rendition: str) -> DeliveryFile | None:
