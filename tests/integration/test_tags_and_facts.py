@@ -15,12 +15,19 @@ from sqlalchemy import select, update
 from service.core.db import session_scope
 from service.core.findings import FINDINGS
 from service.core.storage import get_storage
-from service.db.asset import Asset
+from service.db.asset import Asset, AssetStatus
 from service.db.campaign import Campaign
 from service.db.org import Role
 from service.db.screening import AssetTag, Finding
 from service.db.submission import Submission
-from tests.support import make_actor, make_campaign, make_probed_asset, make_ready_asset, make_submission
+from tests.support import (
+    make_actor,
+    make_campaign,
+    make_probed_asset,
+    make_ready_asset,
+    make_submission,
+    web_login,
+)
 from workers.steps.probe import probe
 from workers.steps.tag import tag_asset
 
@@ -148,6 +155,14 @@ def test_submission_words_are_suggestions_for_the_submission_not_tags_of_each_fi
     assert "家电维修" in suggested["家电维修"]["evidence"]
     on_submission = client.get(f"/api/v1/submissions/{submission_id}", headers=school.headers).json()
     assert "家电维修" in {t["name"] for t in on_submission["suggested_tags"]}
+
+    with session_scope() as session:  # the review page shows them in the submission's box, labelled as such
+        session.execute(update(Asset).where(Asset.id == cup).values(status=AssetStatus.ready))
+    page_editor = make_actor(Role.editor, password="correct-horse-battery")
+    web_login(client, page_editor.username, "correct-horse-battery")
+    page = client.get(f"/review/assets/{cup}").text
+    assert "建议标签（来自报送说明）" in page
+    assert '>家电维修</span>' in page
 
     findings = _findings(cup)
     assert set(findings) <= set(FINDINGS)  # vocabulary codes only

@@ -118,3 +118,13 @@ def test_unrecognised_format_lists_the_table() -> None:
     for entry in media_types.TYPES:
         assert entry.label in refusal.en
         assert entry.label in refusal.zh
+
+
+def test_the_pipeline_doc_lists_the_table() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "PIPELINE.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in doc.splitlines() if line.startswith("| ") and "`" in line}
+    for entry in media_types.TYPES:
+        row = next((r for label, r in rows.items() if label.split(" (")[0] == entry.label), None)
+        assert row is not None, entry.label
+        assert f"`{entry.mime}`" in row
+        assert entry.demuxer is None or f"`{entry.demuxer}`" in row
