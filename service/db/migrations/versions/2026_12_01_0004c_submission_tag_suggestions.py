@@ -22,6 +22,14 @@ def upgrade() -> None:
                                           server_default="[]", nullable=False))
     # Text matches used to be copied onto every file at 0.60 (source "metadata"); they now live on the submission.
     op.execute("DELETE FROM asset_tag WHERE source = 'metadata'")
+    # ... and from the review queue's copy, so the asset API and the queue agree (both sides read the old value).
+    op.execute("""
+        UPDATE review SET
+          tags = COALESCE((SELECT jsonb_agg(t) FROM jsonb_array_elements(tags) t WHERE t->>'source' <> 'metadata'),
+                          '[]'::jsonb),
+          tag_names = ARRAY(SELECT t->>'name' FROM jsonb_array_elements(tags) t WHERE t->>'source' <> 'metadata')
+        WHERE tags @> '[{"source": "metadata"}]'::jsonb
+    """)
 
 
 def downgrade() -> None:
