@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init, worker_ready
+from celery.signals import worker_init, worker_process_init, worker_ready
 from kombu.entity import Queue
 
 from service.core.config import get_settings
@@ -77,8 +77,10 @@ def _derive_redelivery(sender: Any = None, **_: Any) -> None:
 
 
 @worker_ready.connect  # type: ignore[untyped-decorator]
+@worker_process_init.connect  # type: ignore[untyped-decorator]
 def _remove_orphan_scratch(**_: Any) -> None:
-    # A worker SIGKILLed mid-transcode leaves its temp folder behind; the next worker on the machine clears it.
+    # A worker SIGKILLed mid-transcode leaves its temp folder behind; the next worker on the machine clears it, and
+    # so does each new pool process (the one replacing a child killed alone, e.g. by the OOM killer).
     from workers.scratch import remove_orphans
 
     remove_orphans()

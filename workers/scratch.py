@@ -3,7 +3,8 @@ outputs, a video for the ml steps, a delivery copy. Everything is removed afterw
 
 A SIGKILLed worker cannot clean up, so folder names carry the owning process (its id and, on Linux, its start time,
 so a recycled process id is not mistaken for the owner): ``mediadesk-<purpose>-<pid>.<start>-<random>``. A starting
-worker removes the folders of processes that no longer exist (:func:`remove_orphans`, on ``worker_ready``).
+worker and each new pool process remove the folders of processes that no longer exist (:func:`remove_orphans`, on
+``worker_ready`` and ``worker_process_init``).
 """
 
 from __future__ import annotations
