@@ -32,13 +32,18 @@ class Sniffed:
 def sniff(path: Path) -> Sniffed:
     """Return what the file is by content, or raise ``Rejected`` with the specific reason."""
     with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
-    found = sniff_media(head)
-    if isinstance(found, Refusal):
-        raise _rejection(found, head)
+        found = sniff_head(fh.read(HEAD_BYTES))
     if found.kind == "image" and zipfile.is_zipfile(path):
         raise Rejected("polyglot_file", "图片文件中夹带了 ZIP 压缩包数据，已拒收",
                        "the image also contains a ZIP archive (polyglot file) and was refused")
+    return found
+
+
+def sniff_head(head: bytes) -> Sniffed:
+    """What the first bytes say (``verify`` streams the object and has only those), with the workers' reason codes."""
+    found = sniff_media(head)
+    if isinstance(found, Refusal):
+        raise _rejection(found, head)
     return _sniffed(found)
 
 

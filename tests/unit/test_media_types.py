@@ -22,6 +22,7 @@ from tests import media_samples as media
 from workers.image_probe import probe_image
 from workers.rejections import Rejected
 from workers.sniff import sniff as worker_sniff
+from workers.sniff import sniff_head
 from workers.video_probe import probe_video
 
 
@@ -102,6 +103,9 @@ def test_refused_by_both_sides_with_the_same_reason(tmp_path: Path, name: str) -
     path.write_bytes(data)
     with pytest.raises(Rejected) as caught:
         worker_sniff(path)
+    with pytest.raises(Rejected) as at_verify:  # verify (first bytes only) gives the asset the same reason code
+        sniff_head(data[: media_types.SNIFF_BYTES])
+    assert at_verify.value.code == caught.value.code
     if name == "playlist":  # the worker reads further and names the danger
         assert caught.value.code == "playlist_refused"
     else:

@@ -13,9 +13,10 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from service.core.storage import get_storage
-from service.db.asset import Asset, AssetStatus, Job
-from service.ingest.sniff import SNIFF_BYTES, Sniffed, sniff
+from service.db.asset import Asset, AssetKind, AssetStatus, Job
 from workers.pipeline import Rejected, register
+from workers.sniff import HEAD_BYTES as SNIFF_BYTES
+from workers.sniff import sniff_head
 
 CHUNK = 1024 * 1024
 
@@ -40,10 +41,8 @@ def verify(session: Session, asset: Asset, job: Job) -> None:
         storage.delete(asset.original_key)
         raise Rejected("checksum_mismatch", "文件校验和（sha256）与客户端声明的不一致，文件已损坏，请重新上传",
                        "the file's sha256 does not match the one the client declared; it was damaged, upload it again")
-    found = sniff(bytes(head))
-    if not isinstance(found, Sniffed):
-        raise Rejected(found.code, found.zh, found.en)
-    asset.sha256, asset.mime, asset.kind = sha256, found.mime, found.kind
+    found = sniff_head(bytes(head))  # the same table and reason codes as probe (service.core.media_types)
+    asset.sha256, asset.mime, asset.kind = sha256, found.mime, AssetKind(found.kind)
     asset.exact_of = session.scalar(
         select(Asset.id).where(
             Asset.campaign_id == asset.campaign_id, Asset.sha256 == sha256, Asset.id != asset.id,
