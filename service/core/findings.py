@@ -82,7 +82,7 @@ class FindingType:
 #: The queue's ``finding=`` filter, in the order the pages list it.
 FILTERS: tuple[FindingFilter, ...] = (
     FindingFilter("nudity", "裸露", "Nudity"),
-    FindingFilter("violence", "暴力、武器、吸烟", "Violence, weapons, smoking"),
+    FindingFilter("violence", "暴力、武器、烟酒", "Violence, weapons, smoking, alcohol"),
     FindingFilter("qr", "二维码", "QR code"),
     FindingFilter("phone", "电话号码", "Phone number"),
     FindingFilter("price", "价格", "Price"),
@@ -106,6 +106,7 @@ _TYPES: tuple[FindingType, ...] = (
     FindingType("violence", "疑似暴力", "Possible violence", R, S.high, "violence", E.frames),
     FindingType("weapon", "疑似武器", "Possible weapon", R, S.high, "violence", E.frames),
     FindingType("smoking", "疑似吸烟", "Possible smoking", R, S.medium, "violence", E.frames),
+    FindingType("drinking", "疑似饮酒", "Possible drinking", R, S.low, "violence", E.frames),
     FindingType("qr", "二维码", "QR code", R, S.high, "qr", E.box,
                 "画面中有二维码（常见于招生、商业推广）", "a QR code in the picture (typical of promotion)"),
     FindingType("barcode", "条形码", "Barcode", R, S.low, "qr", E.box),
@@ -175,6 +176,12 @@ def codes_for_filter(filter_code: str) -> tuple[str, ...]:
     if filter_code not in FILTER_CODES:
         raise UnknownFinding(filter_code)
     return tuple(t.code for t in _TYPES if t.filter == filter_code)
+
+
+def queue_flags(codes: Iterable[str]) -> list[str]:
+    """The codes the review queue filters and badges on: risks, quality issues and filterable facts (faces); facts
+    without a filter (OCR time, a model not configured, capture time) are shown with the findings only."""
+    return sorted({c for c in codes if (t := finding_type(c)).kind is not FindingKind.fact or t.filter is not None})
 
 
 def risk_score(codes: Iterable[str]) -> float:

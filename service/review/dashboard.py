@@ -17,6 +17,7 @@ from service.core.kv import get_redis
 from service.db.asset import Asset, Job, JobStatus
 from service.db.org import Organization
 from service.db.review import Review
+from service.reports.findings import finding_counts
 from service.review.regions import province_name
 
 QUEUES = ("ingest", "media", "ml", "default")
@@ -56,6 +57,8 @@ def counts(session: Session, *, campaign_id: uuid.UUID | None) -> dict[str, list
         "review_status": [{"status": s, "count": n} for s, n in by_review],
         "pipeline_status": [{"status": str(s.value if hasattr(s, "value") else s), "count": n} for s, n in by_pipeline],
         "category": [{"category": c, "count": n} for c, n in by_category],
+        "finding": [{"code": r.code, "name": r.name, "name_en": r.name_en, "count": r.flagged, "pending": r.pending}
+                    for r in finding_counts(session, campaign_id=campaign_id)],
     }
 
 

@@ -79,7 +79,8 @@ def tag_asset(session: Session, asset: Asset) -> list[tuple[str, str, float]]:
     findings: list[Finding] = []
     visual = _visual(session, asset)
     if visual is None:
-        findings.append(Finding(detector="visual", label="not_configured", score=0.0, detail={
+        findings.append(Finding(detector="visual", label="model_not_configured", score=0.0, detail={
+            "detector": "visual", "model": "chinese-clip",
             "reason": "视觉标签模型未配置 / no Chinese-CLIP model in $MEDIADESK_MODEL_DIR/chinese-clip"}))
     else:
         for name, score in visual[0]:
@@ -101,7 +102,8 @@ def tag_asset(session: Session, asset: Asset) -> list[tuple[str, str, float]]:
     region = (submission.region_code if submission else None) or (org.region_code if org else None)
     place = province_check(lat, lon, region)
     if place != "unknown":
-        findings.append(Finding(detector="metadata", label=f"gps_{place}_province", score=1.0 if place == "outside"
+        findings.append(Finding(detector="metadata", label=f"gps_{place.replace('inside', 'in')}_province",
+                                score=1.0 if place == "outside"
                                 else 0.0, detail={"lat": lat, "lon": lon, "region_code": region}))
     names = sorted({name for name, _ in found})
     ids = tag_ids(session, [(n, *facets.get(n, (WEEK_TAG[1], WEEK_TAG[2])) ) for n in names])
