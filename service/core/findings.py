@@ -202,3 +202,18 @@ def vocabulary(lang: str = "zh") -> list[dict[str, object]]:
     """The vocabulary as the API publishes it (``GET /api/v1/findings``)."""
     return [{"code": t.code, "name": t.name(lang), "name_zh": t.name_zh, "name_en": t.name_en, "kind": t.kind.value,
              "severity": int(t.severity), "filter": t.filter, "evidence": t.evidence.value} for t in _TYPES]
+
+
+def markdown() -> str:
+    """The vocabulary as the table in docs/SCREENING.md (``python -m service.core.findings``; a test keeps it equal)."""
+    rows = ["| code | 名称 | name | kind | severity | filter | evidence |", "|---|---|---|---|---:|---|---|"]
+    rows += [f"| `{t.code}` | {t.name_zh} | {t.name_en} | {t.kind.value} | {int(t.severity)} | "
+             f"{f'`{t.filter}`' if t.filter else ''} | {t.evidence.value} |" for t in _TYPES]
+    rows += ["", "| filter `finding=` | 名称 | name | codes |", "|---|---|---|---|"]
+    rows += [f"| `{f.code}` | {f.name_zh} | {f.name_en} | {', '.join(f'`{c}`' for c in codes_for_filter(f.code))} |"
+             for f in FILTERS]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown())  # noqa: T201
