@@ -4,10 +4,11 @@
 ``python -m tests.eval.findings [--root build/eval] [--write docs/SCREENING.md] [--misses] [--limit N]``
 
 The set is ``tests.eval.dataset.build_set`` (real photos from ``../shared/media`` with rendered Chinese text, QR codes
-and their expected finding codes). Each image goes the production way: ``workers.steps.image.render`` makes its
-``preview`` rendition (what the screen step reads), then ``workers.screening.run_detectors`` runs every detector
-plugin in order, exactly as ``workers.steps.screen`` does. Predicted codes are compared with the expected ones for
-every risk code of the vocabulary that either side names; facts (faces, OCR time …) have no ground truth here.
+and their expected finding codes) plus ``HARD``: legitimate text of the week that a careless rule would flag. Each
+image goes the production way: ``workers.steps.image.render`` makes its ``preview`` rendition (what the screen step
+reads), then ``workers.screening.run_detectors`` runs every detector plugin in order, exactly as
+``workers.steps.screen`` does. Predicted codes are compared with the expected ones for every risk code of the
+vocabulary that either side names; facts (faces, OCR time …) have no ground truth here.
 """
 
 from __future__ import annotations
@@ -55,21 +56,65 @@ def screen_like_production(path: Path, scratch: Path) -> tuple[frozenset[str], s
     return codes, screening.ocr_text, tuple(f"{r.detector}: {r.reason}" for r in results if r.status is Status.failed)
 
 
+#: Legitimate text of the week that looks like promotion to a careless rule (dates, prizes, IDs, the school's own
+#: account), and two real promotions beside them: what editors would see on real activity photos.
+HARD: tuple[tuple[str, frozenset[str]], ...] = (
+    ("2023年5月14日—20日 职业教育活动周", frozenset()),
+    ("第五届职业技能大赛 一等奖", frozenset()),
+    ("学号 2023051612 王小明", frozenset()),
+    ("欢迎关注学院微信公众号", frozenset()),
+    ("5G智能制造实训室", frozenset()),
+    ("扫码签到 参加志愿服务", frozenset()),
+    ("中国特色学徒制试点", frozenset()),
+    ("产教融合订单班 开班仪式", frozenset()),
+    ("职教集团成员院校", frozenset()),
+    ("技能服务进社区 义务维修家电", frozenset()),
+    ("报名热线 0571-88886666", frozenset({"phone", "promotion"})),
+    ("新店开业 全场八折", frozenset({"promotion"})),
+)
+
+
+def hard_items(root: Path, media: Path | None) -> list[tuple[Path, str, frozenset[str]]]:
+    """``HARD`` lines on a white plate (4 % of the height) over the real photos, in turn."""
+    from PIL import ImageDraw
+
+    from tests.eval.dataset import photos
+    from tests.screening_media import cjk_font
+
+    base = [image for _, image in sorted(photos(media).items()) if min(image.size) >= 300]
+    root.mkdir(parents=True, exist_ok=True)
+    items = []
+    for index, (text, codes) in enumerate(HARD):
+        image = base[(index * 5) % len(base)].copy()
+        font = cjk_font(max(16, round(0.04 * image.height)))
+        assert font is not None, "no CJK font (apt-get install fonts-wqy-zenhei)"
+        draw = ImageDraw.Draw(image)
+        width = draw.textlength(text, font=font)
+        x, y = max(10, round((image.width - width) / 2)), round(0.7 * image.height)
+        draw.rectangle((x - 12, y - 12, x + width + 12, y + font.size + 12), fill="white")
+        draw.text((x, y), text, font=font, fill=(20, 20, 20))
+        path = root / f"hard_{index:02d}.jpg"
+        image.save(path, "JPEG", quality=90)
+        items.append((path, text, codes))
+    return items
+
+
 def evaluate(root: Path, media: Path | None, limit: int | None) -> list[Outcome]:
     from tests.eval.dataset import build_set
 
-    items = build_set(root, media)
+    items = [(i.path, i.kind, i.codes) for i in build_set(root, media)]
+    items += [(path, "hard", codes) for path, _, codes in hard_items(root / "hard", media)]
     if limit:
         items = items[:limit]
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="mdk-eval-") as folder:
-        for item in items:
+        for path, kind, expected in items:
             started = time.perf_counter()
-            codes, text, failed = screen_like_production(item.path, Path(folder))
-            outcomes.append(Outcome(item.path.name, item.kind, item.codes, codes, text,
-                                    round(time.perf_counter() - started, 2), failed))
+            codes, text, failed = screen_like_production(path, Path(folder))
+            outcomes.append(Outcome(path.name, kind, expected, codes, text, round(time.perf_counter() - started, 2),
+                                    failed))
             risks = sorted(c for c in codes if FINDINGS[c].kind is FindingKind.risk)
-            print(f"{item.path.name}: expected {sorted(item.codes)}, found {risks}", file=sys.stderr)
+            print(f"{path.name}: expected {sorted(expected)}, found {risks}", file=sys.stderr)
     return outcomes
 
 

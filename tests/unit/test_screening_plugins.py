@@ -170,3 +170,14 @@ def test_shipped_chain_flags_a_watermark_and_leaves_the_weeks_banner_alone() -> 
     assert not set(found) & {"qr", "barcode", "phone", "price", "promotion", "watermark", "sensitive"}
     assert risk_score(found) == 0.0
 
+
+
+def test_discounts_are_promotion_and_a_schools_own_account_is_not_a_watermark() -> None:
+    def codes(text: str) -> set[str]:
+        return {finding_of(hit)[0] for hit in check_text(text, "ocr")}
+
+    assert codes("新店开业 全场八折") == {"promotion"}
+    assert codes("全场8.8折") == {"promotion"}
+    assert codes("曲折的道路 折叠椅") == set()
+    assert codes("欢迎关注学院微信公众号") == set()  # the evaluation set's false positive before this rule
+    assert codes("微信公众号：zjjd2023") == {"watermark"}
