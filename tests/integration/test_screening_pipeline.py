@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select, text
@@ -245,3 +246,25 @@ def test_tag_step_publishes_only_vocabulary_codes(servers: object) -> None:
     assert found["in"] == {"capture_in_week", "gps_in_province", "model_not_configured"}
     assert found["out"] == {"capture_outside_week", "gps_outside_province", "model_not_configured"}
     assert found["unknown"] == {"capture_unknown", "model_not_configured"}
+
+
+def test_a_failing_detector_is_a_fact_and_the_others_findings_stay(servers: object,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import workers.screening.qr
+
+    def broken(image: Image.Image) -> list[object]:
+        raise RuntimeError("zxing crashed")
+
+    monkeypatch.setattr(workers.screening.qr, "find_barcodes", broken)
+    campaign = make_campaign()
+    school = make_actor(Role.submitter)
+    asset_id = make_probed_asset(school, campaign, make_submission(school, campaign), jpeg(qr_with_phone()),
+                                 width=900, height=520)
+    _run(asset_id, screen_asset)
+    with session_scope() as session:
+        rows = {(f.detector, f.code): f for f in session.scalars(select(Finding).where(Finding.asset_id == asset_id))}
+    assert ("text", "phone") in rows
+    assert ("qr", "qr") not in rows
+    failed = rows[("qr", "detector_failed")]
+    assert failed.type.kind.value == "fact"
+    assert failed.detail["error"] == "RuntimeError: zxing crashed"
