@@ -1,7 +1,8 @@
 """Commercial promotion and text rules over OCR text and captions (the week is public-interest only, 公益属性).
 
-Every hit is a ``RuleHit`` with a stable label, the matched text and where it came from; the screen step turns hits
-into findings. The sensitive-word list is a data file (``MEDIADESK_SENSITIVE_WORDS_FILE`` replaces the default).
+Every hit is a ``RuleHit`` with a raw label (``watermark:douyin``), the matched text and where it came from; the text
+detector plugin (``workers.screening.text.finding_of``) is the one place they become vocabulary codes. The
+sensitive-word list is a data file (``MEDIADESK_SENSITIVE_WORDS_FILE`` replaces the default).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def sensitive_words() -> tuple[str, ...]:
     return _load_words(path, path.stat().st_mtime) if path.exists() else ()
 
 
-def _compact(text: str) -> str:
+def compact(text: str) -> str:
     # OCR drops or inserts spaces inconsistently inside Chinese text; rules match on a compacted copy
     return re.sub(r"[\s\u3000]+", "", text)
 
@@ -74,17 +75,17 @@ def check_text(text: str, source: str) -> list[RuleHit]:
     """All rule hits in ``text`` (deduplicated, in a stable order)."""
     if not text.strip():
         return []
-    compact = _compact(text)
-    lower = compact.lower()
+    compact_text = compact(text)
+    lower = compact_text.lower()
     hits: list[RuleHit] = []
     hits += [RuleHit("phone", m.group(0), source) for m in PHONE.finditer(text)]
-    hits += [RuleHit("phone", m.group(0), source) for m in PHONE.finditer(compact)]
-    hits += [RuleHit("price", m.group(0), source) for m in PRICE.finditer(compact)]
-    hits += [RuleHit("promotion", w, source) for w in PROMOTION_WORDS if w in compact]
-    hits += [RuleHit("promotion", m.group(0), source) for m in DISCOUNT.finditer(compact)]
+    hits += [RuleHit("phone", m.group(0), source) for m in PHONE.finditer(compact_text)]
+    hits += [RuleHit("price", m.group(0), source) for m in PRICE.finditer(compact_text)]
+    hits += [RuleHit("promotion", w, source) for w in PROMOTION_WORDS if w in compact_text]
+    hits += [RuleHit("promotion", m.group(0), source) for m in DISCOUNT.finditer(compact_text)]
     for platform, names in PLATFORMS.items():
         hits += [RuleHit(f"watermark:{platform}", n, source) for n in names if n in lower]
-    hits += [RuleHit("sensitive", w, source) for w in sensitive_words() if w in compact]
+    hits += [RuleHit("sensitive", w, source) for w in sensitive_words() if w in compact_text]
     seen: set[tuple[str, str]] = set()
     unique = []
     for hit in hits:

@@ -32,5 +32,5 @@ class SafetyDetector(Detector):
                 code = CODES.get(label)
                 if code is not None and score > worst.get(code, (-1.0, None))[0]:
                     worst[code] = (score, frame.t)
-        return [Found(code, round(score, 4), {"t": t, "worst_frame_t": t})
+        return [Found(code, round(score, 4), {"t": t})
                 for code, (score, t) in sorted(worst.items()) if score >= SAFETY_FLAG]

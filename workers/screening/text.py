@@ -4,12 +4,11 @@ prices, promotional wording, other platforms' watermarks, sensitive words. Also 
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 from models.base import get_model
 from models.ocr import Ocr, OcrResult
-from models.text_rules import RuleHit, check_text
+from models.text_rules import RuleHit, check_text, compact
 from workers.screening.contract import Detector, Found, Screening
 
 #: The one place raw rule hits become vocabulary codes (``watermark:<platform>`` → ``watermark`` + its platform).
@@ -27,15 +26,11 @@ def finding_of(hit: RuleHit) -> tuple[str, dict[str, Any]]:
     return code, ({"platform": platform} if platform else {})
 
 
-def _compact(text: str) -> str:
-    return re.sub(r"[\s\u3000]+", "", text)
-
-
 def _ocr_findings(t: float | None, ocr: OcrResult) -> list[Found]:
     found = []
     for hit in check_text(ocr.text, "ocr"):
         code, extra = finding_of(hit)
-        lines = [line for line in ocr.lines if _compact(hit.text) in _compact(line.text)]
+        lines = [line for line in ocr.lines if compact(hit.text) in compact(line.text)]
         score = max((line.score for line in lines), default=OCR_SCORE)
         found.append(Found(code, round(score, 3), {"text": hit.text, "source": "ocr", "t": t,
                                                    "boxes": [line.box for line in lines], **extra}))
@@ -65,7 +60,7 @@ class TextDetector(Detector):
             found.append(Found(code, CAPTION_SCORE, {"text": hit.text, "source": "caption", **extra}))
         unique: dict[tuple[str, str, str], Found] = {}
         for item in found:  # a banner seen in ten keyframes is one finding, at its first frame
-            key = (item.code, str(item.detail.get("source")), _compact(str(item.detail.get("text", ""))))
+            key = (item.code, str(item.detail.get("source")), compact(str(item.detail.get("text", ""))))
             unique.setdefault(key, item)
         facts = {"seconds": round(seconds, 3), "frames": len(media.frames), "lines": lines}
         return [*unique.values(), Found("ocr_time", 0.0, facts)]
