@@ -1,7 +1,8 @@
 """Commercial promotion and text rules over OCR text and captions (the week is public-interest only, 公益属性).
 
-Every hit is a ``RuleHit`` with a stable label, the matched text and where it came from; the screen step turns hits
-into findings. The sensitive-word list is a data file (``MEDIADESK_SENSITIVE_WORDS_FILE`` replaces the default).
+Every hit is a ``RuleHit`` with a raw label (``watermark:douyin``), the matched text and where it came from; the text
+detector plugin (``workers.screening.text.finding_of``) is the one place they become vocabulary codes. The
+sensitive-word list is a data file (``MEDIADESK_SENSITIVE_WORDS_FILE`` replaces the default).
 """
 
 from __future__ import annotations
@@ -25,13 +26,17 @@ PROMOTION_WORDS = (
     "限时优惠", "优惠", "促销", "特价", "打折", "折扣", "大甩卖", "清仓", "包邮", "抢购", "秒杀", "下单", "购买",
     "团购", "招商加盟", "加盟", "代理", "专卖店", "旗舰店", "官方旗舰", "扫码购", "扫码关注", "报名热线", "招生热线",
     "咨询热线", "咨询电话", "优惠券", "买一送一", "免费领取", "进店", "淘宝", "天猫", "京东", "拼多多",
+    "新店开业", "开业大吉", "开业酬宾", "酬宾",
 )
+#: A discount: 八折, 8.8折, 五折起 (not 曲折, 折叠, 骨折: a numeral must come first).
+DISCOUNT = re.compile(r"(?:[一二三四五六七八九]|\d(?:\.\d)?)折(?![叠纸扇线])")
 #: Platform names and watermark forms of re-posted material: 抖音号: xxx, @快手, 小红书号 …
 PLATFORMS = {
     "douyin": ("抖音", "douyin", "tiktok"),
     "kuaishou": ("快手", "kuaishou"),
     "xiaohongshu": ("小红书", "xiaohongshu", "rednote"),
-    "wechat": ("微信号", "微信公众号", "公众号", "wechat"),
+    # an account line (微信号 / 公众号：name), not a school inviting people to follow its own official account
+    "wechat": ("微信号", "公众号：", "公众号:", "wechat"),
     "channels": ("视频号",),
     "weibo": ("微博", "weibo"),
     "bilibili": ("哔哩哔哩", "bilibili", "b站"),
@@ -61,7 +66,7 @@ def sensitive_words() -> tuple[str, ...]:
     return _load_words(path, path.stat().st_mtime) if path.exists() else ()
 
 
-def _compact(text: str) -> str:
+def compact(text: str) -> str:
     # OCR drops or inserts spaces inconsistently inside Chinese text; rules match on a compacted copy
     return re.sub(r"[\s\u3000]+", "", text)
 
@@ -70,16 +75,17 @@ def check_text(text: str, source: str) -> list[RuleHit]:
     """All rule hits in ``text`` (deduplicated, in a stable order)."""
     if not text.strip():
         return []
-    compact = _compact(text)
-    lower = compact.lower()
+    compact_text = compact(text)
+    lower = compact_text.lower()
     hits: list[RuleHit] = []
     hits += [RuleHit("phone", m.group(0), source) for m in PHONE.finditer(text)]
-    hits += [RuleHit("phone", m.group(0), source) for m in PHONE.finditer(compact)]
-    hits += [RuleHit("price", m.group(0), source) for m in PRICE.finditer(compact)]
-    hits += [RuleHit("promotion", w, source) for w in PROMOTION_WORDS if w in compact]
+    hits += [RuleHit("phone", m.group(0), source) for m in PHONE.finditer(compact_text)]
+    hits += [RuleHit("price", m.group(0), source) for m in PRICE.finditer(compact_text)]
+    hits += [RuleHit("promotion", w, source) for w in PROMOTION_WORDS if w in compact_text]
+    hits += [RuleHit("promotion", m.group(0), source) for m in DISCOUNT.finditer(compact_text)]
     for platform, names in PLATFORMS.items():
         hits += [RuleHit(f"watermark:{platform}", n, source) for n in names if n in lower]
-    hits += [RuleHit("sensitive", w, source) for w in sensitive_words() if w in compact]
+    hits += [RuleHit("sensitive", w, source) for w in sensitive_words() if w in compact_text]
     seen: set[tuple[str, str]] = set()
     unique = []
     for hit in hits:

@@ -111,3 +111,47 @@ def video(path: Path, scenes: list[tuple[float, Image.Image | None]], *, fps: in
         if audio is not None:
             container.mux(audio.encode())
     return path
+
+
+def _plate(image: Image.Image, text: str, xy: tuple[int, int], size: int, fill: str = "white",
+           ink: str = "black") -> Image.Image:
+    font = cjk_font(size)
+    if font is None:
+        raise RuntimeError("no CJK font on this machine (apt-get install fonts-wqy-zenhei)")
+    draw = ImageDraw.Draw(image)
+    left, top, right, bottom = draw.textbbox(xy, text, font=font)
+    pad = size // 3
+    draw.rectangle((left - pad, top - pad, right + pad, bottom + pad), fill=fill)
+    draw.text(xy, text, font=font, fill=ink)
+    return image
+
+
+def with_qr(image: Image.Image, payload: str = "https://shop.example.com/buy?id=7") -> Image.Image:
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(payload, error="m").save(buffer, kind="png", scale=6, border=4)
+    code = Image.open(buffer).convert("RGB")
+    image.paste(code, (image.width - code.width - 30, image.height - code.height - 30))
+    return image
+
+
+#: Promotion overlays by the vocabulary code screening must report for them (CJK text, wqy-zenhei or Noto CJK).
+PROMOTION_OVERLAYS = {
+    "qr": lambda image: with_qr(image),
+    "phone": lambda image: _plate(image, "报名咨询 13812345678", (60, image.height - 140), 56),
+    "price": lambda image: _plate(image, "特价 ¥199", (60, 60), 64, fill="yellow", ink="red"),
+    "watermark": lambda image: _plate(image, "抖音号：jineng2023", (image.width - 560, image.height - 110), 44,
+                                      fill="black", ink="white"),
+}
+#: The week's own banner: public-interest text no promotion filter may match.
+WEEK_BANNER = "职业教育活动周 技能：让生活更美好"
+
+
+def week_banner_photo(seed: int, size: tuple[int, int] = (1280, 960)) -> Image.Image:
+    image = photo(seed, size)
+    strip = banner(WEEK_BANNER, (size[0], 180), 72)
+    if strip is None:
+        raise RuntimeError("no CJK font on this machine (apt-get install fonts-wqy-zenhei)")
+    image.paste(strip, (0, 40))
+    return image

@@ -327,13 +327,14 @@ def make_ready_asset(
     caption: str = "",
     probe: dict[str, object] | None = None,
     with_thumb: bool = False,
+    findings: list[str] | list[dict[str, object]] | None = None,
     **screening: object,
 ) -> uuid.UUID:
     """An asset that went through the pipeline (status ``ready``) and entered the review queue.
 
-    Stands in for the workers when a test is about review, not processing. ``screening`` goes to
-    ``record_screening`` (findings, quality_score, tags, ocr_text, cluster_id, cluster_best) as the screening
-    steps would publish it.
+    Stands in for the workers when a test is about review, not processing. ``findings`` are vocabulary codes
+    (``["qr", "faces"]``, published by the detector that owns each code) or full finding dicts; ``screening`` goes
+    to ``record_screening`` (quality_score, tags, ocr_text, cluster_id, cluster_best) as the steps publish it.
     """
     from service.core.storage import get_storage
     from service.db.asset import Asset, AssetKind, AssetStatus, Rendition
@@ -359,9 +360,20 @@ def make_ready_asset(
                 session.add(Rendition(asset_id=asset_id, name=name, key=key, mime="image/jpeg", width=size[0],
                                       height=size[1], size=len(data)))
         sync_review_row(session, asset_id)
+        if findings is not None:
+            screening["findings"] = [published(f) if isinstance(f, str) else f for f in findings]
         if screening:
             record_screening(session, asset_id, **screening)  # type: ignore[arg-type]
         return asset_id
+
+
+def published(code: str, score: float = 0.9, **detail: object) -> dict[str, object]:
+    """A finding as the screening publishes it: a vocabulary code (unknown codes raise) and its detector's name."""
+    from service.db.screening import finding_summary
+    from workers.screening import DETECTORS
+
+    owners = {c: d.name for d in DETECTORS for c in d.codes}
+    return finding_summary(owners.get(code, "dedupe" if code == "duplicate" else "metadata"), code, score, detail)
 
 
 def make_released_asset(

@@ -16,7 +16,8 @@ from service.assets.screening_schemas import (
     QualityOut,
     TagOut,
 )
-from service.core.errors import not_found
+from service.core.errors import Problem, not_found
+from service.core.findings import FindingKind
 from service.db.asset import Asset
 from service.db.screening import AssetScreening, AssetTag, DuplicateCluster, Finding, Tag
 from service.db.submission import Submission
@@ -37,15 +38,26 @@ def suggestions_of(session: Session, submission_id: uuid.UUID) -> list[Suggested
     return [SuggestedTagOut.model_validate(s) for s in found]
 
 
+#: Risks first, then quality issues, then facts.
+KIND_ORDER = {FindingKind.risk: 0, FindingKind.quality: 1, FindingKind.fact: 2}
+
+
+def finding_out(finding: Finding) -> FindingOut:
+    kind = finding.type
+    return FindingOut(code=kind.code, name=kind.name_zh, name_en=kind.name_en, kind=kind.kind.value,
+                      severity=int(kind.severity), detector=finding.detector, score=finding.score,
+                      detail=finding.detail or {})
+
+
 def screening_fields(session: Session, asset: Asset) -> dict[str, Any]:
     """The screening part of ``AssetOut`` for one asset."""
-    findings = session.scalars(select(Finding).where(Finding.asset_id == asset.id)
-                               .order_by(Finding.score.desc(), Finding.detector, Finding.label)).all()
+    rows = session.scalars(select(Finding).where(Finding.asset_id == asset.id)
+                           .order_by(Finding.score.desc(), Finding.detector, Finding.label)).all()
+    findings = sorted(rows, key=lambda f: (KIND_ORDER[f.type.kind], -f.type.severity))  # stable: score order kept
     row = session.get(AssetScreening, asset.id)
     cluster = session.get(DuplicateCluster, row.cluster_id) if row and row.cluster_id else None
     return {
-        "findings": [FindingOut(detector=f.detector, label=f.label, score=f.score, detail=f.detail or {})
-                     for f in findings],
+        "findings": [finding_out(f) for f in findings],
         "tags": tags_of(session, asset.id),
         "submission_suggestions": suggestions_of(session, asset.submission_id),
         "ocr_text": row.ocr_text if row else None,

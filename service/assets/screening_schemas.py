@@ -9,8 +9,14 @@ from pydantic import BaseModel, Field
 
 
 class FindingOut(BaseModel):
+    """One screening finding, named from the findings vocabulary (``GET /api/v1/findings``)."""
+
+    code: str = Field(description="vocabulary code, e.g. qr, phone, watermark, faces, model_not_configured")
+    name: str = Field(description="zh-CN name")
+    name_en: str
+    kind: str = Field(description="risk | quality | fact")
+    severity: int = Field(description="0 none … 4 critical (risks only)")
     detector: str
-    label: str
     score: float
     detail: dict[str, Any]
 

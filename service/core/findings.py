@@ -82,7 +82,7 @@ class FindingType:
 #: The queue's ``finding=`` filter, in the order the pages list it.
 FILTERS: tuple[FindingFilter, ...] = (
     FindingFilter("nudity", "裸露", "Nudity"),
-    FindingFilter("violence", "暴力、武器、吸烟", "Violence, weapons, smoking"),
+    FindingFilter("violence", "暴力、武器、烟酒", "Violence, weapons, smoking, alcohol"),
     FindingFilter("qr", "二维码", "QR code"),
     FindingFilter("phone", "电话号码", "Phone number"),
     FindingFilter("price", "价格", "Price"),
@@ -106,6 +106,7 @@ _TYPES: tuple[FindingType, ...] = (
     FindingType("violence", "疑似暴力", "Possible violence", R, S.high, "violence", E.frames),
     FindingType("weapon", "疑似武器", "Possible weapon", R, S.high, "violence", E.frames),
     FindingType("smoking", "疑似吸烟", "Possible smoking", R, S.medium, "violence", E.frames),
+    FindingType("drinking", "疑似饮酒", "Possible drinking", R, S.low, "violence", E.frames),
     FindingType("qr", "二维码", "QR code", R, S.high, "qr", E.box,
                 "画面中有二维码（常见于招生、商业推广）", "a QR code in the picture (typical of promotion)"),
     FindingType("barcode", "条形码", "Barcode", R, S.low, "qr", E.box),
@@ -117,8 +118,9 @@ _TYPES: tuple[FindingType, ...] = (
                 "抖音、快手、小红书等平台的水印或账号（转载素材）",
                 "a Douyin, Kuaishou, Xiaohongshu … mark or account (re-posted material)"),
     FindingType("sensitive", "敏感词", "Sensitive words", R, S.critical, "sensitive", E.text),
-    FindingType("duplicate", "与其他单位素材重复", "Duplicate of another organisation's file", R, S.medium,
-                "duplicate", E.link),
+    FindingType("duplicate", "与其他素材重复", "Duplicate of another file", R, S.medium, "duplicate", E.link,
+                "与已上传的素材相同或近似（可能来自其他单位），见重复组",
+                "the same as or close to a file already uploaded (possibly by another organisation): see its cluster"),
     FindingType("capture_outside_week", "拍摄时间不在活动周内", "Taken outside the week", R, S.low, None, E.facts),
     FindingType("gps_outside_province", "拍摄地点不在本省", "Taken outside the submitter's province", R, S.low, None,
                 E.facts),
@@ -177,6 +179,12 @@ def codes_for_filter(filter_code: str) -> tuple[str, ...]:
     return tuple(t.code for t in _TYPES if t.filter == filter_code)
 
 
+def queue_flags(codes: Iterable[str]) -> list[str]:
+    """The codes the review queue filters and badges on: risks, quality issues and filterable facts (faces); facts
+    without a filter (OCR time, a model not configured, capture time) are shown with the findings only."""
+    return sorted({c for c in codes if (t := finding_type(c)).kind is not FindingKind.fact or t.filter is not None})
+
+
 def risk_score(codes: Iterable[str]) -> float:
     """0–1 ranking of risk: severity-weighted over *risk* findings only (facts and quality never count).
 
@@ -195,3 +203,18 @@ def vocabulary(lang: str = "zh") -> list[dict[str, object]]:
     """The vocabulary as the API publishes it (``GET /api/v1/findings``)."""
     return [{"code": t.code, "name": t.name(lang), "name_zh": t.name_zh, "name_en": t.name_en, "kind": t.kind.value,
              "severity": int(t.severity), "filter": t.filter, "evidence": t.evidence.value} for t in _TYPES]
+
+
+def markdown() -> str:
+    """The vocabulary as the table in docs/SCREENING.md (``python -m service.core.findings``; a test keeps it equal)."""
+    rows = ["| code | 名称 | name | kind | severity | filter | evidence |", "|---|---|---|---|---:|---|---|"]
+    rows += [f"| `{t.code}` | {t.name_zh} | {t.name_en} | {t.kind.value} | {int(t.severity)} | "
+             f"{f'`{t.filter}`' if t.filter else ''} | {t.evidence.value} |" for t in _TYPES]
+    rows += ["", "| filter `finding=` | 名称 | name | codes |", "|---|---|---|---|"]
+    rows += [f"| `{f.code}` | {f.name_zh} | {f.name_en} | {', '.join(f'`{c}`' for c in codes_for_filter(f.code))} |"
+             for f in FILTERS]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown())  # noqa: T201

@@ -44,8 +44,9 @@ class Review(Base):
 
     # Screening summary, written through ``record_screening`` (the screening steps' interface).
     quality_score: Mapped[float] = mapped_column(Float, default=0.0, doc="0..1; 0 until screened (sorts last)")
-    risk_score: Mapped[float] = mapped_column(Float, default=0.0, doc="0..1, highest finding score")
-    risk_flags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    risk_score: Mapped[float] = mapped_column(Float, default=0.0, doc="0..1, findings.risk_score() of its risks")
+    risk_flags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list,
+                                                  doc="finding codes the queue filters on (findings.queue_flags)")
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     tag_names: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
     tags: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, doc="[{name, source, score}]")

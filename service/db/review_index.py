@@ -7,6 +7,7 @@ Two entry points, both flush-only:
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -14,16 +15,32 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.findings import queue_flags, risk_score
 from service.db.asset import Asset, AssetStatus
 from service.db.review import Review
+from service.db.screening import finding_summary
 from service.db.submission import Submission
+
+#: Long enough for a video's OCR text (``asset_screening.ocr_text`` keeps 20,000 characters) and its compact copy.
+SEARCH_TEXT_LIMIT = 48000
+
+
+def search_form(text: str) -> str:
+    """Text as search stores and compares it: NFKC (full-width Ｐ１２ → P12), lower case; queries go through it too."""
+    return unicodedata.normalize("NFKC", text).lower()
 
 
 def search_text_of(review: Review, asset: Asset, submission: Submission) -> str:
-    """What full-text search matches: titles, captions, file name, OCR text and tags, lower-cased once here."""
+    """What full-text search matches: titles, captions, file name, OCR text and tags, in ``search_form``.
+
+    OCR text also goes in without its spaces and line breaks: OCR splits one banner into lines (and sometimes puts a
+    space inside Chinese words), and any ≥ 3 character substring of what the picture shows must be found."""
+    ocr = review.ocr_text or ""
+    compact = "".join(ocr.split())
     parts: Iterable[str] = (submission.title, submission.description, asset.caption, asset.credit,
-                            asset.original_filename, review.ocr_text, " ".join(review.tag_names or []))
-    return " ".join(p for p in parts if p).lower()[:20000]
+                            asset.original_filename, " ".join(review.tag_names or []), ocr,
+                            compact if compact != ocr else "")
+    return search_form(" ".join(p for p in parts if p))[:SEARCH_TEXT_LIMIT]
 
 
 def sync_review_row(session: Session, asset_id: uuid.UUID) -> Review | None:
@@ -79,17 +96,18 @@ def record_screening(
 ) -> Review | None:
     """Publish the screening summary of one asset to the queue.
 
-    ``findings``: ``[{detector, label, score, detail}]``; labels become risk flags (nudity, promotion, qr,
-    low_quality, faces …) and the highest score the risk score. ``tags``: ``[{name, source, score}]``, merged with
-    the tags already there (editor tags are never overwritten).
+    ``findings``: ``[{detector, code, score, detail}]`` with vocabulary codes (``service.core.findings``; an unknown
+    code raises ``UnknownFinding``). The queue's flags are the codes it filters on (``queue_flags``) plus
+    ``duplicate`` while the asset is in a duplicate cluster; the risk score is ``risk_score`` over the same codes
+    (risks only: facts, faces and quality never count). ``tags``: ``[{name, source, score}]``, merged with the tags
+    already there (editor tags are never overwritten).
     """
     review = sync_review_row(session, asset_id)
     if review is None:
         return None
     if findings is not None:
-        review.findings = findings
-        review.risk_flags = sorted({str(f["label"]) for f in findings})
-        review.risk_score = max((float(f.get("score", 0.0)) for f in findings), default=0.0)
+        review.findings = [finding_summary(str(f.get("detector", "")), str(f.get("code") or f["label"]),
+                                           float(f.get("score", 0.0)), dict(f.get("detail") or {})) for f in findings]
     if quality_score is not None:
         review.quality_score = quality_score
     if tags is not None:
@@ -105,6 +123,8 @@ def record_screening(
         review.cluster_id = cluster_id
     if cluster_best is not None:
         review.cluster_best = cluster_best
+    codes = [str(f["code"]) for f in review.findings or []] + (["duplicate"] if review.cluster_id else [])
+    review.risk_flags, review.risk_score = queue_flags(codes), risk_score(codes)
     return sync_review_row(session, asset_id)
 
 

@@ -13,21 +13,36 @@ from typing import Any
 from pgvector.sqlalchemy import BIT, Vector
 from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, synonym, validates
 
+from service.core.findings import FindingType, finding_type
 from service.db.base import Base, IdMixin, TimestampMixin, str_enum
 
 
 class Finding(IdMixin, TimestampMixin, Base):
-    """One detector's verdict on an asset: label, score 0–1 and evidence (OCR boxes, worst frame timestamp …)."""
+    """One detector's verdict on an asset: a vocabulary code (``service.core.findings``), score 0–1 and evidence
+    (OCR boxes, worst frame timestamp …). Every finding row is made here, so the code is checked here: a detector
+    that publishes a code the vocabulary does not define fails (``UnknownFinding``) instead of storing it.
+
+    The column keeps its historical name ``label``; ``code`` is the same attribute."""
 
     __tablename__ = "finding"
 
     asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
     detector: Mapped[str] = mapped_column(String(40))
     label: Mapped[str] = mapped_column(String(80), index=True)
+    code = synonym("label")
     score: Mapped[float] = mapped_column(Float)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+    @validates("label")
+    def _known_code(self, key: str, value: str) -> str:
+        finding_type(value)
+        return value
+
+    @property
+    def type(self) -> FindingType:
+        return finding_type(self.label)
 
 
 class TagSource(enum.StrEnum):
@@ -134,6 +149,15 @@ class AssetEmbedding(Base):
     embedding: Mapped[list[float]] = mapped_column(Vector())
 
 
+def finding_summary(detector: str, code: str, score: float, detail: dict[str, Any]) -> dict[str, Any]:
+    """One finding as the review queue stores it (``review.findings``): its vocabulary code, kind and severity.
+
+    ``label`` repeats ``code`` for readers written before the vocabulary (pages); names are looked up by code."""
+    kind = finding_type(code)
+    return {"detector": detector, "code": code, "label": code, "kind": kind.kind.value,
+            "severity": int(kind.severity), "score": score, "detail": detail}
+
+
 def review_summary(session: Session, asset_id: uuid.UUID) -> dict[str, Any]:
     """What the editors' queue shows of an asset's screening: findings, quality, tags, OCR text and cluster."""
     findings = session.scalars(select(Finding).where(Finding.asset_id == asset_id)).all()
@@ -144,8 +168,7 @@ def review_summary(session: Session, asset_id: uuid.UUID) -> dict[str, Any]:
     row = session.get(AssetScreening, asset_id)
     cluster = session.get(DuplicateCluster, row.cluster_id) if row and row.cluster_id else None
     return {
-        "findings": [{"detector": f.detector, "label": f.label, "score": f.score, "detail": f.detail or {}}
-                     for f in findings],
+        "findings": [finding_summary(f.detector, f.label, f.score, f.detail or {}) for f in findings],
         "quality_score": float(row.quality_score) if row and row.quality_score is not None else None,
         "tags": [{"name": name, "source": str(source), "score": score} for name, source, score in tags],
         "ocr_text": row.ocr_text if row else None,

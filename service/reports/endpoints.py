@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from service.core.deps import SessionDep, StaffDep
 from service.core.storage import content_disposition
 from service.portal import audit
-from service.reports import export
+from service.reports import export, findings
 from service.reports.summary import COLUMNS, Grouping, totals, week_summary
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -60,3 +60,14 @@ def outlet_usage_report(principal: StaffDep, session: SessionDep, since: datetim
     rows = [[u.org_name, u.files, u.assets, u.packages, u.bytes, u.users,
              u.last_download_at.isoformat() if u.last_download_at else ""] for u in usage]
     return _table("媒体使用情况", format, headers, rows, [u.model_dump(mode="json") for u in usage])
+
+
+@router.get("/findings", response_class=Response)
+def findings_report(principal: StaffDep, session: SessionDep, campaign_id: uuid.UUID | None = None,
+                    format: Format = Format.json) -> Response:  # noqa: A002
+    """Files per finding filter (QR code, phone number, watermark …) and the editors' decisions on them."""
+    rows = findings.finding_counts(session, campaign_id=campaign_id)
+    table = [[f"{r.name} {r.name_en}" if field == "name" else getattr(r, field) for field, _ in findings.COLUMNS]
+             for r in rows]
+    payload = {"campaign_id": str(campaign_id) if campaign_id else None, "rows": [asdict(r) for r in rows]}
+    return _table("检测结果统计", format, [label for _, label in findings.COLUMNS], table, payload)

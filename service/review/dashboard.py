@@ -18,6 +18,7 @@ from service.core.queues import QUEUES
 from service.db.asset import Asset, Job, JobStatus
 from service.db.org import Organization
 from service.db.review import Review
+from service.reports.findings import finding_counts
 from service.review.regions import province_name
 
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
@@ -54,6 +55,8 @@ def counts(session: Session, *, campaign_id: uuid.UUID | None) -> dict[str, list
         "review_status": [{"status": s, "count": n} for s, n in by_review],
         "pipeline_status": [{"status": str(s.value if hasattr(s, "value") else s), "count": n} for s, n in by_pipeline],
         "category": [{"category": c, "count": n} for c, n in by_category],
+        "finding": [{"code": r.code, "name": r.name, "name_en": r.name_en, "count": r.flagged, "pending": r.pending}
+                    for r in finding_counts(session, campaign_id=campaign_id)],
     }
 
 

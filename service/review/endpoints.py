@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.core.deps import PrincipalDep, SessionDep, StaffDep
 from service.core.errors import Problem, forbidden, not_found
+from service.core.findings import FILTERS, codes_for_filter, vocabulary
 from service.core.security import Principal
 from service.db.asset import Asset
 from service.db.org import Role, User
@@ -28,12 +29,15 @@ from service.review.schemas import (
     DecisionIn,
     EditIn,
     EventOut,
+    FindingFilterOut,
+    FindingTypeOut,
     QueueItem,
     QueuePage,
     QueueParams,
     ReviewOut,
     SavedFilterIn,
     SavedFilterOut,
+    VocabularyOut,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
@@ -184,3 +188,14 @@ def submission_review(submission_id: uuid.UUID, principal: PrincipalDep, session
     if principal.role == Role.outlet:
         raise forbidden()
     return {"items": feedback.submission_feedback(session, principal=principal, submission_id=submission_id)}
+
+
+@router.get("/findings", response_model=VocabularyOut, tags=["findings"])
+def findings_vocabulary(principal: PrincipalDep, lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh"
+                        ) -> VocabularyOut:
+    """Every finding code the screening publishes (name, kind, severity, filter) and the queue's finding= filters."""
+    return VocabularyOut(
+        findings=[FindingTypeOut.model_validate(entry) for entry in vocabulary(lang)],
+        filters=[FindingFilterOut(code=f.code, name=f.name(lang), name_zh=f.name_zh, name_en=f.name_en,
+                                  codes=list(codes_for_filter(f.code))) for f in FILTERS],
+    )

@@ -18,9 +18,11 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
 from service.core.errors import Problem
+from service.core.findings import FILTERS, UnknownFinding, codes_for_filter
 from service.db.asset import Asset
 from service.db.org import Organization, User
 from service.db.review import Review
+from service.db.review_index import search_form
 
 SORTS: dict[str, tuple[str, bool]] = {  # name -> (column, descending)
     "newest": ("uploaded_at", True),
@@ -59,7 +61,7 @@ def _like(term: str) -> str:
 
 
 def search_condition(q: str) -> ColumnElement[bool] | None:
-    terms = [t for t in q.lower().split() if t][:8]
+    terms = [t for t in search_form(q).split() if t][:8]
     conditions: list[ColumnElement[bool]] = []
     for term in terms:
         if len(term) >= 3:
@@ -68,6 +70,15 @@ def search_condition(q: str) -> ColumnElement[bool] | None:
             conditions.append(or_(Review.tag_names.contains([term]),
                                   Review.search_text.like(_like(term), escape="\\")))
     return and_(*conditions) if conditions else None
+
+
+def finding_codes(filter_code: str) -> tuple[str, ...]:
+    """The finding codes one ``finding=`` filter matches (``qr`` → QR codes and barcodes); 422 for an unknown one."""
+    try:
+        return codes_for_filter(filter_code)
+    except UnknownFinding:
+        raise Problem(422, "bad_filter", f"未知的检测结果筛选：{filter_code}",
+                      f"unknown finding filter {filter_code!r}; use {', '.join(f.code for f in FILTERS)}") from None
 
 
 def _day_start(day: date) -> datetime:
@@ -92,7 +103,7 @@ def apply_filters(query: Select[Any], f: QueueFilter) -> Select[Any]:
     if f.tag:
         query = query.where(Review.tag_names.contains([f.tag]))
     if f.finding:
-        query = query.where(Review.risk_flags.contains([f.finding]))
+        query = query.where(Review.risk_flags.overlap(list(finding_codes(f.finding))))
     if f.in_cluster is not None:
         query = query.where(Review.cluster_id.is_not(None) if f.in_cluster else Review.cluster_id.is_(None))
     if f.captured_from:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from service.core.findings import FILTER_CODES, FILTERS
 from service.ingest.schemas import _clean_text
 from service.review.reasons import Action
 
@@ -156,7 +157,8 @@ class QueueParams(BaseModel):
     kind: str | None = Field(default=None, pattern="^(image|video)$")
     status: str = "pending"
     tag: str | None = Field(default=None, max_length=60)
-    finding: str | None = Field(default=None, max_length=40)
+    finding: str | None = Field(default=None, max_length=40, description="A finding filter (GET /api/v1/findings)",
+                                json_schema_extra={"enum": [f.code for f in FILTERS]})
     cluster_id: uuid.UUID | None = None
     in_cluster: bool | None = None
     captured_from: date | None = None
@@ -165,3 +167,37 @@ class QueueParams(BaseModel):
     uploaded_to: date | None = None
     q: str | None = Field(default=None, max_length=100)
     sort: str = "newest"
+
+    @field_validator("finding")
+    @classmethod
+    def _finding(cls, value: str | None) -> str | None:
+        if value is not None and value not in FILTER_CODES:
+            raise ValueError(f"未知的检测结果筛选 / unknown finding filter {value!r}; use "
+                             f"{', '.join(f.code for f in FILTERS)}")
+        return value
+
+
+class FindingTypeOut(BaseModel):
+    """One entry of the findings vocabulary (``service.core.findings``)."""
+
+    code: str
+    name: str
+    name_zh: str
+    name_en: str
+    kind: str = Field(description="risk | quality | fact")
+    severity: int = Field(description="0 none … 4 critical; weight in the risk score (risks only)")
+    filter: str | None = Field(description="the queue's finding= filter this code belongs to")
+    evidence: str = Field(description="how the evidence in detail is shown: text | box | frames | score | facts | link")
+
+
+class FindingFilterOut(BaseModel):
+    code: str
+    name: str
+    name_zh: str
+    name_en: str
+    codes: list[str] = Field(description="the finding codes the filter matches")
+
+
+class VocabularyOut(BaseModel):
+    findings: list[FindingTypeOut]
+    filters: list[FindingFilterOut]

@@ -13,7 +13,7 @@ from service.core.db import session_scope
 from service.db.org import Role
 from service.db.review import Review
 from tests.e2e.conftest import login, shot
-from tests.support import make_actor, make_campaign, make_ready_asset, make_submission, wait_until
+from tests.support import make_actor, make_campaign, make_ready_asset, make_submission, published, wait_until
 
 PASSWORD = "correct-horse-battery"
 
@@ -30,8 +30,7 @@ def test_editor_reviews_with_keyboard_and_submitter_sees_the_reason(new_page: An
     for i in range(3):
         make_ready_asset(welding, f"weld-{i}.jpg", with_thumb=True, quality_score=0.5 + i / 10,
                          tags=[{"name": "技能大赛", "source": "ocr", "score": 0.9}],
-                         findings=[{"detector": "zxing", "label": "qr", "score": 0.98, "detail": {"text": "http://shop"}}]
-                         if i == 0 else [])
+                         findings=[published("qr", 0.98, text="http://shop")] if i == 0 else [])
     cluster = uuid.uuid4()
     dup_submission = make_submission(submitter, campaign, title="开放校园日合影")
     best = make_ready_asset(dup_submission, "group.jpg", with_thumb=True, cluster_id=cluster, cluster_best=True,

@@ -29,7 +29,7 @@ def test_filters_by_campaign_region_kind_finding_and_tag(client: TestClient) -> 
     guangdong = make_actor(Role.submitter, org_id=make_org(OrgKind.school, region="440106"))
     s1 = make_submission(shandong, campaign, "济南职业学院开放日")
     s2 = make_submission(guangdong, campaign, "广州技能节")
-    a = make_ready_asset(s1, "a.jpg", findings=[{"detector": "qr", "label": "qr", "score": 0.97, "detail": {}}])
+    a = make_ready_asset(s1, "a.jpg", findings=["qr"])
     b = make_ready_asset(s1, "b.mp4", kind="video", tags=[{"name": "技能展示", "source": "visual", "score": 0.6}])
     c = make_ready_asset(s2, "c.jpg", quality_score=0.9)
     editor = make_actor(Role.editor)

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select, text
@@ -78,10 +79,14 @@ def test_pipeline_end_to_end_findings_clusters_and_tags(
     assert {name: body["status"] for name, body in bodies.items()} == dict.fromkeys(bodies, "ready"), bodies
 
     first = bodies["original"]
-    labels = {(f["detector"], f["label"]) for f in first["findings"]}
-    assert ("nudity", "nudity_score") in labels
-    assert ("safety", "not_configured") in labels
-    assert ("visual", "model_not_configured") in labels
+    codes = {(f["detector"], f["code"]) for f in first["findings"]}
+    assert {("nudity", "nudity_checked"), ("text", "ocr_time"), ("safety", "model_not_configured"),
+            ("visual", "model_not_configured")} <= codes
+    assert "nudity" not in {code for _, code in codes}
+    facts = {f["code"]: f for f in first["findings"] if f["kind"] == "fact"}
+    assert facts["nudity_checked"]["name"] == "已做裸露检测"
+    assert {f["detail"]["model"] for f in first["findings"] if f["code"] == "model_not_configured"} == {
+        "safety", "chinese-clip"}
     assert first["quality"]["score"] >= 0
     assert {"sharpness", "exposure", "resolution"} <= set(first["quality"]["parts"])
     tags = {(t["name"], t["source"]) for t in first["tags"]}
@@ -106,14 +111,16 @@ def test_pipeline_end_to_end_findings_clusters_and_tags(
     assert {m["org_id"] for m in members.values()} == {str(school_a.org_id), str(school_b.org_id)}
     assert http.get(f"/api/v1/clusters/{dup['cluster_id']}", headers=school_a.headers).status_code == 403
 
-    promo_labels = {(f["detector"], f["label"]) for f in bodies["promo"]["findings"]}
-    assert {("qr", "qr_code"), ("text", "phone")} <= promo_labels
+    promo = bodies["promo"]["findings"]
+    assert {("qr", "qr"), ("text", "phone")} <= {(f["detector"], f["code"]) for f in promo}
+    assert [f["kind"] for f in promo][:2] == ["risk", "risk"]  # risks first, named from the vocabulary
+    assert {f["name"] for f in promo if f["code"] == "qr"} == {"二维码"}
     assert bodies["promo"]["duplicates"]["cluster_id"] is None
 
-    film_findings = {(f["detector"], f["label"]): f for f in bodies["film"]["findings"]}
+    film_findings = {(f["detector"], f["code"]): f for f in bodies["film"]["findings"]}
     black = film_findings[("quality", "black_segment")]["detail"]["black_segments"]
     assert len(black) == 1
-    assert "worst_frame_t" in film_findings[("nudity", "nudity_score")]["detail"]
+    assert "worst_frame_t" in film_findings[("nudity", "nudity_checked")]["detail"]
     assert bodies["film"]["quality"]["parts"]["duration"] > 7
 
 
@@ -214,3 +221,54 @@ def test_ocr_text_is_searchable_by_trigram(servers: object) -> None:
             text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_asset_screening_ocr_text_trgm'")
         )
         assert "gin_trgm_ops" in (index or "")
+
+
+def test_tag_step_publishes_only_vocabulary_codes(servers: object) -> None:
+    """Capture time in / outside the week or unknown, GPS in / outside the province: every metadata finding the tag
+    step can publish goes through the vocabulary check on ``Finding`` (an unknown code would raise here)."""
+    from datetime import UTC, datetime, timedelta
+
+    campaign = make_campaign()
+    school = make_actor(Role.submitter)  # region 370100 (Shandong)
+    submission = make_submission(school, campaign)
+    now = datetime.now(UTC)
+    cases = {  # capture time, (lat, lon)
+        "in": (now, (36.65, 117.0)),  # Jinan
+        "out": (now - timedelta(days=200), (23.13, 113.26)),  # Guangzhou
+        "unknown": (None, (None, None)),
+    }
+    found: dict[str, set[str]] = {}
+    for name, (capture, (lat, lon)) in cases.items():
+        asset_id = make_probed_asset(school, campaign, submission, jpeg(photo(60)), width=800, height=600)
+        with session_scope() as session:
+            asset = session.get(Asset, asset_id)
+            assert asset is not None
+            asset.capture_time, asset.gps_lat, asset.gps_lon = capture, lat, lon
+        _run(asset_id, tag_asset)
+        with session_scope() as session:
+            found[name] = {f.code for f in session.scalars(select(Finding).where(Finding.asset_id == asset_id))}
+    assert found["in"] == {"capture_in_week", "gps_in_province", "model_not_configured"}
+    assert found["out"] == {"capture_outside_week", "gps_outside_province", "model_not_configured"}
+    assert found["unknown"] == {"capture_unknown", "model_not_configured"}
+
+
+def test_a_failing_detector_is_a_fact_and_the_others_findings_stay(servers: object,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import workers.screening.qr
+
+    def broken(image: Image.Image) -> list[object]:
+        raise RuntimeError("zxing crashed")
+
+    monkeypatch.setattr(workers.screening.qr, "find_barcodes", broken)
+    campaign = make_campaign()
+    school = make_actor(Role.submitter)
+    asset_id = make_probed_asset(school, campaign, make_submission(school, campaign), jpeg(qr_with_phone()),
+                                 width=900, height=520)
+    _run(asset_id, screen_asset)
+    with session_scope() as session:
+        rows = {(f.detector, f.code): f for f in session.scalars(select(Finding).where(Finding.asset_id == asset_id))}
+    assert ("text", "phone") in rows
+    assert ("qr", "qr") not in rows
+    failed = rows[("qr", "detector_failed")]
+    assert failed.type.kind.value == "fact"
+    assert failed.detail["error"] == "RuntimeError: zxing crashed"
