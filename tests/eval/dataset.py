@@ -1,18 +1,19 @@
 """The screening evaluation set: real photos from ``../shared/media/photos`` with Chinese text rendered on them.
 
-``build_set(root)`` writes the images (JPEG q90, long side ≤ 2560 px, the ``web`` rendition's size) into ``root`` and
+``build_set(root)`` writes the images (JPEG q85, long side ≤ 2560 px, the ``web`` rendition's size) into ``root`` and
 returns one ``EvalItem`` per image with its ground truth: the text lines as rendered and the finding codes
 (``service.core.findings``) that screening should report. Deterministic: the same photos give the same files.
 
 Kinds (one per image, so accuracy can be read per category):
 
 * ``banner``   full-width activity banner, 5–8 % of the image height (two are promotion banners)
-* ``sign``     shop sign on a board, 4–6 %
+* ``sign``     shop sign on a board, 4–6 %, some turned by 4°
 * ``phone``    phone numbers on a plate, 2.5–5 %
 * ``price``    prices on a plate, 2.5–5 %
-* ``watermark`` platform mark (白色「抖音」…) and its account line, white on the brightest photos, 2.5–4 %
+* ``watermark`` platform mark (白色「抖音」…) and its account line, white (80 % opaque) on the brightest
+               photos; the account line at 2–2.5 %
 * ``vertical`` vertical sign, one character under the other, each 3.5–5 %
-* ``small``    captions and credits at 2–2.5 % of the image height
+* ``small``    captions and credits at 2–2.5 % of the image height, on a plate or outlined on the photo
 * ``sensitive`` words from the sensitive-word list on a plate
 * ``qr``       a QR code (segno), some with a caption
 * ``clean``    the photo itself, no text added (some photos carry text of their own; no finding expected)
@@ -188,16 +189,40 @@ def _plate(
     rng: random.Random,
     frac: tuple[float, float],
     colours: tuple[tuple[int, int, int], tuple[int, int, int]],
+    tilt: float = 0.0,
 ) -> float:
+    """A board of colour ``colours[0]`` with the line in ``colours[1]``, turned by ``tilt`` degrees."""
     w, h = image.size
     font = _fit(lines[0], round(rng.uniform(*frac) * h), round(0.8 * w))
     pad = round(font.size * 0.4)
     tw = round(font.getlength(lines[0]))
     x = rng.randint(round(0.04 * w), max(round(0.04 * w), w - tw - 2 * pad - round(0.04 * w)))
     y = rng.randint(round(0.1 * h), round(0.85 * h) - font.size)
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((x, y, x + tw + 2 * pad, y + font.size + 2 * pad), fill=colours[0])
-    draw.text((x + pad, y + pad), lines[0], font=font, fill=colours[1])
+    layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    draw.rectangle((x, y, x + tw + 2 * pad, y + font.size + 2 * pad), fill=(*colours[0], 255))
+    draw.text((x + pad, y + pad), lines[0], font=font, fill=(*colours[1], 255))
+    if tilt:
+        layer = layer.rotate(tilt, Image.Resampling.BICUBIC, center=(x + tw / 2, y + font.size / 2))
+    image.paste(Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB"))
+    return font.size / h
+
+
+def _caption(image: Image.Image, lines: tuple[str, ...], rng: random.Random, frac: tuple[float, float]) -> float:
+    """Text straight on the photo, light with a thin dark outline (how editors caption photos)."""
+    w, h = image.size
+    font = _fit(lines[0], round(rng.uniform(*frac) * h), round(0.8 * w))
+    tw = round(font.getlength(lines[0]))
+    x = rng.randint(round(0.04 * w), max(round(0.04 * w), w - tw - round(0.04 * w)))
+    y = rng.randint(round(0.1 * h), round(0.9 * h) - font.size)
+    ImageDraw.Draw(image).text(
+        (x, y),
+        lines[0],
+        font=font,
+        fill=(250, 250, 250),
+        stroke_width=max(1, font.size // 12),
+        stroke_fill=(30, 30, 30),
+    )
     return font.size / h
 
 
@@ -205,7 +230,7 @@ def _watermark(image: Image.Image, lines: tuple[str, ...], rng: random.Random) -
     """White mark and account line with a faint shadow (as the apps draw them), bottom or top right/left."""
     w, h = image.size
     big = _font(round(rng.uniform(0.035, 0.045) * h))
-    small = _font(round(rng.uniform(0.025, 0.03) * h))
+    small = _font(round(rng.uniform(0.02, 0.025) * h))
     right = rng.random() < 0.5
     x0 = round(0.05 * w)
     y = round(rng.choice((0.06, 0.78)) * h)
@@ -213,8 +238,8 @@ def _watermark(image: Image.Image, lines: tuple[str, ...], rng: random.Random) -
     draw = ImageDraw.Draw(overlay)
     for font, text in ((big, lines[0]), (small, lines[1])):
         x = w - x0 - font.getlength(text) if right else x0
-        draw.text((x + 1, y + 1), text, font=font, fill=(0, 0, 0, 70))
-        draw.text((x, y), text, font=font, fill=(255, 255, 255, 235))
+        draw.text((x + 1, y + 1), text, font=font, fill=(0, 0, 0, 40))
+        draw.text((x, y), text, font=font, fill=(255, 255, 255, 200))
         y += round(font.size * 1.35)
     image.paste(Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB"))
     return small.size / h
@@ -314,6 +339,7 @@ def build_set(root: Path, media: Path | None = None) -> list[EvalItem]:
                 rng,
                 (0.04, 0.06),
                 rng.choice((((250, 250, 245), (200, 20, 20)), ((20, 50, 120), (255, 255, 255)))),
+                tilt=rng.choice((0.0, 0.0, -4.0, 4.0)),
             )
         elif kind in ("phone", "price", "sensitive"):
             height = _plate(
@@ -323,6 +349,8 @@ def build_set(root: Path, media: Path | None = None) -> list[EvalItem]:
                 (0.025, 0.05),
                 rng.choice((((255, 255, 255), (10, 10, 10)), ((255, 220, 0), (180, 0, 0)))),
             )
+        elif kind == "small" and index % 2:
+            height = _caption(image, lines, rng, (0.02, 0.022))
         elif kind == "small":
             height = _plate(image, lines, rng, (0.02, 0.025), ((245, 245, 245), (30, 30, 30)))
         elif kind == "watermark":
@@ -332,11 +360,11 @@ def build_set(root: Path, media: Path | None = None) -> list[EvalItem]:
         elif kind == "qr":
             height = _qr(image, lines, rng, index)
         path = root / f"{index:03d}_{kind}_{Path(name).stem}.jpg"
-        image.save(path, "JPEG", quality=90)
+        image.save(path, "JPEG", quality=85)
         items.append(EvalItem(path, lines, codes, kind, name, round(height, 4)))
     for name in names:
         if name not in roomy:  # tiny photos still count as clean ones
             path = root / f"{len(items):03d}_clean_{Path(name).stem}.jpg"
-            base[name].save(path, "JPEG", quality=90)
+            base[name].save(path, "JPEG", quality=85)
             items.append(EvalItem(path, (), frozenset(), "clean", name))
     return items
