@@ -24,6 +24,75 @@ def model_dir() -> Path | None:
     return Path(value) if value else None
 
 
+# --- ONNX Runtime: every session is created here -------------------------------------------------------------------
+
+#: Hardware execution providers, best first; ``AzureExecutionProvider`` (a remote endpoint) is never chosen.
+HARDWARE_PROVIDERS = (
+    "CUDAExecutionProvider",
+    "ROCMExecutionProvider",
+    "MIGraphXExecutionProvider",
+    "DmlExecutionProvider",
+    "CoreMLExecutionProvider",
+    "OpenVINOExecutionProvider",
+)
+CPU = "CPUExecutionProvider"
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def ml_threads() -> int:
+    """Intra-op threads per session: ``MEDIADESK_ML_THREADS``, else the cores this process may use divided by the
+    ml worker's processes (``MEDIADESK_ML_CONCURRENCY``, default one per core), at least 1: threads × processes
+    never oversubscribe the cores."""
+    value = int(os.environ.get("MEDIADESK_ML_THREADS") or 0)
+    if value > 0:
+        return value
+    cores = usable_cores()
+    processes = int(os.environ.get("MEDIADESK_ML_CONCURRENCY") or 0) or cores
+    return max(1, cores // processes)
+
+
+def ml_providers(available: list[str] | None = None) -> list[str]:
+    """Execution providers for new sessions: ``MEDIADESK_ML_PROVIDERS`` (comma-separated names, or ``cpu``), else
+    every hardware provider this onnxruntime build has (CUDA, ROCm, DirectML, CoreML, OpenVINO), then the CPU."""
+    import onnxruntime
+
+    have = list(available if available is not None else onnxruntime.get_available_providers())
+    wanted = os.environ.get("MEDIADESK_ML_PROVIDERS", "auto").strip()
+    if wanted.lower() == "cpu":
+        return [CPU]
+    if wanted and wanted.lower() != "auto":
+        chosen = [p.strip() for p in wanted.split(",") if p.strip() in have]
+    else:
+        chosen = [p for p in HARDWARE_PROVIDERS if p in have]
+    return [*chosen, CPU] if CPU not in chosen else chosen
+
+
+def session_options(threads: int | None = None) -> Any:
+    """Options every session shares: intra-op threads from ``ml_threads()``, one inter-op thread (the models are
+    sequential graphs), all graph optimisations, sequential execution."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or ml_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    return options
+
+
+def onnx_session(model: str | Path | bytes, threads: int | None = None) -> Any:
+    """An ``onnxruntime.InferenceSession`` for ``model`` (a path or the serialised model) with the shared options
+    and the automatically chosen execution providers."""
+    import onnxruntime
+
+    source = model if isinstance(model, bytes) else str(model)
+    return onnxruntime.InferenceSession(source, session_options(threads), providers=ml_providers())
+
+
 class NotConfigured(RuntimeError):  # noqa: N818 - a state, reported as a finding
     """The model's weights are not available on this machine (an optional model without its directory)."""
 

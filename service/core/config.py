@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     )
     task_eager: bool = Field(default=False, description="Tests only: run Celery tasks in-process")
 
+    # Inference runtime (ONNX Runtime sessions of models/base.py, which reads these same variables itself: models/
+    # never imports service/). Set them per worker pool: an ml pool on a GPU machine needs no code change.
+    ml_threads: int = Field(
+        default=0, ge=0, description="Intra-op threads per ONNX Runtime session in this process; 0: the cores it may "
+        "use divided by MEDIADESK_ML_CONCURRENCY, at least 1"
+    )
+    ml_concurrency: int = Field(
+        default=0, ge=0, description="Processes of this worker pool, for the thread default; 0: one per core"
+    )
+    ml_providers: str = Field(
+        default="auto", description="ONNX Runtime execution providers: auto (CUDA, ROCm, MIGraphX, DirectML, CoreML, "
+        "OpenVINO when the installed onnxruntime has them, then CPU), cpu, or a comma-separated list of names"
+    )
+
     login_rate_limit_per_minute: int = 10
     token_failure_limit_per_minute: int = Field(
         default=30, ge=1, description="Wrong API tokens per client address per minute before 429 (all replicas)"

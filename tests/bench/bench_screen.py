@@ -1,6 +1,6 @@
 # ruff: noqa: T201 - a benchmark reports on stdout
 """Screening cost per photo on ONE core: each detector of the ``screen`` step, and OCR with and without text, our
-downscaled OCR (det, then rec on found boxes, no cls, ≤ 1024 px) against rapidocr's default call (det + cls + rec at
+OCR (det ≤ 960 px, then rec on found boxes, no cls) against rapidocr's default call (det + cls + rec at
 up to 2000 px) in the same run.
 
     python -m tests.bench.bench_screen [--photos ../shared/media/photos] [--videos ../shared/media/videos]
