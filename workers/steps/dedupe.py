@@ -2,12 +2,13 @@
 into duplicate clusters across submitters and organisations; photos of one moment that are not copies recorded as
 similar shots. Exact copies (``asset.exact_of``, sha256) join too.
 
-Photos: stored are the whole, two central crops and the photo inside its frame (borders, screenshots). Looked up in
-one statement are those plus the whole in its eight orientations (mirrored, turned with the EXIF tag lost). Within
-PDQ's distance 31 a match is a duplicate, as before; in the grey zone up to :data:`LOOSE_DISTANCE` (re-shoots from
-a screen or print, a copy with a status bar left on) the nearest few candidates are re-read (their preview) and
-geometrically verified (``models.picture_match``): the same picture joins the cluster, an aligned different shot
-becomes a similar shot.
+Photos: stored are the whole, two central crops, the photo inside its frame (borders, screenshots) and up to five
+local windows around its most prominent blobs (``models.hashing.local_windows``: off-centre crops). Looked up in one
+statement are those plus the whole in its eight orientations (mirrored, turned with the EXIF tag lost). A whole-
+picture match within PDQ's distance 31 is a duplicate, as before; a local-window match, or a whole-picture one in the
+grey zone up to :data:`LOOSE_DISTANCE` (re-shoots, a copy with a status bar left on), is re-read (its preview) and
+geometrically verified (``models.picture_match``), nearest first and at most :data:`MAX_VERIFY`: the same picture
+joins the cluster, an aligned different shot becomes a similar shot.
 
 Videos: a hash per second of presentation time is stored; the query samples ten per second, as is and mirrored
 (and the picture inside a screen recording's frame), so a clip cut anywhere from a longer video meets its original
@@ -30,6 +31,7 @@ from models.hashing import (
     PDQ_MIN_QUALITY,
     central,
     chunk_values,
+    local_windows,
     orient,
     pdq,
     pdq_orientations,
@@ -60,12 +62,21 @@ MAX_REGIONS = 2
 @dataclass(frozen=True)
 class Query:
     bits: str
-    orientation: str  # of the whole photo; r0 for crops and regions
+    orientation: str  # of the whole photo; r0 for crops, regions and windows
+    local: bool = False  # a local window: a match needs verification however close
+
+    wide: bool = False  # the whole photo as it is: probed at chunk distance 1, exact to 31 as before
+
+    @property
+    def narrow(self) -> bool:
+        """Probed at chunk distance 0 (see ``lookup_many``): every hash but the whole as it is. Their copies sit
+        close (a mirrored or framed copy hashes like a resized one), and 17× fewer probes keep the statement small."""
+        return not self.wide
 
 
 @dataclass
 class PhotoHashes:
-    stored: list[tuple[str, str, int]]  # (variant, bits, quality)
+    stored: list[tuple[str, float, str, int]]  # (variant, position, bits, quality); position k ≥ 1: local window k
     queries: list[Query]
     phash: str
 
@@ -88,17 +99,22 @@ def photo_hashes(image: Image.Image) -> PhotoHashes | None:
     turned = pdq_orientations(image)
     if turned["r0"].quality < PDQ_MIN_QUALITY:
         return None
-    stored = [("full", turned["r0"].bits, turned["r0"].quality)]
-    queries = [Query(hashed.bits, name) for name, hashed in turned.items()]
+    stored = [("full", 0.0, turned["r0"].bits, turned["r0"].quality)]
+    queries = [Query(hashed.bits, name, wide=name == "r0") for name, hashed in turned.items()]
     for variant, keep in CROP_VARIANTS[1:]:
         hashed = pdq(central(image, keep))
-        stored.append((variant, hashed.bits, hashed.quality))
+        stored.append((variant, 0.0, hashed.bits, hashed.quality))
         queries.append(Query(hashed.bits, "r0"))
     for i, box in enumerate(photo_regions(image)[:MAX_REGIONS]):
         hashed = pdq(image.crop(box))
         if hashed.quality >= PDQ_MIN_QUALITY:
-            stored.append(("region" if i == 0 else f"region{i}", hashed.bits, hashed.quality))
+            stored.append(("region" if i == 0 else f"region{i}", 0.0, hashed.bits, hashed.quality))
             queries.append(Query(hashed.bits, "r0"))
+    for i, box in enumerate(local_windows(image)):
+        hashed = pdq(image.crop(box))
+        if hashed.quality >= PDQ_MIN_QUALITY:
+            stored.append((f"w{i}", float(i + 1), hashed.bits, hashed.quality))
+            queries.append(Query(hashed.bits, "r0", local=True))
     return PhotoHashes(stored, queries, phash(image))
 
 
@@ -107,15 +123,21 @@ def match_photo(session: Session, asset_id: uuid.UUID, image: Image.Image, hashe
     """The shipped photo lookup: one statement for all query hashes, then verification of the grey zone.
     ``fetch`` gives a candidate's picture (its preview) for verification, or None."""
     found = lookup_many(session, [q.bits for q in hashes.queries], kind="image", exclude=asset_id,
-                        radius=LOOSE_DISTANCE)
-    nearest: dict[uuid.UUID, tuple[int, int]] = {}
+                        radius=LOOSE_DISTANCE, narrow=[q.narrow for q in hashes.queries])
+    nearest: dict[uuid.UUID, tuple[int, int]] = {}  # whole-picture hashes: (distance, query)
+    local: dict[uuid.UUID, tuple[int, int]] = {}  # local windows: (distance, query), verified before they count
     for match in found:
-        if match.asset_id not in nearest or match.distance < nearest[match.asset_id][0]:
-            nearest[match.asset_id] = (match.distance, match.query)
+        bucket = local if hashes.queries[match.query].local or match.position > 0 else nearest
+        if match.asset_id not in bucket or match.distance < bucket[match.asset_id][0]:
+            bucket[match.asset_id] = (match.distance, match.query)
     result = PhotoMatches({a: d for a, (d, _) in nearest.items() if d <= PDQ_MATCH_DISTANCE}, {})
-    grey = sorted((d, str(a), a, q) for a, (d, q) in nearest.items() if d > PDQ_MATCH_DISTANCE)
+    pending = {a: (d, q, False) for a, (d, q) in nearest.items() if d > PDQ_MATCH_DISTANCE}
+    for a, (d, q) in local.items():
+        if a not in result.duplicates and d <= PDQ_MATCH_DISTANCE and (a not in pending or d < pending[a][0]):
+            pending[a] = (d, q, True)
+    grey = sorted((d, str(a), a, q, by_window) for a, (d, q, by_window) in pending.items())
     clusters = dict(session.execute(select(AssetScreening.asset_id, AssetScreening.cluster_id).where(
-        AssetScreening.asset_id.in_([a for _, _, a, _ in grey]))).all()) if grey else {}
+        AssetScreening.asset_id.in_([candidate[2] for candidate in grey]))).all()) if grey else {}
     seen: set[uuid.UUID] = set()
     picked = []
     for candidate in grey:  # one verification per duplicate cluster: its nearest member speaks for it
@@ -124,14 +146,14 @@ def match_photo(session: Session, asset_id: uuid.UUID, image: Image.Image, hashe
             picked.append(candidate)
             if cluster is not None:
                 seen.add(cluster)
-    for distance, _, other_id, query in picked[:MAX_VERIFY]:
+    for distance, _, other_id, query, by_window in picked[:MAX_VERIFY]:
         other = fetch(other_id)
         if other is None:
             continue
         verdict = compare(orient(image, hashes.queries[query].orientation), other)
         if verdict.same:
             result.duplicates[other_id] = distance
-        elif verdict.aligned or distance <= SIMILAR_DISTANCE:
+        elif verdict.aligned or (not by_window and distance <= SIMILAR_DISTANCE):
             result.similar[other_id] = distance
     return result
 
@@ -152,8 +174,9 @@ def _photo(session: Session, asset: Asset) -> PhotoMatches:
             return None
 
     matches = match_photo(session, asset.id, image, hashes, fetch)
-    for variant, bits, quality in hashes.stored:
-        session.add(_row(asset.id, "image", variant, 0.0, bits, quality, hashes.phash if variant == "full" else None))
+    for variant, position, bits, quality in hashes.stored:
+        session.add(_row(asset.id, "image", variant, position, bits, quality,
+                         hashes.phash if variant == "full" else None))
     return matches
 
 

@@ -1,0 +1,1 @@
+"""Evaluation sets (``make eval``), built from ``../shared/media``; one module per screening concern."""
