@@ -9,7 +9,7 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 
 .PHONY: install run test lint typecheck bench e2e-media cluster-demo infra-check config-doc clean
-.PHONY: load chaos fuzz bench-e2e audit
+.PHONY: load chaos fuzz bench-e2e audit eval eval-duplicates
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=…)"; exit 1; }
@@ -34,6 +34,11 @@ lint: $(STAMP)
 
 bench: $(STAMP) ## benchmarks; results in docs/PERFORMANCE.md
 	$(PY) -m tests.bench $(BENCH)
+
+eval: eval-duplicates ## evaluation sets built from ../shared/media; results in docs/SCREENING.md
+
+eval-duplicates: $(STAMP) ## duplicate precision/recall per transform through the shipped lookup
+	$(PY) -m tests.eval.duplicates
 
 # --- reliability, security and load (docs/LOAD.md, docs/RELIABILITY.md, docs/SECURITY.md) -------------------------
 DURATION  ?= 600

@@ -7,6 +7,7 @@ ordinary B-tree indexes and verifies the few candidates exactly.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,3 +83,167 @@ def central(image: Image.Image, keep: float) -> Image.Image:
     w, h = image.size
     dx, dy = (w - w * keep) / 2, (h - h * keep) / 2
     return image.crop((round(dx), round(dy), round(w - dx), round(h - dy)))
+
+
+#: The eight orientations of a photo (PIL transposes): a mirrored or turned copy hashes, in one of them, as its
+#: original does. Computed on the transposed pixels rather than by ``pdqhash.compute_dihedral``, whose hashes of a
+#: non-square photo sit 18–36 bits from the hash of the same photo actually turned (measured), too far for ≤ 31.
+ORIENTATIONS: tuple[tuple[str, Image.Transpose | None], ...] = (
+    ("r0", None),
+    ("r90", Image.Transpose.ROTATE_90),
+    ("r180", Image.Transpose.ROTATE_180),
+    ("r270", Image.Transpose.ROTATE_270),
+    ("m0", Image.Transpose.FLIP_LEFT_RIGHT),
+    ("m90", Image.Transpose.TRANSPOSE),
+    ("m180", Image.Transpose.FLIP_TOP_BOTTOM),
+    ("m270", Image.Transpose.TRANSVERSE),
+)
+
+
+def orient(image: Image.Image, name: str) -> Image.Image:
+    """``image`` in orientation ``name`` (one of :data:`ORIENTATIONS`)."""
+    op = dict(ORIENTATIONS)[name]
+    return image if op is None else image.transpose(op)
+
+
+def pdq_orientations(image: Image.Image) -> dict[str, Pdq]:
+    """PDQ of the photo in each of its eight orientations (≈ 1 ms each on the 512-px copy)."""
+    import pdqhash
+
+    small = Image.fromarray(_prepare(image))
+    result = {}
+    for name, op in ORIENTATIONS:
+        turned = small if op is None else small.transpose(op)
+        vector, quality = pdqhash.compute(np.ascontiguousarray(np.asarray(turned)))
+        result[name] = Pdq("".join("1" if b else "0" for b in vector), int(quality))
+    return result
+
+
+#: A side's rows or columns count as border while their grey level varies less than this (0–255 scale).
+FLAT_STD = 6.0
+#: Photo-region detection looks at a copy this big (long side); boxes are scaled back to the photo's pixels.
+REGION_SIDE = 320
+#: A region is hashed besides the whole only when it is a real part of the frame: between these fractions of the area.
+REGION_MIN_AREA, REGION_MAX_AREA = 0.12, 0.92
+
+
+def _grey(image: Image.Image, side: int) -> tuple[np.ndarray, float]:
+    small = image.convert("L")
+    scale = 1.0
+    if max(small.size) > side:
+        scale = max(small.size) / side
+        small = small.resize((max(1, round(small.width / scale)), max(1, round(small.height / scale))),
+                             Image.Resampling.BILINEAR)
+    return np.asarray(small, dtype=np.float32), scale
+
+
+def _trim_flat(grey: np.ndarray) -> tuple[int, int, int, int]:
+    """Box (left, top, right, bottom) inside the uniform bands along each side."""
+    h, w = grey.shape
+    top, bottom, left, right = 0, h, 0, w
+    while bottom - top > 8 and grey[top, left:right].std() < FLAT_STD:
+        top += 1
+    while bottom - top > 8 and grey[bottom - 1, left:right].std() < FLAT_STD:
+        bottom -= 1
+    while right - left > 8 and grey[top:bottom, left].std() < FLAT_STD:
+        left += 1
+    while right - left > 8 and grey[top:bottom, right - 1].std() < FLAT_STD:
+        right -= 1
+    return left, top, right, bottom
+
+
+def _longest_run(mask: np.ndarray, gap: int) -> tuple[int, int]:
+    """Start and end (exclusive) of the longest run of True, bridging gaps of up to ``gap`` False values."""
+    best, start, last = (0, 0), -1, -10**9
+    for i, on in enumerate(mask):
+        if not on:
+            continue
+        if start < 0 or i - last > gap + 1:
+            start = i
+        last = i
+        if last + 1 - start > best[1] - best[0]:
+            best = (start, last + 1)
+    return best
+
+
+def _dense_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The photo inside a screenshot-like frame: the longest band of rows, then of columns, that are mostly not the
+    frame's background colour (text lines and icons leave most of their row as background; a photo does not),
+    split where a full-width edge (a status bar's lower edge) crosses it."""
+    h, w = grey.shape
+    frame = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    values, counts = np.unique(np.round(frame / 8), return_counts=True)
+    background = float(values[counts.argmax()] * 8)
+    if counts.max() / frame.size < 0.5:
+        return None  # no uniform frame: an ordinary photo
+    content = np.abs(grey - background) > 12
+    rows = content.mean(axis=1) > 0.55
+    # a horizontal edge across nearly the whole width separates a bar from the photo below it
+    edges = (np.abs(np.diff(grey, axis=0)) > 24).mean(axis=1) > 0.8
+    for y in np.flatnonzero(edges):
+        rows[y] = False
+    top, bottom = _longest_run(rows, gap=1)
+    if bottom - top < 8:
+        return None
+    cols = content[top:bottom].mean(axis=0) > 0.55
+    left, right = _longest_run(cols, gap=1)
+    if right - left < 8:
+        return None
+    return left, top, right, bottom
+
+
+def photo_regions(image: Image.Image) -> list[tuple[int, int, int, int]]:
+    """Boxes (in ``image`` pixels) of the photo inside its frame, when it has one: inside uniform borders, and inside
+    a screenshot or collage (status bar, margins, text). Empty for a photo that fills its frame."""
+    grey, scale = _grey(image, REGION_SIDE)
+    h, w = grey.shape
+    boxes: list[tuple[int, int, int, int]] = []
+    trimmed = _trim_flat(grey)
+    dense = _dense_box(grey)
+    for box in (trimmed, dense):
+        if box is None:
+            continue
+        left, top, right, bottom = box
+        area = (right - left) * (bottom - top) / (w * h)
+        if REGION_MIN_AREA <= area <= REGION_MAX_AREA:
+            if box is dense:  # the band found may still carry uniform edges of its own
+                inner = _trim_flat(grey[top:bottom, left:right])
+                box = (left + inner[0], top + inner[1], left + inner[2], top + inner[3])
+            scaled = tuple(min(limit, round(v * scale)) for v, limit in zip(box, (image.width, image.height) * 2,
+                                                                           strict=True))
+            if not any(max(abs(a - b) for a, b in zip(scaled, seen, strict=True)) <= 4 * scale for seen in boxes):
+                boxes.append(scaled)  # type: ignore[arg-type]
+    return boxes
+
+
+#: Local windows: squares around the largest, strongest SIFT blobs, ``WINDOW_SPAN`` blob sizes across. Anchored on
+#: the picture's content rather than its frame, so an off-centre crop, a re-shoot or a screenshot that keeps the blob
+#: hashes the same window (PDQ alone moves ~100 bits when the frame shifts by 5 %). Measured on 21 real photos: a
+#: 10 % off-centre crop shares a window within 31 bits for 17–20 of 21, no unrelated pair does.
+LOCAL_WINDOWS = 5
+WINDOW_SIDE = 480
+WINDOW_SPAN = 5.0
+
+
+def local_windows(image: Image.Image, count: int = LOCAL_WINDOWS) -> list[tuple[int, int, int, int]]:
+    """Up to ``count`` boxes (``image`` pixels) around the picture's most prominent blobs, largest first."""
+    import cv2
+
+    grey, scale = _grey(image, WINDOW_SIDE)
+    pixels = np.ascontiguousarray(grey.astype(np.uint8))
+    keypoints = cv2.SIFT_create(nfeatures=400).detect(pixels, None)  # type: ignore[attr-defined]
+    keypoints = sorted(keypoints, key=lambda k: -k.size * math.sqrt(max(k.response, 0.0)))
+    h, w = pixels.shape
+    chosen: list[tuple[float, float, float]] = []
+    for point in keypoints:
+        r = point.size * WINDOW_SPAN / 2
+        x, y = point.pt
+        if r < WINDOW_SIDE / 25 or x - r < 0 or y - r < 0 or x + r > w or y + r > h:
+            continue
+        if any(abs(x - a) < r / 2 and abs(y - b) < r / 2 for a, b, _ in chosen):
+            continue  # the same spot at another scale
+        chosen.append((x, y, r))
+        if len(chosen) >= count:
+            break
+    return [(round((x - r) * scale), round((y - r) * scale), round((x + r) * scale), round((y + r) * scale))
+            for x, y, r in chosen]

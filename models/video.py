@@ -126,3 +126,33 @@ def _read_audio(path: Path, result: VideoAnalysis) -> None:
         blocks = samples[: count * window].reshape(count, window)
         rms = np.sqrt(np.mean(blocks.astype(np.float64) ** 2, axis=1))
         result.audio_rms_db = [round(float(20 * math.log10(max(v, 1e-6))), 1) for v in rms]
+
+
+def sample_frames(path: Path, *, every: float = 0.25, side: int = 512,
+                  max_frames: int = 2400) -> list[tuple[float, Image.Image]]:
+    """Frames every ``every`` seconds of presentation time (the first frame at or after each multiple), small copies
+    for hashing. Dense and on a fixed time grid, so two files cut from one recording share samples wherever either
+    was cut. Long files widen the step to stay within ``max_frames``."""
+    import av
+
+    frames: list[tuple[float, Image.Image]] = []
+    with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
+        if not container.streams.video:
+            return frames
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        duration = float(container.duration / 1_000_000) if container.duration else 0.0
+        step = max(every, duration / max_frames) if duration else every
+        next_sample = 0.0
+        for frame in container.decode(stream):
+            t = float(frame.time or 0.0)
+            if t + 1e-6 < next_sample:
+                continue
+            next_sample = (math.floor(t / step + 1e-6) + 1) * step
+            image = frame.to_image().convert("RGB")  # type: ignore[no-untyped-call]
+            if max(image.size) > side:
+                image.thumbnail((side, side), Image.Resampling.BILINEAR)
+            frames.append((t, image))
+            if len(frames) >= max_frames:
+                break
+    return frames

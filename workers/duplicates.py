@@ -1,8 +1,10 @@
 """Near-duplicate lookup by multi-index hashing over ``asset_hash`` and grouping into duplicate clusters.
 
-Lookup: for a query PDQ hash, rows sharing any 16-bit chunk within Hamming distance 1 are fetched through the 16
-covering B-tree indexes (one index-only scan each, no heap visits), then verified with ``bit_count(pdq # q)``; exact
-for distances ≤ 31 (pigeonhole).
+Lookup: all of a photo's query hashes (eight orientations, central crops, the photo inside its frame) go to the
+database in ONE statement. Rows sharing any 16-bit chunk with any query hash within Hamming distance 1 are fetched
+through the 16 covering B-tree indexes (index-only scans, no heap visits), then each candidate is compared with every
+query hash by ``bit_count(pdq # q)``; exact for distances ≤ 31 (pigeonhole), and it also returns, without guarantee,
+rows up to ``radius`` beyond that (the grey zone that geometric verification decides).
 """
 
 from __future__ import annotations
@@ -11,23 +13,31 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from models.hashing import CHUNKS, PDQ_MATCH_DISTANCE, chunk_values, neighbours
 from service.db.asset import Asset
 from service.db.review_index import record_screening
-from service.db.screening import AssetHash, AssetScreening, DuplicateCluster
+from service.db.screening import AssetHash, AssetScreening, DuplicateCluster, SimilarShot
 
+#: Frame hashes count as the same picture up to here: beyond 31 the lookup finds them without guarantee, which the
+#: time-consistent vote over many frames tolerates.
+VIDEO_MATCH_DISTANCE = 40
 CLUSTER_LOCK = 0x6D646B_64757073  # pg advisory lock id: one clustering change at a time keeps clusters consistent
 
-# UNION ALL of per-chunk scans rather than one OR: an OR becomes a BitmapOr that must visit the heap.
+# UNION ALL of per-chunk scans rather than one OR: an OR becomes a BitmapOr that must visit the heap. The candidates
+# (a handful) are then compared with every query hash: unnest keeps the statement one round trip for N hashes.
 _MIH_SQL = text(
-    "SELECT DISTINCT asset_id, position, distance FROM ("
+    "WITH q AS (SELECT i, b FROM unnest(CAST(:qi AS int[]), CAST(:qb AS bit(256)[])) AS t(i, b)), "
+    "c AS (SELECT DISTINCT asset_id, position, pdq FROM ("
     + " UNION ALL ".join(
-        f"SELECT asset_id, position, bit_count(pdq # CAST(:q AS bit(256))) AS distance FROM asset_hash "
-        f"WHERE c{i} = ANY(:n{i}) AND kind = :kind" for i in range(CHUNKS))
-    + ") AS candidates WHERE distance <= :radius AND asset_id <> :me"
+        f"SELECT asset_id, position, pdq FROM asset_hash WHERE c{i} = ANY(:n{i}) AND kind = :kind"
+        for i in range(CHUNKS))
+    + ") AS chunked WHERE asset_id <> :me) "
+    "SELECT DISTINCT ON (c.asset_id, c.position, q.i) c.asset_id, c.position, q.i AS query, "
+    "bit_count(c.pdq # q.b) AS distance FROM c CROSS JOIN q WHERE bit_count(c.pdq # q.b) <= :radius "
+    "ORDER BY c.asset_id, c.position, q.i, distance"
 )
 
 
@@ -36,16 +46,38 @@ class Match:
     asset_id: uuid.UUID
     distance: int
     position: float = 0.0
+    query: int = 0  # index of the query hash that matched
+
+
+def lookup_many(session: Session, hashes: list[str], *, kind: str, exclude: uuid.UUID,
+                radius: int = PDQ_MATCH_DISTANCE, narrow: list[bool] | None = None) -> list[Match]:
+    """Stored hashes of ``kind`` within ``radius`` of any of ``hashes`` (other assets only), in one statement.
+
+    A hash marked ``narrow`` probes its chunks exactly instead of at chunk distance 1: 17 times fewer index probes,
+    exact to distance 15 and still likely beyond (a stored hash 30 bits away keeps one of 16 chunks intact ~90 %
+    of the time); for the extra hashes of a photo (other orientations, local windows) where speed matters more.
+    """
+    if not hashes:
+        return []
+    probes: list[set[int]] = [set() for _ in range(CHUNKS)]
+    for n, bits in enumerate(hashes):
+        exact = narrow is not None and narrow[n]
+        for i, value in enumerate(chunk_values(bits)):
+            probes[i].update([value] if exact else neighbours(value))
+    params: dict[str, object] = {"qi": list(range(len(hashes))), "qb": hashes, "kind": kind, "me": exclude,
+                                 "radius": radius}
+    for i, values in enumerate(probes):
+        params[f"n{i}"] = sorted(values)
+    # a few thousand index-only rows: starting parallel workers costs more than it saves (measured 45 ms vs 4 ms)
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    rows = session.execute(_MIH_SQL, params).all()
+    return [Match(row.asset_id, int(row.distance), float(row.position), int(row.query)) for row in rows]
 
 
 def lookup(session: Session, bits: str, *, kind: str, exclude: uuid.UUID,
            radius: int = PDQ_MATCH_DISTANCE) -> list[Match]:
     """Stored hashes of ``kind`` within ``radius`` of ``bits`` (other assets only)."""
-    params: dict[str, object] = {"q": bits, "kind": kind, "me": exclude, "radius": radius}
-    for i, value in enumerate(chunk_values(bits)):
-        params[f"n{i}"] = neighbours(value)
-    rows = session.execute(_MIH_SQL, params).all()
-    return [Match(row.asset_id, int(row.distance), float(row.position)) for row in rows]
+    return lookup_many(session, [bits], kind=kind, exclude=exclude, radius=radius)
 
 
 def best_matches(matches: list[Match]) -> dict[uuid.UUID, int]:
@@ -55,34 +87,55 @@ def best_matches(matches: list[Match]) -> dict[uuid.UUID, int]:
     return best
 
 
-def video_matches(session: Session, frames: list[tuple[float, str]], *, exclude: uuid.UUID,
-                  min_fraction: float = 0.6) -> dict[uuid.UUID, int]:
-    """Videos sharing a time-consistent run of keyframes: the query is (part of) them or they are part of it.
+def video_matches(session: Session, frames: list[tuple[float, list[str]]], *, exclude: uuid.UUID,
+                  min_fraction: float = 0.6, batch: int = 192) -> dict[uuid.UUID, int]:
+    """Videos sharing a time-consistent run of frames: the query is (part of) them or they are part of it.
 
-    A frame pair votes for the time offset between the two videos; a clip cut from a longer video has one dominant
-    offset. Matched when the frames agreeing on it cover ``min_fraction`` of the shorter of the two sequences.
+    ``frames`` are the query's dense samples (time, [hash as is, mirrored, …]); stored videos keep one hash per
+    second, so whatever the cut point a query sample lies within half a sample step of a stored one. Each matching
+    pair votes for the time offset between the two videos (half-second bins, neighbours merged); a clip cut from a
+    longer video has one dominant offset. Matched when the seconds agreeing on it cover ``min_fraction`` of the
+    shorter of the two (and at least two seconds).
     """
-    votes: dict[uuid.UUID, dict[int, set[float]]] = defaultdict(lambda: defaultdict(set))
+    flat: list[str] = []
+    times: list[float] = []
+    for t, variants in frames:
+        for bits in variants:
+            flat.append(bits)
+            times.append(t)
+    votes: dict[uuid.UUID, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
     distances: dict[uuid.UUID, list[int]] = defaultdict(list)
-    for t, bits in frames:
-        for match in lookup(session, bits, kind="video", exclude=exclude):
-            votes[match.asset_id][round(match.position - t)].add(t)
+    for start in range(0, len(flat), batch):
+        for match in lookup_many(session, flat[start:start + batch], kind="video", exclude=exclude,
+                                 radius=VIDEO_MATCH_DISTANCE):
+            t = times[start + match.query]
+            votes[match.asset_id][round((match.position - t) * 2)].add(int(match.position))
             distances[match.asset_id].append(match.distance)
     if not votes:
         return {}
     counts = dict(session.execute(
-        select(AssetHash.asset_id, func.count()).where(AssetHash.kind == "video", AssetHash.asset_id.in_(list(votes)))
+        select(AssetHash.asset_id, func.count(func.distinct(AssetHash.position)))
+        .where(AssetHash.kind == "video", AssetHash.asset_id.in_(list(votes)))
         .group_by(AssetHash.asset_id)
     ).all())
+    seconds = len({int(t) for t in times})
     result: dict[uuid.UUID, int] = {}
     for other, by_offset in votes.items():
-        # neighbouring offsets are the same alignment seen through keyframes sampled at different instants
         agreeing = max(len(by_offset.get(o, set()) | by_offset.get(o - 1, set()) | by_offset.get(o + 1, set()))
                        for o in by_offset)
-        shorter = max(1, min(len(frames), int(counts.get(other, 0)) or len(frames)))
+        shorter = max(1, min(seconds, int(counts.get(other, 0)) or seconds))
         if agreeing >= 2 and agreeing / shorter >= min_fraction:
             result[other] = int(sorted(distances[other])[len(distances[other]) // 2])
     return result
+
+
+def record_similar(session: Session, asset_id: uuid.UUID, similar: dict[uuid.UUID, int]) -> None:
+    """Replace ``asset_id``'s similar-shot pairs (kept in both directions, so either side reads them at once)."""
+    session.execute(delete(SimilarShot).where(
+        (SimilarShot.asset_id == asset_id) | (SimilarShot.other_id == asset_id)))
+    for other, distance in similar.items():
+        session.add(SimilarShot(asset_id=asset_id, other_id=other, distance=distance))
+        session.add(SimilarShot(asset_id=other, other_id=asset_id, distance=distance))
 
 
 def join_cluster(session: Session, asset: Asset, matched: dict[uuid.UUID, int]) -> DuplicateCluster | None:

@@ -80,6 +80,19 @@ class DuplicateCluster(IdMixin, TimestampMixin, Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SimilarShot(TimestampMixin, Base):
+    """Two photos of one moment that are not copies of each other (a burst, a second exposure, the same scene from
+    nearby): a weaker grouping than a duplicate cluster, shown so that an editor can pick one. Kept in both
+    directions."""
+
+    __tablename__ = "similar_shot"
+
+    asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+    other_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True,
+                                                index=True)
+    distance: Mapped[int] = mapped_column(SmallInteger, doc="PDQ Hamming distance between the two")
+
+
 class AssetScreening(TimestampMixin, Base):
     __tablename__ = "asset_screening"
 
@@ -102,14 +115,16 @@ COVERED = ("kind", "asset_id", "position", "pdq")
 
 
 class AssetHash(IdMixin, Base):
-    """A PDQ hash of an image (``kind`` image, one row per crop variant) or of a video keyframe (``kind`` video,
-    ``position`` = seconds). ``c0``…``c15`` are the 16-bit chunks for multi-index-hashing lookups."""
+    """A PDQ hash of an image (``kind`` image, one row per variant: the whole, central crops, the photo inside its
+    frame) or of a video second (``kind`` video, ``position`` = seconds; variant full or region). ``c0``…``c15``
+    are the 16-bit chunks for multi-index-hashing lookups."""
 
     __tablename__ = "asset_hash"
 
     asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10), doc="image | video")
-    variant: Mapped[str] = mapped_column(String(10), default="full", doc="full | c95 | c90 (central crops)")
+    variant: Mapped[str] = mapped_column(String(10), default="full",
+                                         doc="full | c95 | c90 (central crops) | region, region1 (photo in frame)")
     position: Mapped[float] = mapped_column(Float, default=0.0)
     pdq: Mapped[str] = mapped_column(BIT(256))
     quality: Mapped[int] = mapped_column(SmallInteger)

@@ -13,7 +13,7 @@ import sys
 BENCHMARKS = {
     "upload": "tests.bench.bench_upload",  # tus vs direct put_object, 1 GiB
     "media": "tests.bench.bench_media",  # image rendition set vs naive Pillow and pyvips; video step vs bare ffmpeg
-    "dedupe": "tests.bench.bench_dedupe",  # near-duplicate precision/recall; lookup latency at 1M hashes
+    "dedupe": "tests.bench.bench_dedupe",  # a photo's duplicate lookup (one statement), cold, at 1M photos
     "screen": "tests.bench.bench_screen",  # screening and OCR cost per image
     "queue": "tests.bench.bench_queue",  # review queue API and page at 1M assets
     "package": "tests.bench.bench_package",  # ZIP package build vs plain zip

@@ -1,57 +1,232 @@
-"""Step ``dedupe`` (queue ml): PDQ hashes stored for multi-index lookup; near-duplicate photos (full image and two
-central crops, for light crops) and videos (keyframe sequences, also a clip cut out of a longer video) grouped into
-duplicate clusters across submitters and organisations. Exact copies (``asset.exact_of``, sha256) join too."""
+"""Step ``dedupe`` (queue ml): PDQ hashes stored for multi-index lookup; near-duplicate photos and videos grouped
+into duplicate clusters across submitters and organisations; photos of one moment that are not copies recorded as
+similar shots. Exact copies (``asset.exact_of``, sha256) join too.
+
+Photos: stored are the whole, two central crops, the photo inside its frame (borders, screenshots) and up to five
+local windows around its most prominent blobs (``models.hashing.local_windows``: off-centre crops). Looked up in one
+statement are those plus the whole in its eight orientations (mirrored, turned with the EXIF tag lost). A whole-
+picture match within PDQ's distance 31 is a duplicate, as before; a local-window match, or a whole-picture one in the
+grey zone up to :data:`LOOSE_DISTANCE` (re-shoots, a copy with a status bar left on), is re-read (its preview) and
+geometrically verified (``models.picture_match``), nearest first and at most :data:`MAX_VERIFY`: the same picture
+joins the cluster, an aligned different shot becomes a similar shot.
+
+Videos: a hash per second of presentation time is stored; the query samples ten per second, as is and mirrored
+(and the picture inside a screen recording's frame), so a clip cut anywhere from a longer video meets its original
+within a twentieth of a second (``workers.duplicates.video_matches``).
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import delete
+from PIL import Image
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from models.hashing import CROP_VARIANTS, PDQ_MIN_QUALITY, central, chunk_values, pdq, phash
-from models.video import analyse_video
+from models.hashing import (
+    CROP_VARIANTS,
+    PDQ_MATCH_DISTANCE,
+    PDQ_MIN_QUALITY,
+    central,
+    chunk_values,
+    local_windows,
+    orient,
+    pdq,
+    pdq_orientations,
+    phash,
+    photo_regions,
+)
+from models.picture_match import compare
+from models.video import sample_frames
 from service.db.asset import Asset, AssetKind, Job
-from service.db.screening import AssetHash
-from workers.duplicates import best_matches, join_cluster, lookup, video_matches
+from service.db.screening import AssetHash, AssetScreening
+from workers.duplicates import join_cluster, lookup_many, record_similar, video_matches
 from workers.media_input import load_still, local_video
-from workers.pipeline import register
+from workers.pipeline import Rejected, register
+
+#: The lookup also returns candidates up to this distance; beyond 31 they are verified before they count.
+LOOSE_DISTANCE = 64
+#: At most this many grey-zone candidates are re-read and verified per photo (nearest first): bounds the cost.
+MAX_VERIFY = 6
+#: A grey-zone candidate that is not the same picture is a similar shot when this close, or when it aligns.
+SIMILAR_DISTANCE = 48
+#: Seconds between query samples of a video; stored samples are one per second. PDQ moves ~100 bits for a 5 %
+#: shift of the picture, so a pan needs the query within a few frames of a stored sample (measured: 0.12 s off
+#: on a 12 %/s pan is 32–44 bits; 0.05 s off stays within 31).
+VIDEO_QUERY_STEP = 0.1
+MAX_REGIONS = 2
 
 
-def _row(asset: Asset, kind: str, variant: str, position: float, bits: str, quality: int,
+@dataclass(frozen=True)
+class Query:
+    bits: str
+    orientation: str  # of the whole photo; r0 for crops, regions and windows
+    local: bool = False  # a local window: a match needs verification however close
+
+    wide: bool = False  # the whole photo as it is: probed at chunk distance 1, exact to 31 as before
+
+    @property
+    def narrow(self) -> bool:
+        """Probed at chunk distance 0 (see ``lookup_many``): every hash but the whole as it is. Their copies sit
+        close (a mirrored or framed copy hashes like a resized one), and 17× fewer probes keep the statement small."""
+        return not self.wide
+
+
+@dataclass
+class PhotoHashes:
+    stored: list[tuple[str, float, str, int]]  # (variant, position, bits, quality); position k ≥ 1: local window k
+    queries: list[Query]
+    phash: str
+
+
+@dataclass
+class PhotoMatches:
+    duplicates: dict[uuid.UUID, int]
+    similar: dict[uuid.UUID, int]
+
+
+def _row(asset_id: uuid.UUID, kind: str, variant: str, position: float, bits: str, quality: int,
          phash_hex: str | None = None) -> AssetHash:
     chunks = {f"c{i}": value for i, value in enumerate(chunk_values(bits))}
-    return AssetHash(asset_id=asset.id, kind=kind, variant=variant, position=position, pdq=bits, quality=quality,
+    return AssetHash(asset_id=asset_id, kind=kind, variant=variant, position=position, pdq=bits, quality=quality,
                      phash=phash_hex, **chunks)
+
+
+def photo_hashes(image: Image.Image) -> PhotoHashes | None:
+    """What a photo stores and what it looks up; None when the photo is too flat for PDQ to say anything."""
+    turned = pdq_orientations(image)
+    if turned["r0"].quality < PDQ_MIN_QUALITY:
+        return None
+    stored = [("full", 0.0, turned["r0"].bits, turned["r0"].quality)]
+    queries = [Query(hashed.bits, name, wide=name == "r0") for name, hashed in turned.items()]
+    for variant, keep in CROP_VARIANTS[1:]:
+        hashed = pdq(central(image, keep))
+        stored.append((variant, 0.0, hashed.bits, hashed.quality))
+        queries.append(Query(hashed.bits, "r0"))
+    for i, box in enumerate(photo_regions(image)[:MAX_REGIONS]):
+        hashed = pdq(image.crop(box))
+        if hashed.quality >= PDQ_MIN_QUALITY:
+            stored.append(("region" if i == 0 else f"region{i}", 0.0, hashed.bits, hashed.quality))
+            queries.append(Query(hashed.bits, "r0"))
+    for i, box in enumerate(local_windows(image)):
+        hashed = pdq(image.crop(box))
+        if hashed.quality >= PDQ_MIN_QUALITY:
+            stored.append((f"w{i}", float(i + 1), hashed.bits, hashed.quality))
+            queries.append(Query(hashed.bits, "r0", local=True))
+    return PhotoHashes(stored, queries, phash(image))
+
+
+def match_photo(session: Session, asset_id: uuid.UUID, image: Image.Image, hashes: PhotoHashes,
+                fetch: Callable[[uuid.UUID], Image.Image | None]) -> PhotoMatches:
+    """The shipped photo lookup: one statement for all query hashes, then verification of the grey zone.
+    ``fetch`` gives a candidate's picture (its preview) for verification, or None."""
+    found = lookup_many(session, [q.bits for q in hashes.queries], kind="image", exclude=asset_id,
+                        radius=LOOSE_DISTANCE, narrow=[q.narrow for q in hashes.queries])
+    nearest: dict[uuid.UUID, tuple[int, int]] = {}  # whole-picture hashes: (distance, query)
+    local: dict[uuid.UUID, tuple[int, int]] = {}  # local windows: (distance, query), verified before they count
+    for match in found:
+        bucket = local if hashes.queries[match.query].local or match.position > 0 else nearest
+        if match.asset_id not in bucket or match.distance < bucket[match.asset_id][0]:
+            bucket[match.asset_id] = (match.distance, match.query)
+    result = PhotoMatches({a: d for a, (d, _) in nearest.items() if d <= PDQ_MATCH_DISTANCE}, {})
+    pending = {a: (d, q, False) for a, (d, q) in nearest.items() if d > PDQ_MATCH_DISTANCE}
+    for a, (d, q) in local.items():
+        if a not in result.duplicates and d <= PDQ_MATCH_DISTANCE and (a not in pending or d < pending[a][0]):
+            pending[a] = (d, q, True)
+    grey = sorted((d, str(a), a, q, by_window) for a, (d, q, by_window) in pending.items())
+    clusters = dict(session.execute(select(AssetScreening.asset_id, AssetScreening.cluster_id).where(
+        AssetScreening.asset_id.in_([candidate[2] for candidate in grey]))).all()) if grey else {}
+    seen: set[uuid.UUID] = set()
+    picked = []
+    for candidate in grey:  # one verification per duplicate cluster: its nearest member speaks for it
+        cluster = clusters.get(candidate[2])
+        if cluster is None or cluster not in seen:
+            picked.append(candidate)
+            if cluster is not None:
+                seen.add(cluster)
+    for distance, _, other_id, query, by_window in picked[:MAX_VERIFY]:
+        other = fetch(other_id)
+        if other is None:
+            continue
+        verdict = compare(orient(image, hashes.queries[query].orientation), other)
+        if verdict.same:
+            result.duplicates[other_id] = distance
+        elif verdict.aligned or (not by_window and distance <= SIMILAR_DISTANCE):
+            result.similar[other_id] = distance
+    return result
+
+
+def _photo(session: Session, asset: Asset) -> PhotoMatches:
+    image = load_still(session, asset)
+    hashes = photo_hashes(image)
+    if hashes is None:
+        return PhotoMatches({}, {})
+
+    def fetch(other_id: uuid.UUID) -> Image.Image | None:
+        other = session.get(Asset, other_id)
+        if other is None:
+            return None
+        try:
+            return load_still(session, other)
+        except Rejected:
+            return None
+
+    matches = match_photo(session, asset.id, image, hashes, fetch)
+    for variant, position, bits, quality in hashes.stored:
+        session.add(_row(asset.id, "image", variant, position, bits, quality,
+                         hashes.phash if variant == "full" else None))
+    return matches
+
+
+def video_hashes(frames: list[tuple[float, Image.Image]]) -> tuple[list[tuple[str, float, str, int]],
+                                                                       list[tuple[float, list[str]]]]:
+    """Stored rows (variant, second, bits, quality) — the first sample of each second — and the dense query."""
+    boxes = photo_regions(frames[len(frames) // 2][1])[:1] if frames else []
+    stored: list[tuple[str, float, str, int]] = []
+    queries: list[tuple[float, list[str]]] = []
+    last_second = -1
+    for t, image in frames:
+        hashed = pdq(image)
+        if hashed.quality < PDQ_MIN_QUALITY:
+            continue
+        variants = [hashed.bits, pdq(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)).bits]
+        region = pdq(image.crop(boxes[0])) if boxes else None
+        if region is not None:
+            variants.append(region.bits)
+        queries.append((t, variants))
+        if int(t) != last_second:
+            last_second = int(t)
+            stored.append(("full", round(t, 3), hashed.bits, hashed.quality))
+            if region is not None and region.quality >= PDQ_MIN_QUALITY:
+                stored.append(("region", round(t, 3), region.bits, region.quality))
+    return stored, queries
+
+
+def _video(session: Session, asset: Asset) -> dict[uuid.UUID, int]:
+    with local_video(session, asset) as path:
+        frames = sample_frames(path, every=VIDEO_QUERY_STEP)
+    stored, queries = video_hashes(frames)
+    matched = video_matches(session, queries, exclude=asset.id)
+    for variant, position, bits, quality in stored:
+        session.add(_row(asset.id, "video", variant, position, bits, quality))
+    return matched
 
 
 def dedupe_asset(session: Session, asset: Asset) -> dict[uuid.UUID, int]:
     """Store this asset's hashes (replacing earlier ones) and cluster it with its matches; returns the matches."""
     session.execute(delete(AssetHash).where(AssetHash.asset_id == asset.id))
-    matched: dict[uuid.UUID, int] = {}
+    similar: dict[uuid.UUID, int] = {}
     if asset.kind == AssetKind.video:
-        with local_video(session, asset) as path:
-            analysis = analyse_video(path, uniform_every=2.0, max_keyframes=120)
-        frames = []
-        for keyframe in analysis.keyframes:
-            hashed = pdq(keyframe.image)
-            if hashed.quality >= PDQ_MIN_QUALITY:
-                frames.append((keyframe.t, hashed.bits))
-                session.add(_row(asset, "video", "full", round(keyframe.t, 3), hashed.bits, hashed.quality))
-        matched.update(video_matches(session, frames, exclude=asset.id))
+        matched = _video(session, asset)
     else:
-        image = load_still(session, asset)
-        hashes = [(variant, pdq(central(image, keep))) for variant, keep in CROP_VARIANTS]
-        if hashes[0][1].quality >= PDQ_MIN_QUALITY:
-            found = []
-            for variant, hashed in hashes:
-                found += lookup(session, hashed.bits, kind="image", exclude=asset.id)
-                session.add(_row(asset, "image", variant, 0.0, hashed.bits, hashed.quality,
-                                 phash(image) if variant == "full" else None))
-            matched.update(best_matches(found))
+        photo = _photo(session, asset)
+        matched, similar = photo.duplicates, photo.similar
     if asset.exact_of is not None:
         matched[asset.exact_of] = 0
     session.flush()
+    record_similar(session, asset.id, {a: d for a, d in similar.items() if a not in matched})
     join_cluster(session, asset, matched)
     return matched
 

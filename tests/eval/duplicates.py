@@ -1,0 +1,259 @@
+# ruff: noqa: T201 - an evaluation reports on stdout
+"""Duplicate screening evaluation on real material (``python -m tests.eval.duplicates``, ``make eval``).
+
+Copies of the photos in ``../shared/media/photos`` made the ways people copy them, plus hard negatives (frames of
+one recording a second apart, as a burst; the Leuven pair, one scene in two exposures; every other photo), go through
+the SHIPPED photo lookup (``workers.steps.dedupe.photo_hashes`` + ``match_photo``: one MIH statement on a real
+PostgreSQL, then ORB+RANSAC verification) and the shipped video matching (``video_hashes`` + ``video_matches``).
+Pairwise precision and recall per transform; per-photo cost against today's (full + two crops, three lookups).
+
+    python -m tests.eval.duplicates [--media ../shared/media]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from models.hashing import CROP_VARIANTS, central, pdq
+from models.video import sample_frames
+from tests.duplicate_media import bordered, mirrored, off_centre_crop, reshot, screenshot, turned
+from tests.screening_media import cjk_font
+from workers.duplicates import lookup, video_matches
+from workers.steps.dedupe import VIDEO_QUERY_STEP, _row, match_photo, photo_hashes, video_hashes
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def _caption(image: Image.Image) -> Image.Image:
+    out = image.copy()
+    w, h = out.size
+    font = cjk_font(max(14, h // 18)) or ImageFont.load_default(size=max(14, h // 18))
+    ImageDraw.Draw(out).text((w // 20, int(h * 0.82)), "2023年职业教育活动周 技能展示", font=font, fill=(255, 255, 255))
+    return out
+
+
+TRANSFORMS: dict[str, Callable[[Image.Image], Image.Image]] = {
+    # today's
+    "resize50": lambda i: i.resize((i.width // 2, i.height // 2), Image.Resampling.BILINEAR),
+    "jpeg40": lambda i: _jpeg(i, 40),
+    "crop5": lambda i: central(i, 0.95),
+    "bright20": lambda i: ImageEnhance.Brightness(i).enhance(1.2),
+    "text": _caption,
+    # issue 18
+    "mirrored": mirrored,
+    "turned90_no_exif": turned,
+    "off_centre_crop10": off_centre_crop,
+    "screenshot": screenshot,
+    "screenshot_dark_bar": lambda i: screenshot(i, dark_bar=True),
+    "border5": bordered,
+    "reshot": reshot,
+}
+
+
+def load_photos(folder: Path) -> dict[str, Image.Image]:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    photos = {}
+    for path in sorted(folder.iterdir()):
+        try:
+            image = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+        except OSError:
+            continue
+        image.thumbnail((1600, 1600))  # the size of the ``preview`` rendition the step reads
+        photos[path.name] = image
+    return photos
+
+
+def burst_pairs(videos: Path, gap: float = 1.0) -> list[tuple[str, Image.Image, Image.Image]]:
+    """Frames ``gap`` seconds apart from each recording: shots of one moment that are not copies."""
+    pairs = []
+    for path in sorted(videos.glob("*.mp4")):
+        frames = sample_frames(path, every=0.5, side=1280)
+        by_t = {round(t * 2) / 2: image for t, image in frames}
+        for t in sorted(by_t)[::4]:
+            if t + gap in by_t:
+                pairs.append((f"{path.stem}@{t:g}s", by_t[t], by_t[t + gap]))
+    return pairs
+
+
+class Store:
+    """The stored side: assets' hashes in a real PostgreSQL (foreign keys off: no asset rows needed)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.images: dict[uuid.UUID, Image.Image] = {}
+        self.names: dict[uuid.UUID, str] = {}
+
+    def add_photo(self, name: str, image: Image.Image) -> uuid.UUID:
+        asset_id = uuid.uuid4()
+        hashes = photo_hashes(image)
+        if hashes is not None:
+            for variant, position, bits, quality in hashes.stored:
+                self.session.add(_row(asset_id, "image", variant, position, bits, quality))
+        self.images[asset_id], self.names[asset_id] = image, name
+        self.session.flush()
+        return asset_id
+
+    def match(self, image: Image.Image) -> tuple[set[uuid.UUID], set[uuid.UUID], float]:
+        started = time.perf_counter()
+        hashes = photo_hashes(image)
+        if hashes is None:
+            return set(), set(), 0.0
+        found = match_photo(self.session, uuid.uuid4(), image, hashes, self.images.get)
+        return set(found.duplicates), set(found.similar), (time.perf_counter() - started) * 1000
+
+
+def today_cost(session: Session, image: Image.Image) -> float:
+    started = time.perf_counter()
+    me = uuid.uuid4()
+    for _, keep in CROP_VARIANTS:
+        lookup(session, pdq(central(image, keep)).bits, kind="image", exclude=me)
+    return (time.perf_counter() - started) * 1000
+
+
+def evaluate_photos(session: Session, media: Path) -> None:
+    photos = load_photos(media / "photos")
+    store = Store(session)
+    ids = {name: store.add_photo(name, image) for name, image in photos.items()}
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0})
+    costs, today = [], []
+    for name, image in photos.items():
+        for transform, make in TRANSFORMS.items():
+            dups, _, ms = store.match(make(image))
+            costs.append(ms)
+            c = counts[transform]
+            c["tp" if ids[name] in dups else "fn"] += 1
+            c["fp"] += len(dups - {ids[name]})
+        today.append(today_cost(session, image))
+    negatives: dict[str, dict[str, int]] = defaultdict(lambda: {"fp": 0, "similar": 0, "n": 0})
+    for label, first, second in burst_pairs(media / "videos"):
+        stored = store.add_photo(label, first)
+        dups, similar, _ = store.match(second)
+        negatives["burst frames 1 s apart"]["n"] += 1
+        negatives["burst frames 1 s apart"]["fp"] += int(stored in dups)
+        negatives["burst frames 1 s apart"]["similar"] += int(stored in similar)
+    if "opencv_leuvenA.jpg" in ids and "opencv_leuvenB.jpg" in photos:
+        dups, similar, _ = store.match(photos["opencv_leuvenB.jpg"])
+        key = "one scene, two exposures (Leuven A/B)"
+        negatives[key] = {"n": 1, "fp": int(ids["opencv_leuvenA.jpg"] in dups),
+                          "similar": int(ids["opencv_leuvenA.jpg"] in similar)}
+    print(f"\n{len(photos)} photos × {len(TRANSFORMS)} transforms; each copy looked up against all "
+          f"{len(store.images)} stored (photos and burst frames)\n")
+    print("| transform | precision | recall | tp | fp | fn |\n|---|---|---|---|---|---|")
+    total = {"tp": 0, "fp": 0, "fn": 0}
+    for transform, c in counts.items():
+        for k in total:
+            total[k] += c[k]
+        print(f"| {transform} | {c['tp'] / max(1, c['tp'] + c['fp']):.2f} | {c['tp'] / max(1, c['tp'] + c['fn']):.2f}"
+              f" | {c['tp']} | {c['fp']} | {c['fn']} |")
+    print(f"| **all** | {total['tp'] / max(1, total['tp'] + total['fp']):.3f} | "
+          f"{total['tp'] / max(1, total['tp'] + total['fn']):.3f} | {total['tp']} | {total['fp']} | {total['fn']} |")
+    print("\n| hard negative | pairs | joined as duplicate | offered as similar shot |\n|---|---|---|---|")
+    for label, n in negatives.items():
+        print(f"| {label} | {n['n']} | {n['fp']} | {n['similar']} |")
+    print(f"\nper-photo dedupe lookup cost (hashes + one statement + verification): median "
+          f"{statistics.median(costs):.0f} ms, p95 {sorted(costs)[int(len(costs) * 0.95)]:.0f} ms; today's "
+          f"(3 hashes, 3 statements): median {statistics.median(today):.0f} ms")
+
+
+def _ffmpeg(*args: str) -> None:
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", *args], check=True,
+                   timeout=300)
+
+
+VIDEO_COPIES = {
+    "cut at 1.37 s": ["-ss", "1.37", "-t", "5"],
+    "cut at 3.71 s": ["-ss", "3.71", "-t", "4"],
+    "mirrored, cut at 2.13 s": ["-ss", "2.13", "-t", "5", "-vf", "hflip"],
+    "cropped 90 %, cut at 0.9 s": ["-ss", "0.9", "-t", "5", "-vf", "crop=iw*0.9:ih*0.9"],
+    "screen-recorded (margins, status bar)": ["-ss", "1.1", "-t", "5", "-vf",
+                                              "scale=iw*0.8:-2,pad=iw/0.8:ih*1.6:(ow-iw)/2:ih*0.3:white,"
+                                              "drawbox=0:0:iw:ih*0.05:black:fill"],
+}
+
+
+def evaluate_videos(session: Session, media: Path) -> None:
+    videos = [p for p in sorted((media / "videos").glob("*.mp4"))]
+    stored: dict[uuid.UUID, str] = {}
+    with tempfile.TemporaryDirectory(prefix="eval-dup-") as folder:
+        for path in videos:
+            asset_id = uuid.uuid4()
+            rows, _ = video_hashes(sample_frames(path, every=VIDEO_QUERY_STEP))
+            for variant, position, bits, quality in rows:
+                session.add(_row(asset_id, "video", variant, position, bits, quality))
+            stored[asset_id] = path.name
+        session.flush()
+        print("\n| video copy | " + " | ".join(p.name for p in videos) + " |\n|---|" + "---|" * len(videos))
+        for label, args in VIDEO_COPIES.items():
+            cells = []
+            for path in videos:
+                out = Path(folder) / "copy.mp4"
+                try:
+                    _ffmpeg("-i", str(path), *args, "-an", "-c:v", "libx264", "-crf", "26", str(out))
+                except subprocess.CalledProcessError:
+                    cells.append("n/a")
+                    continue
+                _, query = video_hashes(sample_frames(out, every=VIDEO_QUERY_STEP))
+                found = {stored[a] for a in video_matches(session, query, exclude=uuid.uuid4())}
+                right = path.name in found
+                wrong = found - {path.name}
+                cells.append(("joined" if right else "missed") + (f", +{len(wrong)} wrong" if wrong else ""))
+            print(f"| {label} | " + " | ".join(cells) + " |")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.eval.duplicates", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--media", type=Path, default=Path(__file__).resolve().parents[2].parent / "shared/media",
+                        help="../shared/media beside the repository")
+    parser.add_argument("--skip-videos", action="store_true")
+    parser.add_argument("--skip-photos", action="store_true")
+    args = parser.parse_args(argv)
+    if not (args.media / "photos").is_dir():
+        print(f"evaluation skipped: {args.media}/photos is absent", file=sys.stderr)
+        return 2
+    from service.core.embedded import Postgres, free_port
+    from service.db.migrate import upgrade
+
+    with tempfile.TemporaryDirectory(prefix="eval-dedupe-") as folder:
+        pg = Postgres(Path(folder), port=free_port())
+        pg.start()
+        try:
+            upgrade(pg.url)
+            engine = create_engine(pg.url)
+            with Session(engine) as session:
+                session.execute(text("SET session_replication_role = replica"))  # hashes without asset rows
+                if not args.skip_photos:
+                    evaluate_photos(session, args.media)
+                if not args.skip_videos:
+                    evaluate_videos(session, args.media)
+                session.rollback()
+            engine.dispose()
+        finally:
+            pg.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
