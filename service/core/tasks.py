@@ -30,6 +30,10 @@ STEP_QUEUES: dict[str, str] = {
     "tag": "ml",
 }
 
+#: Renditions made only when someone needs them (service.assets.on_demand), by the ``media.render_on_demand`` task.
+ON_DEMAND_RENDITIONS: tuple[str, ...] = ("broadcast_1080p",)
+ON_DEMAND_TASK = "media.render_on_demand"
+
 
 @dataclass
 class PendingTask:

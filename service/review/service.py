@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.assets.on_demand import request_all
 from service.core.errors import Problem
 from service.core.security import Principal
 from service.db.asset import Asset, ReviewStatus
@@ -80,6 +81,8 @@ def decide(
     old, new = _diff(before, _state(asset, review))
     audit.record(session, principal=principal, asset_id=asset_id, action=audit_action or action.value,
                  before=old, after=new)
+    if action == Action.feature:  # picked for central media: make the broadcast rendition now, not at upload
+        request_all(session, asset)
     session.flush()
     return review
 

@@ -10,11 +10,10 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from models.hashing import CROP_VARIANTS, PDQ_MIN_QUALITY, central, chunk_values, pdq, phash
-from models.video import analyse_video
 from service.db.asset import Asset, AssetKind, Job
 from service.db.screening import AssetHash
 from workers.duplicates import best_matches, join_cluster, lookup, video_matches
-from workers.media_input import load_still, local_video
+from workers.media_input import load_keyframes, load_still
 from workers.pipeline import register
 
 
@@ -30,8 +29,7 @@ def dedupe_asset(session: Session, asset: Asset) -> dict[uuid.UUID, int]:
     session.execute(delete(AssetHash).where(AssetHash.asset_id == asset.id))
     matched: dict[uuid.UUID, int] = {}
     if asset.kind == AssetKind.video:
-        with local_video(session, asset) as path:
-            analysis = analyse_video(path, uniform_every=2.0, max_keyframes=120)
+        analysis = load_keyframes(session, asset, uniform_every=2.0, max_keyframes=120)
         frames = []
         for keyframe in analysis.keyframes:
             hashed = pdq(keyframe.image)

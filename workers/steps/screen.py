@@ -17,11 +17,10 @@ from models.qr import find_barcodes
 from models.quality import Quality, image_quality, sharpness, video_quality
 from models.safety import SafetyClassifier
 from models.text_rules import check_text
-from models.video import analyse_video
 from service.db.asset import Asset, AssetKind, Job
 from service.db.screening import AssetScreening, Finding
 from service.db.submission import Submission
-from workers.media_input import load_still, local_video
+from workers.media_input import load_keyframes, load_still
 from workers.pipeline import register
 
 DETECTORS = ("nudity", "safety", "text", "qr", "faces", "quality", "ocr")
@@ -30,8 +29,7 @@ NUDITY_FLAG = 0.6
 
 def _frames(session: Session, asset: Asset) -> tuple[list[tuple[float | None, Image.Image]], Quality]:
     if asset.kind == AssetKind.video:
-        with local_video(session, asset) as path:
-            analysis = analyse_video(path)
+        analysis = load_keyframes(session, asset, uniform_every=5.0, max_keyframes=40)
         frames: list[tuple[float | None, Image.Image]] = [(k.t, k.image) for k in analysis.keyframes]
         return frames, video_quality(analysis, [sharpness(image) for _, image in frames])
     image = load_still(session, asset)
