@@ -96,4 +96,3 @@ POSTER_JPEG_QUALITY = 85
 
 #: Resource limits for every ffmpeg process (RLIMIT_AS counts x264's thread arenas; 6 GiB leaves room for 4K).
 FFMPEG_MEMORY_BYTES = 6 * 1024**3
-FFMPEG_THREADS = 0  # 0 = ffmpeg decides (all cores of the worker machine)

@@ -259,13 +259,46 @@ def bench_video_pipeline(seconds: int) -> None:
           f"(before {seconds / before_cpu:.2f}); the whole pipeline is measured by bench_e2e")
 
 
+def bench_threads(seconds: int) -> None:
+    """Concurrency from measurement: the proxy encode with 1 thread vs ffmpeg's own choice, CPU and wall."""
+    import ffmpeg
+
+    from workers import ffmpeg as runner
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = clip_1080p30(seconds, folder)
+        width, height = video.output_size(1920, 1080, PROXY_720P.short_side)
+        results = {}
+        for threads in (1, 0):
+            options = video._x264(PROXY_720P, crf=PROXY_720P.crf, preset=PROXY_720P.preset,
+                                  maxrate=PROXY_720P.maxrate, bufsize=PROXY_720P.bufsize, fps="30",
+                                  audio_bitrate=PROXY_720P.audio_bitrate, has_audio=True) | {"threads": threads}
+            inp = runner.safe_input(source, "mov")
+            graph = ffmpeg.output(inp.video.filter("scale", width, height), inp.audio, str(folder / f"{threads}.mp4"),
+                                  **options)
+            cpu0 = _children_cpu()
+            wall = runner.run(runner.command(graph), timeout=3600).seconds
+            results[threads] = (_children_cpu() - cpu0, wall)
+    one, auto = results[1], results[0]
+    print(f"proxy_720p encode of a {seconds} s 1080p30 clip, {cores} cores visible:")  # noqa: T201
+    print(f"  threads 1:    {one[0]:6.1f} CPU s, {one[1]:6.1f} s wall  "  # noqa: T201
+          f"({one[0] / seconds:.2f} CPU-s per video-s)")
+    print(f"  threads auto: {auto[0]:6.1f} CPU s, {auto[1]:6.1f} s wall  "  # noqa: T201
+          f"({auto[0] / seconds:.2f} CPU-s per video-s; uses {auto[0] / auto[1]:.1f} cores)")
+    print(f"  one thread per task costs {one[0] / auto[0]:.2f}x the CPU of ffmpeg's own threading")  # noqa: T201
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photo", type=Path, default=DEFAULT_PHOTO)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--only", choices=("images", "video", "pipeline"))
+    parser.add_argument("--only", choices=("images", "video", "pipeline", "threads"))
     args = parser.parse_args()
+    if args.only in (None, "threads"):
+        bench_threads(args.seconds)
     if args.only in (None, "pipeline"):
         bench_video_pipeline(args.seconds)
     if args.only in (None, "video"):

@@ -25,7 +25,7 @@ from service.db.asset import Asset, AssetKind, Job, JobStatus, Rendition
 from workers import renditions
 from workers.celery_app import app
 from workers.ffmpeg import FfmpegError
-from workers.pipeline import STALE_AFTER, TRANSIENT_ERRORS, _heartbeat, register
+from workers.pipeline import STALE_AFTER, TRANSIENT_ERRORS, _heartbeat, cpu_seconds, register
 from workers.profiles import ON_DEMAND_PROFILES
 from workers.rejections import Rejected
 from workers.scratch import fetch_original, scratch_dir
@@ -140,6 +140,7 @@ def render_on_demand(self: Task, asset_id: str, name: str) -> None:
         asset, job = claimed
         stop = threading.Event()
         threading.Thread(target=_heartbeat, args=(job.id, stop), daemon=True).start()
+        cpu_before = cpu_seconds()
         try:
             with scratch_dir("on-demand-") as folder:
                 original = fetch_original(asset.original_key, folder)
@@ -159,6 +160,7 @@ def render_on_demand(self: Task, asset_id: str, name: str) -> None:
         finally:
             stop.set()
         job.status, job.finished_at, job.error = JobStatus.done, datetime.now(UTC), None
+        job.cpu_seconds = round(cpu_seconds() - cpu_before, 3)
         # The outlets' copy with caption and credit written in is made next, so the download starts at once.
         enqueue(session, "portal.deliver", str(asset.id), name, queue="default")
         session.commit()

@@ -16,6 +16,7 @@ from typing import Any
 
 import ffmpeg
 
+from service.core.config import get_settings
 from workers import ffmpeg as runner
 from workers.profiles import (
     AUDIO_RATE,
@@ -68,6 +69,7 @@ def output_fps(frame_rate: float, cap: float) -> str:
 def _x264(profile: VideoProfile | None, *, crf: int, preset: str, maxrate: str, bufsize: str, fps: str,
           audio_bitrate: str, has_audio: bool) -> dict[str, Any]:
     options: dict[str, Any] = {
+        "threads": get_settings().ffmpeg_threads,  # per task: concurrency, not threads, uses the worker's cores
         "vcodec": "libx264", "preset": preset, "crf": crf, "maxrate": maxrate, "bufsize": bufsize,
         "pix_fmt": "yuv420p", "force_key_frames": f"expr:gte(t,n_forced*{GOP_SECONDS})", "r": fps,
         "fps_mode": "cfr", "movflags": "+faststart", "map_metadata": -1, "map_chapters": -1,
