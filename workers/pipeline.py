@@ -16,8 +16,10 @@ from __future__ import annotations
 import errno
 import logging
 import random
+import resource
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,6 +122,12 @@ def _claim(session: Session, asset_id: uuid.UUID, step: str, worker: str) -> tup
     return asset, job
 
 
+def cpu_seconds() -> float:
+    """CPU seconds so far of this worker process (every thread) and of its finished children (ffmpeg)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def run_step(task: Task, step: str, asset_id: str) -> None:
     spec = STEPS[step]
     worker = f"{task.request.hostname or socket.gethostname()}"
@@ -132,6 +140,7 @@ def run_step(task: Task, step: str, asset_id: str) -> None:
         stop = threading.Event()
         beat = threading.Thread(target=_heartbeat, args=(job.id, stop), daemon=True)
         beat.start()
+        cpu_before = cpu_seconds()
         try:
             spec.fn(session, asset, job)
         except Exception as exc:
@@ -140,6 +149,7 @@ def run_step(task: Task, step: str, asset_id: str) -> None:
             raise
         finally:
             stop.set()
+        job.cpu_seconds = round(cpu_seconds() - cpu_before, 3)
         _finish(session, asset, job, step)
     except Rejected as rejection:
         session.rollback()

@@ -51,6 +51,11 @@ class VideoProfile:
 PROXY_720P = VideoProfile("proxy_720p", 720, 30, "veryfast", 23, "3M", "6M", "128k", "main", "3.1")
 BROADCAST_1080P = VideoProfile("broadcast_1080p", 1080, 60, "fast", 19, "15M", "30M", "192k", "high", "4.2")
 VIDEO_PROFILES: tuple[VideoProfile, ...] = (PROXY_720P, BROADCAST_1080P)
+#: Made by ``derive`` for every uploaded video. The broadcast rendition is made on demand (an editor features the
+#: video, it joins a collection, or an outlet asks for it): most uploads are never broadcast, and at ``fast`` CRF 19
+#: it cost more than everything else in the video pipeline together (docs/PERFORMANCE.md).
+UPLOAD_PROFILES: tuple[VideoProfile, ...] = (PROXY_720P,)
+ON_DEMAND_PROFILES: dict[str, VideoProfile] = {BROADCAST_1080P.name: BROADCAST_1080P}
 
 #: Keyframe every GOP_SECONDS in every MP4 (forced), so the HLS ladder can cut segments by stream copy.
 GOP_SECONDS = 2
@@ -73,6 +78,12 @@ class HlsVariant:
 HLS_VARIANTS: tuple[HlsVariant, ...] = (HlsVariant("360p", 360, 26, "900k", "1800k", "96k"),)
 HLS_SEGMENT_SECONDS = GOP_SECONDS
 
+#: Keyframes extracted once at derive from the proxy (scene changes + one every KEYFRAME_EVERY s, at most
+#: KEYFRAME_MAX), stored as JPEGs under derived/{id}/frames/ and read by screen, dedupe, poster and sprite.
+KEYFRAME_EVERY = 2.0
+KEYFRAME_MAX = 120
+KEYFRAME_JPEG_QUALITY = 90
+
 #: Poster: first sampled keyframe whose mean luma and contrast say "not black, not a flat card".
 POSTER_MIN_LUMA = 28.0
 POSTER_MAX_LUMA = 235.0
@@ -85,4 +96,3 @@ POSTER_JPEG_QUALITY = 85
 
 #: Resource limits for every ffmpeg process (RLIMIT_AS counts x264's thread arenas; 6 GiB leaves room for 4K).
 FFMPEG_MEMORY_BYTES = 6 * 1024**3
-FFMPEG_THREADS = 0  # 0 = ffmpeg decides (all cores of the worker machine)

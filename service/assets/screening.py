@@ -16,7 +16,7 @@ from service.assets.screening_schemas import (
     QualityOut,
     TagOut,
 )
-from service.core.errors import Problem, not_found
+from service.core.errors import not_found
 from service.core.findings import FindingKind
 from service.db.asset import Asset
 from service.db.screening import AssetScreening, AssetTag, DuplicateCluster, Finding, Tag

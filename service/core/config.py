@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     model_dir: Path | None = Field(default=None, description="Local folder with transformers models (offline)")
     worker_tmp_dir: Path | None = Field(default=None, description="Scratch space for ffmpeg and Pillow")
     ffmpeg_binary: str | None = Field(default=None, description="ffmpeg path; default PATH, then imageio-ffmpeg")
+    ffmpeg_threads: int = Field(
+        default=1, ge=0, le=64, description="Encoder threads per ffmpeg process (0: ffmpeg decides, i.e. every core "
+        "it sees). One per task, with one media task per core, keeps the cores busy without oversubscribing them "
+        "(docs/OPERATIONS.md, Sizing)"
+    )
     sweeper_interval_seconds: int = 60
     sweeper_lost_after_seconds: int = Field(
         default=600, ge=30, description="A step queued this long is re-sent: its message may be lost (prefetched by a "

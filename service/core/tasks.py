@@ -24,6 +24,10 @@ PIPELINE_STEPS: tuple[str, ...] = ("verify", "probe", "derive", "screen", "dedup
 #: step name -> queue: ``service.core.queues`` (re-exported here for the senders).
 STEP_QUEUES = _STEP_QUEUES
 
+#: Renditions made only when someone needs them (service.assets.on_demand), by the ``media.render_on_demand`` task.
+ON_DEMAND_RENDITIONS: tuple[str, ...] = ("broadcast_1080p",)
+ON_DEMAND_TASK = "media.render_on_demand"
+
 
 @dataclass
 class PendingTask:

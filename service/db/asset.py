@@ -125,5 +125,8 @@ class Job(IdMixin, TimestampMixin, Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     worker: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
+    #: CPU seconds of the last successful run: the worker process's (all its threads) plus its finished children's
+    #: (ffmpeg). What sizing and the end-to-end benchmark read (docs/OPERATIONS.md).
+    cpu_seconds: Mapped[float | None] = mapped_column()
 
     __table_args__ = (UniqueConstraint("asset_id", "step", name="uq_job_asset_step"),)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.assets.on_demand import request_all
 from service.core.errors import Problem, not_found
 from service.core.security import Principal
 from service.core.tasks import enqueue
@@ -59,6 +60,7 @@ def add_items(session: Session, collection: Collection, asset_ids: list[uuid.UUI
             continue
         position += 1
         session.add(CollectionItem(collection_id=collection.id, asset_id=asset_id, position=position))
+        request_all(session, assets[asset_id])  # videos featured before broadcast renditions were on demand
         for rendition in PREPARED_RENDITIONS:
             enqueue(session, "portal.deliver", str(asset_id), rendition, queue="default")
         added += 1

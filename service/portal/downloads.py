@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.assets.on_demand import OnDemand, is_on_demand, request_rendition
 from service.core.config import get_settings
 from service.core.errors import Problem, not_found
 from service.core.security import Principal
@@ -62,6 +63,11 @@ def hand_over(key: str, *, filename: str, mime: str, size: int, stream: bool, tt
 def download(session: Session, *, principal: Principal, asset_id: uuid.UUID, rendition: str, ip: str,
              stream: bool) -> Response:
     asset, submission, org = catalog.get_asset(session, principal=principal, asset_id=asset_id)
+    if (is_on_demand(asset, rendition) and catalog.rendition_of(asset, rendition) is None
+            and request_rendition(session, asset, rendition) == OnDemand.pending):
+        return JSONResponse({"status": "rendering", "detail": "正在制作该规格，请稍后重试 / this rendition is being "
+                             "made on request; retry shortly", "retry_after": 30}, status_code=202,
+                            headers={"Retry-After": "30", "Cache-Control": "no-store"})
     source_of(asset, rendition)  # 404 for a rendition the asset does not have
     delivered = current_delivery(session, asset, submission, org, rendition)
     if delivered is None:

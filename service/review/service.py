@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from service.assets.on_demand import request_all
 from service.core.errors import Problem
 from service.core.security import Principal
 from service.db.asset import Asset, ReviewStatus
@@ -83,6 +84,8 @@ def decide(
     old, new = _diff(before, _state(asset, review))
     audit.record(session, principal=principal, asset_id=asset_id, action=audit_action or action.value,
                  before=old, after=new)
+    if action == Action.feature:  # picked for central media: make the broadcast rendition now, not at upload
+        request_all(session, asset)
     session.flush()
     return review
 

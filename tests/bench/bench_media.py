@@ -4,8 +4,10 @@
 
 Images, pinned to one core: our rendition set (6 files: thumb/preview/web × JPEG/WebP, one draft-decode, cascaded
 resizes) vs (a) naive Pillow (per size: open, full decode, resize from full size) and (b) pyvips.Image.thumbnail per
-size, same encoders and qualities. Video, all cores: our transcode (workers.ffmpeg runner, MP4 pair + HLS) vs the same
-argv through plain subprocess.run; and the realtime factor of 1080p30 → proxy_720p alone.
+size, same encoders and qualities. Video, all cores: our transcode (workers.ffmpeg runner, proxy + HLS) vs the same
+argv through plain subprocess.run; the realtime factor of 1080p30 → proxy_720p alone; and the media CPU-seconds
+per second of 1080p30 of the whole video pipeline before (broadcast_1080p for every upload, keyframes decoded by
+derive, screen and dedupe each) and after (broadcast on demand, keyframes extracted once and read back as JPEGs).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from workers.profiles import IMAGE_RENDITIONS, IMAGE_SIZES, PROXY_720P
-from workers.steps import image, video
+from workers.profiles import BROADCAST_1080P, IMAGE_RENDITIONS, IMAGE_SIZES, PROXY_720P, VIDEO_PROFILES
+from workers.steps import frames, image, video
 
 DEFAULT_PHOTO = Path(__file__).resolve().parents[3] / "shared/media/photos/lomiri16_Dragonfly_by_Bolly.jpg"
 
@@ -167,7 +169,7 @@ def bench_video(seconds: int) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     print(f"video step on a {seconds} s 1080p30 clip ({cores} cores; wall and ffmpeg CPU seconds):")  # noqa: T201
-    print(f"  ours (runner: proxy_720p + broadcast_1080p + HLS) {ours_s:7.2f} s wall {ours_cpu:7.2f} s CPU")  # noqa: T201
+    print(f"  ours (runner: proxy_720p + HLS)                 {ours_s:7.2f} s wall {ours_cpu:7.2f} s CPU")  # noqa: T201
     print(f"  bare subprocess.run, same argv                  {bare_s:7.2f} s wall {bare_cpu:7.2f} s CPU")  # noqa: T201
     print(f"  ours / bare = {ours_s / bare_s:.3f} wall, {ours_cpu / bare_cpu:.3f} CPU  (target <= 1.10)")  # noqa: T201
     print(f"  proxy_720p alone: {seconds / proxy_s:.2f}x realtime (wall); "  # noqa: T201
@@ -175,16 +177,133 @@ def bench_video(seconds: int) -> None:
     del outputs
 
 
+def _cpu() -> float:
+    """CPU seconds of this process (PyAV decodes in-process) and of its finished children (ffmpeg)."""
+    return time.process_time() + _children_cpu()
+
+
+def _old_nonkey_keyframes(proxy: Path) -> list[frames.Keyframe]:
+    """What derive did before: decode the proxy's GOP keyframes (skip_frame=NONKEY) for poster and sprite."""
+    import av
+
+    found: list[frames.Keyframe] = []
+    with av.open(str(proxy), format="mov") as container:
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONKEY"
+        for frame in container.decode(stream):
+            found.append(frames.Keyframe(float(frame.time or 0.0), frame.to_image()))  # type: ignore[no-untyped-call]
+    return found
+
+
+def _frames_round_trip(analysis: object, folder: Path) -> None:
+    """The after path's storage work without S3: keyframes to JPEG, then read back thinned for screen and dedupe."""
+    import io
+
+    from models.video import VideoAnalysis
+
+    assert isinstance(analysis, VideoAnalysis)
+    stored = []
+    for frame in analysis.keyframes:
+        buffer = io.BytesIO()
+        frame.image.save(buffer, "JPEG", quality=90)
+        stored.append({"t": frame.t, "reason": frame.reason, "data": buffer.getvalue()})
+    for every, cap in ((5.0, 40), (2.0, 120)):  # screen, dedupe
+        for entry in frames.thin(stored, uniform_every=every, max_keyframes=cap):
+            Image.open(io.BytesIO(entry["data"])).convert("RGB")
+
+
+def bench_video_pipeline(seconds: int) -> None:
+    """Media CPU-seconds per second of 1080p30, whole video pipeline, before and after (models excluded)."""
+    from models.video import analyse_video
+    from workers import ffmpeg as runner
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = video.Source(clip_1080p30(seconds, folder), "mov", 1920, 1080, 30.0, float(seconds), True)
+        before_dir, after_dir, demand_dir = folder / "before", folder / "after", folder / "demand"
+        for path in (before_dir, after_dir, demand_dir):
+            path.mkdir()
+        cpu0 = _cpu()
+        args, outputs = video.mp4_renditions_command(source, before_dir, VIDEO_PROFILES)
+        runner.run(args, timeout=3600, duration=source.duration)
+        proxy = next(o for o in outputs if o.name == "proxy_720p")
+        hls_args, variants = video.hls_commands(proxy, source, before_dir / "hls")
+        for command in hls_args:
+            runner.run(command, timeout=3600)
+        old = _old_nonkey_keyframes(proxy.path)
+        frames.write_poster(old, before_dir / "poster.jpg")
+        frames.write_sprite(old, before_dir / "s.jpg", before_dir / "s.vtt", before_dir / "s.json", seconds)
+        analyse_video(proxy.path)  # screen decoded the proxy
+        analyse_video(proxy.path, uniform_every=2.0, max_keyframes=120)  # and dedupe decoded it again
+        before_cpu = _cpu() - cpu0
+
+        cpu0 = _cpu()
+        outputs, _ = video.transcode(source, after_dir, timeout=3600)
+        analysis = frames.extract(outputs[0].path)
+        keyframes = frames.as_keyframes(analysis)
+        frames.write_poster(keyframes, after_dir / "poster.jpg")
+        frames.write_sprite(keyframes, after_dir / "s.jpg", after_dir / "s.vtt", after_dir / "s.json", seconds)
+        _frames_round_trip(analysis, after_dir)
+        after_cpu = _cpu() - cpu0
+
+        cpu0 = _cpu()
+        video.encode_on_demand(source, BROADCAST_1080P, demand_dir, timeout=3600)
+        demand_cpu = _cpu() - cpu0
+    print(f"video pipeline media work on a {seconds} s 1080p30 clip with audio "  # noqa: T201
+          "(CPU-seconds per second of video; screening/hashing models excluded):")
+    print(f"  before: proxy + broadcast for every upload, 3 decodes for frames  {before_cpu / seconds:6.2f}")  # noqa: T201
+    print(f"  after:  proxy + HLS + frames once                                 {after_cpu / seconds:6.2f} "  # noqa: T201
+          f"({before_cpu / after_cpu:.2f}x less)")
+    print(f"  on demand: broadcast_1080p when featured or asked for             {demand_cpu / seconds:6.2f}")  # noqa: T201
+    print(f"  => {seconds / after_cpu:.2f} video-min per core-minute for this media work "  # noqa: T201
+          f"(before {seconds / before_cpu:.2f}); the whole pipeline is measured by bench_e2e")
+
+
+def bench_threads(seconds: int) -> None:
+    """Concurrency from measurement: the proxy encode with 1 thread vs ffmpeg's own choice, CPU and wall."""
+    import ffmpeg
+
+    from workers import ffmpeg as runner
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = clip_1080p30(seconds, folder)
+        width, height = video.output_size(1920, 1080, PROXY_720P.short_side)
+        results = {}
+        for threads in (1, 0):
+            options = video._x264(PROXY_720P, crf=PROXY_720P.crf, preset=PROXY_720P.preset,
+                                  maxrate=PROXY_720P.maxrate, bufsize=PROXY_720P.bufsize, fps="30",
+                                  audio_bitrate=PROXY_720P.audio_bitrate, has_audio=True) | {"threads": threads}
+            inp = runner.safe_input(source, "mov")
+            graph = ffmpeg.output(inp.video.filter("scale", width, height), inp.audio, str(folder / f"{threads}.mp4"),
+                                  **options)
+            cpu0 = _children_cpu()
+            wall = runner.run(runner.command(graph), timeout=3600).seconds
+            results[threads] = (_children_cpu() - cpu0, wall)
+    one, auto = results[1], results[0]
+    print(f"proxy_720p encode of a {seconds} s 1080p30 clip, {cores} cores visible:")  # noqa: T201
+    print(f"  threads 1:    {one[0]:6.1f} CPU s, {one[1]:6.1f} s wall  "  # noqa: T201
+          f"({one[0] / seconds:.2f} CPU-s per video-s)")
+    print(f"  threads auto: {auto[0]:6.1f} CPU s, {auto[1]:6.1f} s wall  "  # noqa: T201
+          f"({auto[0] / seconds:.2f} CPU-s per video-s; uses {auto[0] / auto[1]:.1f} cores)")
+    print(f"  one thread per task costs {one[0] / auto[0]:.2f}x the CPU of ffmpeg's own threading")  # noqa: T201
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photo", type=Path, default=DEFAULT_PHOTO)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--only", choices=("images", "video"))
+    parser.add_argument("--only", choices=("images", "video", "pipeline", "threads"))
     args = parser.parse_args()
-    if args.only != "images":
-        bench_video(args.seconds)  # first: bench_images pins this process to one core
-    if args.only != "video":
+    if args.only in (None, "threads"):
+        bench_threads(args.seconds)
+    if args.only in (None, "pipeline"):
+        bench_video_pipeline(args.seconds)
+    if args.only in (None, "video"):
+        bench_video(args.seconds)  # before bench_images, which pins this process to one core
+    if args.only in (None, "images"):
         bench_images(args.photo, args.reps)
 
 

@@ -6,15 +6,16 @@ Starts its own embedded servers in ``--data`` (deleted afterwards unless ``--kee
 renditions are real JPEGs (~8 MB, noise) and MP4s (~85 MB, lossless noise) adding up to ``--size-mb`` (≈ 40 % of the
 bytes photos, 60 % video), prepares their tagged delivery copies, then times, in the same run:
 
-* baselines, the same delivered files from local disk to a local file: plain ``zip`` (Info-ZIP with its defaults,
-  i.e. deflate, when present), ``zip -0`` (stored, as ours) and Python ``zipfile`` ZIP_STORED;
+* baselines, the same delivered files from local disk to a local file: ``zip -0`` (Info-ZIP storing, the same work
+  as ours: the headline), Python ``zipfile`` ZIP_STORED (the headline when Info-ZIP is absent) and, for reference
+  only, plain ``zip`` with its defaults (deflate: other work, slower on incompressible media);
 * ceiling: a plain upload of that baseline ZIP to the same S3 server (what any build must at least spend);
 * naive: download everything, zipfile locally, upload (what a non-streaming builder does);
 * ours: ``workers.packages.build`` (the worker task's body) for one package holding all of them: large members'
   bodies copied inside the S3 server (UploadPartCopy), small ones streamed through.
 
-Prints MB/s of each and the ratios ours / each baseline (target ≥ 0.8 against plain ``zip``), ours / naive and ours /
-plain upload.
+Prints MB/s of each and the headline ratio ours / ``zip -0`` (target ≥ 0.8), then ours / naive and ours / plain
+upload.
 """
 
 from __future__ import annotations
@@ -245,9 +246,14 @@ def main() -> int:
                   f"naive S3→disk, zipfile, disk→S3:         {mb / naive_s:.0f} MB/s ({naive_s:.1f} s)",
                   f"package build S3→ZIP→S3 multipart:        {ours_rate:.0f} MB/s ({ours_s:.1f} s, "
                   f"zip {zip_size / MB:.0f} MB, {copied / MB:.0f} MB of it copied inside S3)"]
-        if "zip_s" in base:
-            lines += [f"ratio package / plain zip: {base['zip_default_s'] / ours_s:.2f} (target ≥ 0.8)",
-                      f"ratio package / zip -0: {base['zip_s'] / ours_s:.2f}"]
+        if "zip_s" in base:  # the headline: the same work (storing), not deflating
+            lines += [f"HEADLINE ratio package / zip -0 (same work, stored): {base['zip_s'] / ours_s:.2f} "
+                      "(target ≥ 0.8)",
+                      f"for reference, package / plain zip (deflate, other work): "
+                      f"{base['zip_default_s'] / ours_s:.2f}"]
+        else:
+            lines.append(f"HEADLINE ratio package / zipfile ZIP_STORED (no Info-ZIP here): "
+                         f"{ours_rate / zipfile_rate:.2f} (target ≥ 0.8)")
         lines += [f"ratio package / zipfile ZIP_STORED local: {ours_rate / zipfile_rate:.2f}",
                   f"ratio package / naive S3 round trip: {naive_s / ours_s:.2f}; "
                   f"package / plain S3 upload: {base['upload_s'] / ours_s:.2f}"]

@@ -13,11 +13,34 @@ from sqlalchemy import Engine, text
 from service.db.asset import Asset
 from service.db.review import Review
 
-TITLES = ("焊接技能大赛现场", "开放校园日", "家电维修进社区", "养老护理技能展示", "非遗传统工艺体验",
-          "乡村振兴志愿服务", "职业体验日", "产教融合签约仪式", "数控加工实训", "茶艺展示", "汽车维修技能比武",
-          "电子商务直播实训")
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+#: Titles are place × trade × event (40 × 50 × 20 = 40,000 distinct), as schools name their reports.
+PLACES = _words(
+    "北京 上海 天津 重庆 济南 青岛 南京 苏州 杭州 宁波 合肥 福州 厦门 南昌 郑州 "
+    "武汉 长沙 广州 深圳 南宁 海口 成都 贵阳 昆明 拉萨 西安 兰州 西宁 银川 "
+    "乌鲁木齐 石河子 太原 呼和浩特 沈阳 大连 长春 哈尔滨 石家庄 唐山 洛阳"
+)
+TRADES = _words(
+    "焊接 数控加工 汽车维修 养老护理 茶艺 电子商务 烹饪 美容美发 家电维修 无人机 "
+    "工业机器人 新能源汽车 智能制造 物流管理 会计 护理 幼儿保育 中医康复 建筑施工 "
+    "电气安装 模具设计 服装设计 陶瓷 刺绣 木工 园林 畜牧兽医 农业技术 酒店管理 "
+    "旅游服务 航空服务 轨道交通 船舶 化工 冶金 软件开发 网络安全 大数据 人工智能 "
+    "动漫设计 影视制作 播音主持 非遗剪纸 传统木雕 中式面点 西式烘焙 咖啡制作 家政服务 "
+    "社区服务 应急救援"
+)
+EVENTS = _words(
+    "技能展示 开放日 进社区 技能大赛 实训成果展 体验课 志愿服务 公开课 校企合作签约 "
+    "成果发布会 大师工作室开放 职业体验日 作品展 技能比武 宣讲会 直播实训 创新创业路演 "
+    "招生咨询 专题讲座 毕业设计展"
+)
+#: Tags: the week's broad themes plus trade × event tags (1,000 distinct, each on ≈ 0.1 % of the assets).
 TAGS = ("技能展示", "开放校园", "志愿服务", "技能大赛", "乡村振兴", "产教融合", "职普融通", "社区服务")
-PROVINCES = ("11", "31", "32", "33", "37", "41", "44", "51", "61", "65", "66", "50")
+PROVINCES = ("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42",
+             "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "66")
 
 
 def _sql_array(values: tuple[str, ...]) -> str:
@@ -28,7 +51,9 @@ def seed(engine: Engine, *, assets: int, log: bool = True) -> float:
     """Insert organisations, one campaign, submissions (10 assets each), assets and their review rows."""
     started = time.perf_counter()
     submissions = max(1, assets // 10)
-    titles, tags, provinces = _sql_array(TITLES), _sql_array(TAGS), _sql_array(PROVINCES)
+    places, trades, events = _sql_array(PLACES), _sql_array(TRADES), _sql_array(EVENTS)
+    tags, provinces = _sql_array(TAGS), _sql_array(PROVINCES)
+    np_, nt, ne = len(PLACES), len(TRADES), len(EVENTS)
     steps = [
         ("organisations", f"""
             INSERT INTO organization (id, name, kind, region_code)
@@ -49,8 +74,10 @@ def seed(engine: Engine, *, assets: int, log: bool = True) -> float:
                 region_code, theme_tags, credits, consent)
             SELECT gen_random_uuid(), (SELECT id FROM campaign WHERE name = 'bench-campaign'), o.id,
                    (ARRAY['activity_photos','activity_video','typical_case','news_report'])[1 + g % 4],
-                   ({titles})[1 + g % {len(TITLES)}] || ' 第' || g || '场', '', '', '', o.region_code,
-                   ARRAY[({tags})[1 + g % {len(TAGS)}]], '', true
+                   ({places})[1 + g % {np_}] || ({trades})[1 + (g / {np_}) % {nt}]
+                       || ({events})[1 + (g / {np_ * nt}) % {ne}] || ' 第' || g || '场', '', '', '', o.region_code,
+                   ARRAY[({tags})[1 + g % {len(TAGS)}],
+                         ({trades})[1 + (g * 7) % {nt}] || ({events})[1 + (g * 3 + g / {nt}) % {ne}]], '', true
             FROM generate_series(1, {submissions}) g JOIN bench_org o ON o.n = 1 + g % 2000"""),
         ("drop indexes", ""),
         ("assets", f"""
@@ -84,6 +111,7 @@ def seed(engine: Engine, *, assets: int, log: bool = True) -> float:
             FROM asset a JOIN submission s ON s.id = a.submission_id,
                  LATERAL (SELECT random() AS risk, abs(hashtext(a.id::text)) AS h,
                           CASE WHEN abs(hashtext(a.id::text)) % 10 = 0 THEN '2023年职业教育活动周 技能让生活更美好'
+                               WHEN abs(hashtext(a.id::text)) % 10 = 1 THEN s.title || ' 欢迎参观'
                                ELSE '' END AS ocr) r
             WHERE a.campaign_id = (SELECT id FROM campaign WHERE name = 'bench-campaign')"""),
         ("rebuild indexes", ""),

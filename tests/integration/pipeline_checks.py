@@ -12,7 +12,7 @@ from service.core.storage import get_storage
 from tests.support import wait_until
 
 IMAGE_RENDITIONS = {"thumb", "thumb_webp", "preview", "preview_webp", "web", "web_webp"}
-VIDEO_RENDITIONS = {"proxy_720p", "broadcast_1080p", "hls", "poster", "sprite", "sprite_vtt", "sprite_json"}
+VIDEO_RENDITIONS = {"proxy_720p", "hls", "poster", "sprite", "sprite_vtt", "sprite_json"}
 TERMINAL = {"ready", "rejected_invalid", "failed"}
 
 

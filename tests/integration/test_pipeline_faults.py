@@ -50,7 +50,7 @@ def _transcoding_ffmpeg() -> tuple[int, Path] | None:
 
 
 def _expected_keys(asset_id: uuid.UUID) -> set[str]:
-    names = {"proxy_720p.mp4", "broadcast_1080p.mp4", "poster.jpg", "sprite.jpg", "sprite.vtt", "sprite.json"}
+    names = {"proxy_720p.mp4", "poster.jpg", "sprite.jpg", "sprite.vtt", "sprite.json"}
     return {f"derived/{asset_id}/{name}" for name in names}
 
 
@@ -76,8 +76,9 @@ def test_worker_killed_mid_transcode_recovers_with_one_set(worker: ChildProcess)
     assert row["status"] == "ready", row
     assert set(row["renditions"]) == VIDEO_RENDITIONS  # type: ignore[arg-type]
     keys = set(derived_keys(asset_id))
-    assert {k for k in keys if "/hls/" not in k} == _expected_keys(asset_id)  # exactly one set, nothing extra
+    assert {k for k in keys if "/hls/" not in k and "/frames/" not in k} == _expected_keys(asset_id)  # one set
     assert f"derived/{asset_id}/hls/master.m3u8" in keys
+    assert f"derived/{asset_id}/frames/index.json" in keys
     job = _job(asset_id, "derive")
     assert job is not None
     assert job.attempts >= 2

@@ -39,8 +39,9 @@ def test_poster_skips_black_opening_and_sprite_has_an_index(tmp_path: Path) -> N
                  "-i", "testsrc2=size=320x240:rate=25:duration=4", "-filter_complex", "[0:v][1:v]concat=n=2:v=1",
                  "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip))
     outputs, hls_dir = video.transcode(_source(clip), tmp_path, timeout=300)
-    proxy = next(o for o in outputs if o.name == "proxy_720p")
-    keyframes = frames.keyframes(proxy.path)
+    assert [o.name for o in outputs] == ["proxy_720p"]  # broadcast_1080p is made on demand, not at upload
+    proxy = outputs[0]
+    keyframes = frames.as_keyframes(frames.extract(proxy.path))
     assert len(keyframes) >= 3  # a keyframe every 2 s
     poster = tmp_path / "poster.jpg"
     frames.write_poster(keyframes, poster)
@@ -56,3 +57,13 @@ def test_poster_skips_black_opening_and_sprite_has_an_index(tmp_path: Path) -> N
     assert vtt.read_text().startswith("WEBVTT")
     assert "sprite.jpg#xywh=0,0," in vtt.read_text()
     assert (hls_dir / "master.m3u8").read_text().count(".m3u8") == 1  # 240p source: a single variant
+
+
+def test_stored_keyframes_are_thinned_as_each_step_samples() -> None:
+    stored = [{"t": t, "reason": "scene" if t in (0.0, 7.0) else "uniform", "key": f"k{t}"}
+              for t in (0.0, 2.0, 4.0, 6.0, 7.0, 9.0, 11.0, 13.0)]
+    every_2 = frames.thin(stored, uniform_every=2.0, max_keyframes=120)
+    assert [e["t"] for e in every_2] == [0.0, 2.0, 4.0, 6.0, 7.0, 9.0, 11.0, 13.0]
+    # every 5 s as screen samples: scene changes always, a uniform frame once 5 s passed since the last kept one
+    assert [e["t"] for e in frames.thin(stored, uniform_every=5.0, max_keyframes=40)] == [0.0, 6.0, 7.0, 13.0]
+    assert [e["t"] for e in frames.thin(stored, uniform_every=2.0, max_keyframes=4)] == [0.0, 4.0, 7.0, 11.0]

@@ -1,19 +1,31 @@
-"""Poster frame and sprite sheet from the proxy (already upright, small, with a keyframe every GOP_SECONDS).
+"""A video's keyframes, extracted once at ``derive`` from the proxy and shared by every later step.
 
-Keyframes are decoded with ``skip_frame=NONKEY`` through PyAV, so only ~one frame per two seconds is decoded.
+``extract`` makes one decoding pass over the proxy (``models.video.analyse_video``: scene changes plus one frame
+every ``KEYFRAME_EVERY`` seconds, with the per-frame and audio statistics the quality check needs); ``store`` puts
+the frames as small JPEGs under ``derived/{id}/frames/`` with an ``index.json`` (written last, so a reader that
+finds it finds every frame). The poster and the sprite sheet are chosen from the same frames; ``screen`` and
+``dedupe`` read them back through ``workers.media_input.load_keyframes`` instead of decoding the video again.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
-from dataclasses import dataclass
+import uuid
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-import av
 from PIL import Image, ImageStat
 
+from models.video import Keyframe as AnalysedFrame
+from models.video import VideoAnalysis, analyse_video
+from service.core.storage import get_storage
 from workers.profiles import (
+    KEYFRAME_EVERY,
+    KEYFRAME_JPEG_QUALITY,
+    KEYFRAME_MAX,
     POSTER_JPEG_QUALITY,
     POSTER_MAX_LUMA,
     POSTER_MIN_LUMA,
@@ -22,6 +34,9 @@ from workers.profiles import (
     SPRITE_MAX_TILES,
     SPRITE_TILE_WIDTH,
 )
+from workers.renditions import derived_prefix
+
+_STATS = ("times", "luma", "diff", "motion", "audio_rms_db")
 
 
 @dataclass(frozen=True)
@@ -30,16 +45,82 @@ class Keyframe:
     image: Image.Image
 
 
-def keyframes(proxy: Path, limit: int = SPRITE_MAX_TILES * 4) -> list[Keyframe]:
-    frames: list[Keyframe] = []
-    with av.open(str(proxy), format="mov", options={"protocol_whitelist": "file"}) as container:
-        stream = container.streams.video[0]
-        stream.codec_context.skip_frame = "NONKEY"
-        for frame in container.decode(stream):
-            frames.append(Keyframe(float(frame.time or 0.0), frame.to_image()))  # type: ignore[no-untyped-call]
-            if len(frames) >= limit:
-                break
-    return frames
+def frames_prefix(asset_id: uuid.UUID) -> str:
+    return f"{derived_prefix(asset_id)}frames/"
+
+
+def index_key(asset_id: uuid.UUID) -> str:
+    return f"{frames_prefix(asset_id)}index.json"
+
+
+def extract(proxy: Path) -> VideoAnalysis:
+    """One pass over the (upright, small) proxy: scene-change and uniform keyframes plus quality statistics."""
+    return analyse_video(proxy, uniform_every=KEYFRAME_EVERY, max_keyframes=KEYFRAME_MAX)
+
+
+def as_keyframes(analysis: VideoAnalysis) -> list[Keyframe]:
+    return [Keyframe(frame.t, frame.image) for frame in analysis.keyframes]
+
+
+def store(asset_id: uuid.UUID, analysis: VideoAnalysis) -> int:
+    """Replace the asset's stored keyframes and index; returns the bytes written."""
+    storage = get_storage()
+    prefix = frames_prefix(asset_id)
+    storage.delete_prefix(prefix)  # a rerun may keep a different number of frames
+    entries, total = [], 0
+    for number, frame in enumerate(analysis.keyframes):
+        buffer = io.BytesIO()
+        frame.image.save(buffer, "JPEG", quality=KEYFRAME_JPEG_QUALITY)
+        key = f"{prefix}{number:04d}.jpg"
+        storage.put_bytes(key, buffer.getvalue(), content_type="image/jpeg")
+        total += buffer.tell()
+        entries.append({"t": frame.t, "reason": frame.reason, "key": key})
+    fields = asdict(analysis)
+    index: dict[str, Any] = {name: fields[name] for name in ("duration", "width", "height", "fps", "has_audio",
+                                                             *_STATS)}
+    index["keyframes"] = entries
+    data = json.dumps(index, separators=(",", ":")).encode()
+    storage.put_bytes(index_key(asset_id), data, content_type="application/json")
+    return total + len(data)
+
+
+def stored_index(asset_id: uuid.UUID) -> dict[str, Any] | None:
+    """The stored index, or None when the asset was derived before keyframes were stored."""
+    storage = get_storage()
+    key = index_key(asset_id)
+    if storage.stat_size(key) is None:
+        return None
+    found: dict[str, Any] = json.loads(storage.get_bytes(key))
+    return found
+
+
+def thin(entries: list[dict[str, Any]], *, uniform_every: float, max_keyframes: int) -> list[dict[str, Any]]:
+    """The stored frames a step would have kept itself: every scene change, uniform frames at least
+    ``uniform_every`` apart (the rule of ``analyse_video``), then an even spread of at most ``max_keyframes``."""
+    kept: list[dict[str, Any]] = []
+    next_uniform = 0.0
+    for entry in entries:
+        if entry["reason"] == "scene" or entry["t"] >= next_uniform - 1e-6:
+            kept.append(entry)
+            next_uniform = entry["t"] + uniform_every
+    if len(kept) > max_keyframes:
+        step = len(kept) / max_keyframes
+        kept = [kept[int(i * step)] for i in range(max_keyframes)]
+    return kept
+
+
+def load(asset_id: uuid.UUID, index: dict[str, Any], *, uniform_every: float, max_keyframes: int) -> VideoAnalysis:
+    """Rebuild the analysis from the stored index, with the chosen frames read back from storage."""
+    storage = get_storage()
+    analysis = VideoAnalysis(float(index["duration"]), int(index["width"]), int(index["height"]),
+                             float(index["fps"]), has_audio=bool(index["has_audio"]))
+    for name in _STATS:
+        setattr(analysis, name, list(index[name]))
+    for entry in thin(index["keyframes"], uniform_every=uniform_every, max_keyframes=max_keyframes):
+        image = Image.open(io.BytesIO(storage.get_bytes(entry["key"])))
+        image.load()
+        analysis.keyframes.append(AnalysedFrame(float(entry["t"]), image.convert("RGB"), str(entry["reason"])))
+    return analysis
 
 
 def _interesting(image: Image.Image) -> tuple[bool, float]:

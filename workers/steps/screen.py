@@ -8,11 +8,10 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from models.base import unload_idle
-from models.video import analyse_video
 from service.db.asset import Asset, AssetKind, Job
 from service.db.screening import AssetScreening, Finding
 from service.db.submission import Submission
-from workers.media_input import load_still, local_video
+from workers.media_input import load_keyframes, load_still
 from workers.pipeline import register
 from workers.screening import DETECTORS, Frame, Media, run_detectors
 
@@ -26,8 +25,7 @@ def media_of(session: Session, asset: Asset) -> Media:
     caption = " ".join(filter(None, [submission.title, submission.description] if submission else []))
     caption = " ".join(filter(None, [caption, asset.caption or ""]))
     if asset.kind == AssetKind.video:
-        with local_video(session, asset) as path:
-            analysis = analyse_video(path)
+        analysis = load_keyframes(session, asset, uniform_every=5.0, max_keyframes=40)
         return Media("video", [Frame(k.t, k.image) for k in analysis.keyframes], analysis.width, analysis.height,
                      video=analysis, caption=caption)
     return Media("image", [Frame(None, load_still(session, asset))], asset.width, asset.height, caption=caption)

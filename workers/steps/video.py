@@ -1,5 +1,6 @@
-"""Video renditions: proxy_720p and broadcast_1080p (one ffmpeg process, one decode), the HLS preview ladder,
-a poster frame that is not black, and a sprite sheet of keyframes with its VTT/JSON index.
+"""Video renditions: ``proxy_720p`` at upload and the HLS preview ladder cut from it (the top rung by stream copy);
+``broadcast_1080p`` on demand from the original (``encode_on_demand``). Poster and sprite come from the keyframes
+(``workers.steps.frames``).
 
 Output sizes are computed here from the probe's *display* size (ffmpeg auto-rotates on decode and drops the display
 matrix), so rotated and vertical phone video comes out upright and vertical, and nothing is ever upscaled.
@@ -15,6 +16,7 @@ from typing import Any
 
 import ffmpeg
 
+from service.core.config import get_settings
 from workers import ffmpeg as runner
 from workers.profiles import (
     AUDIO_RATE,
@@ -22,7 +24,7 @@ from workers.profiles import (
     HLS_SEGMENT_SECONDS,
     HLS_VARIANTS,
     LOUDNORM,
-    VIDEO_PROFILES,
+    UPLOAD_PROFILES,
     VideoProfile,
 )
 
@@ -67,6 +69,7 @@ def output_fps(frame_rate: float, cap: float) -> str:
 def _x264(profile: VideoProfile | None, *, crf: int, preset: str, maxrate: str, bufsize: str, fps: str,
           audio_bitrate: str, has_audio: bool) -> dict[str, Any]:
     options: dict[str, Any] = {
+        "threads": get_settings().ffmpeg_threads,  # per task: concurrency, not threads, uses the worker's cores
         "vcodec": "libx264", "preset": preset, "crf": crf, "maxrate": maxrate, "bufsize": bufsize,
         "pix_fmt": "yuv420p", "force_key_frames": f"expr:gte(t,n_forced*{GOP_SECONDS})", "r": fps,
         "fps_mode": "cfr", "movflags": "+faststart", "map_metadata": -1, "map_chapters": -1,
@@ -78,15 +81,16 @@ def _x264(profile: VideoProfile | None, *, crf: int, preset: str, maxrate: str, 
     return options
 
 
-def mp4_renditions_command(source: Source, out_dir: Path) -> tuple[list[str], list[Output]]:
-    """One ffmpeg command writing every MP4 profile: the source is decoded and loudness-measured once."""
+def mp4_renditions_command(source: Source, out_dir: Path, profiles: tuple[VideoProfile, ...] = UPLOAD_PROFILES
+                           ) -> tuple[list[str], list[Output]]:
+    """One ffmpeg command writing every MP4 profile given: the source is decoded and loudness-measured once."""
     inp = runner.safe_input(source.path, source.fmt)
-    count = len(VIDEO_PROFILES)
+    count = len(profiles)
     video = inp.video.filter_multi_output("split", count) if count > 1 else None
     audio = (inp.audio.filter("loudnorm", **LOUDNORM).filter("aresample", AUDIO_RATE)
              .filter_multi_output("asplit", count) if source.has_audio else None)
     streams, outputs = [], []
-    for index, profile in enumerate(VIDEO_PROFILES):
+    for index, profile in enumerate(profiles):
         width, height = output_size(source.width, source.height, profile.short_side)
         fps = output_fps(source.frame_rate, profile.max_fps)
         branch = video.stream(index) if video is not None else inp.video
@@ -166,3 +170,10 @@ def transcode(source: Source, out_dir: Path, *, timeout: float,
         runner.run(hls_args, timeout=timeout, duration=source.duration)
     write_master(hls_dir, variants)
     return outputs, hls_dir
+
+
+def encode_on_demand(source: Source, profile: VideoProfile, out_dir: Path, *, timeout: float) -> Output:
+    """Encode one on-demand profile (``broadcast_1080p``) from the original."""
+    args, outputs = mp4_renditions_command(source, out_dir, (profile,))
+    runner.run(args, timeout=timeout, duration=source.duration)
+    return outputs[0]
