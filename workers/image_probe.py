@@ -10,6 +10,8 @@ from typing import Any
 
 from PIL import ExifTags, ImageCms
 
+from service.core.bounds import bounded_or_none
+from service.core.text import clean_text
 from workers.imaging import ACCEPTED_FORMATS, corrupt, decode, open_image
 from workers.rejections import Rejected
 
@@ -96,7 +98,7 @@ def _text(value: object) -> str | None:
     if value is None:
         return None
     text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-    return text.strip("\x00 ").strip() or None
+    return clean_text(text, multiline=False) or None
 
 
 def _profile_name(icc: bytes) -> str:
@@ -121,7 +123,7 @@ def _capture_time(value: object, offset: object) -> datetime | None:
     if offset_text:
         with contextlib.suppress(ValueError):  # a malformed offset: keep the default zone
             tz = datetime.strptime(offset_text, "%z").tzinfo or DEFAULT_TZ  # type: ignore[assignment]
-    return moment.replace(tzinfo=tz)
+    return bounded_or_none(moment.replace(tzinfo=tz))  # year 9999 at -12:00 is past datetime's range in UTC
 
 
 def _gps(ifd: dict[int, Any]) -> tuple[float, float] | None:

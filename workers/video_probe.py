@@ -17,6 +17,7 @@ from typing import Any
 
 import av
 
+from service.core.bounds import bounded_or_none
 from workers.rejections import Rejected
 
 #: PyAV container format names we accept (others, e.g. hls, concat, image2, are refused).
@@ -154,7 +155,7 @@ def _creation_time(value: str | None) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # QuickTime/Matroska creation times are UTC by specification
-    return None if moment.year < 1990 else moment
+    return None if moment.year < 1990 else bounded_or_none(moment)
 
 
 def _location(value: str | None) -> tuple[float, float] | None:

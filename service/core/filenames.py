@@ -1,4 +1,5 @@
-"""Client filenames made safe for storage keys and downloads; the original is kept separately for display."""
+"""Client filenames made safe for storage keys and downloads (``Content-Disposition``); the original is kept
+separately for display. Lives in ``service.core`` because storage (downloads) and ingest (keys) both need it."""
 
 from __future__ import annotations
 
