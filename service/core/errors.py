@@ -50,11 +50,9 @@ class Problem(Exception):
         }
         if instance:
             body["instance"] = instance
-        headers = dict(self.headers)
         if request_id:
-            body["request_id"] = request_id
-            headers["X-Request-ID"] = request_id
-        return JSONResponse(body, status_code=self.status, headers=headers, media_type=PROBLEM_JSON)
+            body["request_id"] = request_id  # the X-Request-ID header is added by the observability middleware
+        return JSONResponse(body, status_code=self.status, headers=self.headers, media_type=PROBLEM_JSON)
 
 
 def unauthorized() -> Problem:
@@ -138,4 +136,8 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The catch-all: a bug answers problem+json with the request id to quote, never a text/plain traceback.
         log.exception("unhandled error in %s %s", request.method, request.url.path)
-        return respond(request, internal_error())
+        response = respond(request, internal_error())
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:  # sent from outside the middleware that adds the header to every other response
+            response.headers["X-Request-ID"] = request_id
+        return response
