@@ -23,6 +23,8 @@ from service.core.text import clean_text, has_control
     ("a\r\nb\rc", "a\nb\nc", "a b c"),
     ("x\u202eevil\u200b", "xevil", "xevil"),
     ("tab\there", "tab\there", "tab here"),
+    ("家庭👨\u200d👩\u200d👧\ud800", "家庭👨\u200d👩\u200d👧", "家庭👨\u200d👩\u200d👧"),
+    ("新\U000e0001\ufeff", "新", "新"),
 ])
 def test_clean_text(raw: str, multi: str, one: str) -> None:
     assert clean_text(raw) == multi
