@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from service.assets.clusters import router as clusters_router
 from service.assets.endpoints import router as assets_router
 from service.core import errors, openapi
+from service.core.inputguard import QueryTextGuard
 from service.ingest.endpoints import router as submissions_router
 from service.ingest.tus import TusHeaders
 from service.ingest.tus import router as tus_router
@@ -42,6 +43,7 @@ def create_app() -> FastAPI:
     web_deps.install(app)
     app.add_middleware(TusHeaders)
     app.add_middleware(WebSessionMiddleware)
+    app.add_middleware(QueryTextGuard)
     observability.install(app)  # last added = outermost: request ids and latency cover every other layer
     app.include_router(health_router)
     app.include_router(submissions_router)

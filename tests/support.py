@@ -136,7 +136,7 @@ class LiveAPI(ChildProcess):
     def __init__(self, env: dict[str, str], log_dir: Path, port: int | None = None) -> None:
         self.port = port or free_port()
         args = [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1",
-                "--port", str(self.port), "--log-level", "warning"]
+                "--port", str(self.port), "--log-level", "warning", "--no-proxy-headers"]
         super().__init__(args, env, log_dir / f"api-{self.port}.log")
 
     @property

@@ -6,8 +6,6 @@ re-raising; a worker killed mid-build is redelivered (``acks_late``) and the bui
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import uuid
@@ -20,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.core.config import get_settings
+from service.core.csvfile import csv_bytes
 from service.core.db import new_session
 from service.core.storage import get_storage
 from service.db.asset import Asset
@@ -75,12 +74,7 @@ def unique_name(name: str, taken: set[str]) -> str:
 
 
 def _sidecars(rows: list[dict[str, str]]) -> tuple[bytes, bytes]:
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    # BOM: Excel (what most newsrooms open a CSV with) needs it to read UTF-8 Chinese.
-    return ("\ufeff" + text.getvalue()).encode(), json.dumps(rows, ensure_ascii=False, indent=2).encode()
+    return csv_bytes(CSV_COLUMNS, rows), json.dumps(rows, ensure_ascii=False, indent=2).encode()
 
 
 def _members(session: Session, package: Package) -> tuple[list[Member], list[dict[str, str]]]:

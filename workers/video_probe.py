@@ -19,6 +19,7 @@ import av
 
 from service.core.exif import bounded
 from service.core.media_types import BY_CODE, DEMUXERS
+from service.core.text import clean_text
 from workers.rejections import Rejected
 
 #: PyAV container format names we accept: the demuxers of ``service.core.media_types`` under the names PyAV reports
@@ -65,7 +66,8 @@ def probe_video(path: Path, ffmpeg_format: str, mime: str | None = None) -> Vide
                            "the file has no video stream (audio only or empty); upload a video")
         stream = container.streams.video[0]
         audio = [{"codec": a.codec_context.name, "channels": a.codec_context.channels,
-                  "sample_rate": a.codec_context.sample_rate, "language": a.metadata.get("language")}
+                  "sample_rate": a.codec_context.sample_rate,
+                  "language": clean_text(str(a.metadata.get("language") or ""), multiline=False) or None}
                  for a in container.streams.audio]
         rotation, frames_ok = _first_frames(container, stream)
         if not frames_ok:
@@ -80,8 +82,10 @@ def probe_video(path: Path, ffmpeg_format: str, mime: str | None = None) -> Vide
         vfr = _variable(deltas)
         raw_w, raw_h = stream.codec_context.width, stream.codec_context.height
         width, height = (raw_h, raw_w) if rotation % 180 == 90 else (raw_w, raw_h)
-        tags = {k.lower(): v for k, v in container.metadata.items()} | {
-            k.lower(): v for k, v in stream.metadata.items() if k.lower() not in container.metadata}
+        # Container tags are text from the file: cleaned like every other text (JSONB refuses NUL).
+        tags = {k.lower(): clean_text(str(v), multiline=False) for k, v in container.metadata.items()} | {
+            k.lower(): clean_text(str(v), multiline=False) for k, v in stream.metadata.items()
+            if k.lower() not in container.metadata}
         capture = _creation_time(tags.get("creation_time"))
         gps = _location(tags.get("location") or tags.get("com.apple.quicktime.location.iso6709")
                         or tags.get("location-eng"))

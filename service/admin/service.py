@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.security import hash_password, issue_token
+from service.core.security import hash_password, issue_token, normalize_username
 from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind, Role, User
 from service.db.submission import Submission
@@ -99,6 +99,10 @@ def import_orgs(session: Session, text: str) -> ImportResult:
 def create_user(
     session: Session, *, username: str, role: Role, org: str, password: str | None = None, display_name: str = ""
 ) -> User:
+    display_name = display_name or username.strip()
+    username = normalize_username(username)
+    if not username:
+        raise AdminError("username must not be empty")
     if session.scalar(select(User).where(User.username == username)):
         raise AdminError(f"user {username!r} exists already")
     organisation = find_org(session, org)
@@ -110,7 +114,7 @@ def create_user(
         username=username,
         role=role,
         org_id=organisation.id,
-        display_name=display_name or username,
+        display_name=display_name,
         password_hash=hash_password(password) if password else None,
     )
     session.add(user)
@@ -119,7 +123,7 @@ def create_user(
 
 
 def find_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(select(User).where(User.username == normalize_username(username)))
     if user is None:
         raise AdminError(f"no user {username!r}")
     return user

@@ -41,14 +41,16 @@ def list_assets(
     filters = {"submission_id": submission_id, "campaign_id": campaign_id, "org_id": org_id, "status": status,
                "kind": kind, "sha256": sha256}
     items, total = service.list_assets(session, principal=principal, filters=filters, limit=limit, offset=offset)
-    return AssetPage(items=[service.to_out(a) for a in items], total=total)
+    return AssetPage(items=[service.to_out(a, exact_of=screening.visible_exact_of(session, principal, a))
+                            for a in items], total=total)
 
 
 @router.get("/assets/{asset_id}", response_model=AssetOut)
 def get_asset(asset_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> AssetOut:
     asset = service.get_asset(session, principal=principal, asset_id=asset_id)
-    out = service.to_out(asset, service.jobs_of(session, asset.id))
-    return out.model_copy(update=screening.screening_fields(session, asset))
+    out = service.to_out(asset, service.jobs_of(session, asset.id),
+                         exact_of=screening.visible_exact_of(session, principal, asset))
+    return out.model_copy(update=screening.screening_fields(session, asset, principal))
 
 
 @router.get("/assets/{asset_id}/original", status_code=307, response_class=RedirectResponse)

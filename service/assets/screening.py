@@ -18,6 +18,7 @@ from service.assets.screening_schemas import (
 )
 from service.core.errors import not_found
 from service.core.findings import FindingKind
+from service.core.security import Principal
 from service.db.asset import Asset
 from service.db.screening import AssetScreening, AssetTag, DuplicateCluster, Finding, Tag
 from service.db.submission import Submission
@@ -30,6 +31,17 @@ def tags_of(session: Session, asset_id: uuid.UUID) -> list[TagOut]:
         .where(AssetTag.asset_id == asset_id).order_by(AssetTag.score.desc(), Tag.name, AssetTag.source)
     ).all()
     return [TagOut(name=name, source=source.value, score=score) for name, source, score in rows]
+
+
+def _own(session: Session, principal: Principal, asset_id: uuid.UUID | None) -> uuid.UUID | None:
+    """``asset_id`` when ``principal`` may see that asset, else None: another organisation's ids stay hidden."""
+    if asset_id is None or principal.is_staff:
+        return asset_id
+    return asset_id if session.scalar(select(Asset.org_id).where(Asset.id == asset_id)) == principal.org_id else None
+
+
+def visible_exact_of(session: Session, principal: Principal, asset: Asset) -> uuid.UUID | None:
+    return _own(session, principal, asset.exact_of)
 
 
 def suggestions_of(session: Session, submission_id: uuid.UUID) -> list[SuggestedTagOut]:
@@ -49,8 +61,8 @@ def finding_out(finding: Finding) -> FindingOut:
                       detail=finding.detail or {})
 
 
-def screening_fields(session: Session, asset: Asset) -> dict[str, Any]:
-    """The screening part of ``AssetOut`` for one asset."""
+def screening_fields(session: Session, asset: Asset, principal: Principal) -> dict[str, Any]:
+    """The screening part of ``AssetOut`` for one asset, as ``principal`` may see it."""
     rows = session.scalars(select(Finding).where(Finding.asset_id == asset.id)
                            .order_by(Finding.score.desc(), Finding.detector, Finding.label)).all()
     findings = sorted(rows, key=lambda f: (KIND_ORDER[f.type.kind], -f.type.severity))  # stable: score order kept
@@ -64,9 +76,12 @@ def screening_fields(session: Session, asset: Asset) -> dict[str, Any]:
         "faces": row.faces if row else None,
         "quality": QualityOut(score=row.quality_score, parts=row.quality_parts or {})
         if row and row.quality_score is not None else None,
-        "duplicates": DuplicatesOut(exact_of=asset.exact_of, cluster_id=cluster.id if cluster else None,
+        "duplicates": DuplicatesOut(exact_of=visible_exact_of(session, principal, asset),
+                                    copy_elsewhere=asset.exact_of is not None
+                                    and visible_exact_of(session, principal, asset) is None,
+                                    cluster_id=cluster.id if cluster else None,
                                     cluster_size=cluster.size if cluster else 0,
-                                    best_asset_id=cluster.best_asset_id if cluster else None),
+                                    best_asset_id=_own(session, principal, cluster.best_asset_id) if cluster else None),
     }
 
 

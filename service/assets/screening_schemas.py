@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from service.core.text import clean_text
 
 
 class FindingOut(BaseModel):
@@ -33,10 +35,13 @@ class QualityOut(BaseModel):
 
 
 class DuplicatesOut(BaseModel):
-    exact_of: uuid.UUID | None = None
+    exact_of: uuid.UUID | None = Field(default=None, description="the earlier byte-identical file, when the caller "
+                                       "may see it (editors: always; submitters: only their organisation's)")
+    copy_elsewhere: bool = Field(default=False, description="a byte-identical copy was sent by another organisation")
     cluster_id: uuid.UUID | None = None
     cluster_size: int = 0
-    best_asset_id: uuid.UUID | None = None
+    best_asset_id: uuid.UUID | None = Field(default=None, description="the cluster's best shot, when the caller "
+                                            "may see it")
 
 
 class ClusterMember(BaseModel):
@@ -61,6 +66,14 @@ class ClusterOut(BaseModel):
 class TagIn(BaseModel):
     name: str = Field(min_length=1, max_length=60, description="Tag name (zh-CN), e.g. 开放校园")
     version: int | None = Field(default=None, description="The review version you saw; a stale one gets 409")
+
+    @field_validator("name")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        value = clean_text(value, multiline=False)
+        if not value:
+            raise ValueError("标签名不能为空 / the tag name must not be empty")
+        return value
 
 
 class TagList(BaseModel):

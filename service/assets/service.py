@@ -62,7 +62,8 @@ def list_assets(
     return list(items), total
 
 
-def to_out(asset: Asset, jobs: list[Job] | None = None) -> AssetOut:
+def to_out(asset: Asset, jobs: list[Job] | None = None, *, exact_of: uuid.UUID | None = None) -> AssetOut:
+    """``exact_of`` as the caller may see it (``screening.visible_exact_of``): never another organisation's id."""
     reason = Reason(code=asset.reason_code, detail=asset.reason_detail or "") if asset.reason_code else None
     return AssetOut(
         id=asset.id,
@@ -76,7 +77,7 @@ def to_out(asset: Asset, jobs: list[Job] | None = None) -> AssetOut:
         size=asset.size,
         mime=asset.mime,
         sha256=asset.sha256,
-        exact_of=asset.exact_of,
+        exact_of=exact_of,
         width=asset.width,
         height=asset.height,
         duration=asset.duration,

@@ -152,6 +152,10 @@ def campaign_create(
 def demo_seed(data: DataOpt = None) -> None:
     """Create demo campaign, organisations and users (idempotent); print ids and one token per role as JSON."""
     use_data_dir(data)
+    if get_settings().env != "development":
+        # The demo users have a published password: they must never exist where real material is.
+        _fail(RuntimeError(f"`demo seed` runs only with MEDIADESK_ENV=development (this is {get_settings().env}) / "
+                           "演示数据只能在开发环境中创建"))
     with session_scope() as session:
         result = service.seed_demo(session)
     typer.echo(json.dumps(result, ensure_ascii=False))

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from service.cli.tus_client import MIB, Interrupted, StateFile, TusClient, UploadRefused, file_sha256
+from service.core.csvfile import write_rows
 
 SUBMISSION_FIELDS = ("title", "category", "description", "activity", "activity_date", "place", "region_code",
                      "theme_tags", "credits", "consent", "campaign_id")
@@ -271,6 +272,4 @@ def _summarise(outcomes: list[Outcome], report: Path | None) -> None:
         report.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
         with report.open("w", newline="", encoding="utf-8-sig") as out:
-            writer = csv.DictWriter(out, fieldnames=["file", "asset_id", "status", "reason"])
-            writer.writeheader()
-            writer.writerows(rows)
+            write_rows(out, ["file", "asset_id", "status", "reason"], rows)

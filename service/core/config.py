@@ -6,17 +6,47 @@ explicit environment variable > ``{data_dir}/run/endpoints.json`` written by ``m
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused outside development, see validator
 DEV_S3_ACCESS_KEY = "mediadesk-dev"
 DEV_S3_SECRET_KEY = "mediadesk-dev-secret"  # noqa: S105 - the embedded S3 server's key, refused outside development
+
+
+#: Values everyone knows: the development defaults, MinIO's default user and every value of ``infra/.env.example``
+#: (its secrets also contain ``change-me``). Refused as credentials in production; a test keeps this in step with
+#: the example file.
+PLACEHOLDERS = frozenset({
+    DEV_SECRET, DEV_S3_ACCESS_KEY, DEV_S3_SECRET_KEY, "minioadmin", "admin",
+    # infra/.env.example
+    "minio-root", "mediadesk-app", "mediadesk", "localhost:9000", "http://localhost:8080", "./models", "3",
+})
+
+
+def placeholder(value: str) -> bool:
+    """True for a value that is known to everyone: a ``change-me`` placeholder or an example/default value."""
+    return "change-me" in value.casefold() or value.strip() in PLACEHOLDERS
+
+
+def entropy_bits(value: str) -> float:
+    """Shannon entropy of the characters times the length: ``"x" * 40`` has none, 64 hex characters about 240; a
+    repeated pattern (``"0123456789" * 4``) counts as one repetition only."""
+    if not value:
+        return 0.0
+    period = next(p for p in range(1, len(value) + 1) if len(value) % p == 0 and value[:p] * (len(value) // p) == value)
+    unit = value[:period]
+    counts = Counter(unit)
+    return -sum(n * math.log2(n / len(unit)) for n in counts.values())
 
 
 class Settings(BaseSettings):
@@ -40,8 +70,15 @@ class Settings(BaseSettings):
         default=None, description="host:port clients use for presigned URLs when it differs from s3_endpoint"
     )
 
+    trusted_proxies: str = Field(
+        default="", description="Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is "
+        "believed (e.g. the ingress network 10.0.0.0/8); empty: the connecting address is the client"
+    )
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL clients reach the API at")
-    presign_ttl_seconds: int = Field(default=300, ge=30, le=3600, description="Lifetime of presigned download URLs")
+    presign_ttl_seconds: int = Field(
+        default=60, ge=10, le=60, description="Lifetime of presigned download URLs; at most 60 s, so that a revoked "
+        "outlet's or withdrawn file's links stop working within a minute (a transfer already started completes)"
+    )
     stream_renditions: bool = Field(
         default=False, description="Stream renditions through the API instead of redirecting (S3 not reachable)"
     )
@@ -82,7 +119,12 @@ class Settings(BaseSettings):
         "OpenVINO when the installed onnxruntime has them, then CPU), cpu, or a comma-separated list of names"
     )
 
-    login_rate_limit_per_minute: int = 10
+    login_rate_limit_per_minute: int = Field(
+        default=10, ge=1, description="Password attempts per client address and (normalised) user name per minute"
+    )
+    login_rate_limit_per_address_per_minute: int = Field(
+        default=30, ge=1, description="Password attempts per client address per minute, whatever the name"
+    )
     token_failure_limit_per_minute: int = Field(
         default=30, ge=1, description="Wrong API tokens per client address per minute before 429 (all replicas)"
     )
@@ -115,13 +157,30 @@ class Settings(BaseSettings):
         description="Copyright notice written into delivered files",
     )
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"MEDIADESK_TRUSTED_PROXIES: {part!r} is not an address or network ('*' is not "
+                                 "allowed: it lets any client choose its own address)") from None
+        return value
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.env == "production":
-            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
-                raise ValueError("MEDIADESK_SECRET_KEY must be set to a random value of ≥ 32 characters in production")
-            if self.s3_secret_key in (None, DEV_S3_SECRET_KEY) or self.s3_access_key == DEV_S3_ACCESS_KEY:
+            if placeholder(self.secret_key) or len(self.secret_key) < 32 or entropy_bits(self.secret_key) < 100:
+                raise ValueError("MEDIADESK_SECRET_KEY must be set to a random value of ≥ 32 characters in production "
+                                 "(`openssl rand -hex 32`)")
+            if (self.s3_secret_key is None or self.s3_access_key is None or placeholder(self.s3_secret_key)
+                    or placeholder(self.s3_access_key) or entropy_bits(self.s3_secret_key) < 64):
                 raise ValueError("MEDIADESK_S3_ACCESS_KEY/SECRET_KEY must be real credentials in production")
+            for name in ("database_url", "redis_url"):
+                password = urlsplit(getattr(self, name) or "").password
+                if password is not None and placeholder(unquote(password)):
+                    raise ValueError(f"MEDIADESK_{name.upper()} carries a placeholder password")
             for name in ("database_url", "redis_url", "s3_endpoint"):
                 if not getattr(self, name):
                     raise ValueError(f"MEDIADESK_{name.upper()} is required in production")

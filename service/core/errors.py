@@ -39,7 +39,7 @@ class Problem(Exception):
         self.headers = headers or {}
         self.extra = extra or {}
 
-    def response(self, instance: str | None = None) -> JSONResponse:
+    def response(self, instance: str | None = None, request_id: str | None = None) -> JSONResponse:
         body: dict[str, Any] = {
             "type": f"https://mediadesk.invalid/problems/{self.code}",
             "title": self.code.replace("_", " "),
@@ -50,6 +50,8 @@ class Problem(Exception):
         }
         if instance:
             body["instance"] = instance
+        if request_id:
+            body["request_id"] = request_id  # the X-Request-ID header is added by the observability middleware
         return JSONResponse(body, status_code=self.status, headers=self.headers, media_type=PROBLEM_JSON)
 
 
@@ -81,6 +83,11 @@ def unavailable(service: str) -> Problem:
     )
 
 
+def internal_error() -> Problem:
+    return Problem(500, "internal_error", "服务器内部错误，请带上请求编号联系管理员",
+                   "internal error; quote the request id when you report it")
+
+
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -94,10 +101,15 @@ _STATUS_CODES = {
 }
 
 
+def respond(request: Request, problem: Problem) -> JSONResponse:
+    """``problem`` as the response to ``request``, carrying the request id the logs use (set by observability)."""
+    return problem.response(request.url.path, getattr(request.state, "request_id", None))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return exc.response(request.url.path)
+        return respond(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -107,15 +119,25 @@ def install(app: FastAPI) -> None:
         problem = Problem(
             422, "validation_error", "请求内容不符合要求", "request validation failed", extra={"errors": errors}
         )
-        return problem.response(request.url.path)
+        return respond(request, problem)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         problem = Problem(exc.status_code, code, "请求无法处理", str(exc.detail), headers=dict(exc.headers or {}))
-        return problem.response(request.url.path)
+        return respond(request, problem)
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", exc.__class__.__name__)
-        return unavailable("database").response(request.url.path)
+        return respond(request, unavailable("database"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The catch-all: a bug answers problem+json with the request id to quote, never a text/plain traceback.
+        log.exception("unhandled error in %s %s", request.method, request.url.path)
+        response = respond(request, internal_error())
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:  # sent from outside the middleware that adds the header to every other response
+            response.headers["X-Request-ID"] = request_id
+        return response

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from service.core.text import clean_text
+
 #: Beijing time, assumed when a photo's EXIF carries no offset (the Activity Week happens in China).
 ASSUMED_ZONE = timezone(timedelta(hours=8))
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -105,7 +107,7 @@ def text(value: object) -> str | None:
     if value is None:
         return None
     found = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-    return found.strip("\x00 ").strip() or None
+    return clean_text(found, multiline=False) or None  # no NUL or escape sequences reach IPTC, XMP or CSV
 
 
 def _ifd(exif: ExifLike, tag: int) -> Mapping[int, Any]:

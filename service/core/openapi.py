@@ -24,6 +24,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "code": {"type": "string", "description": "stable machine-readable code"},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
+        "request_id": {"type": "string", "description": "quote it when reporting an error (also X-Request-ID)"},
         "errors": {"type": "array", "items": {"type": "object"}},
     },
     "required": ["type", "title", "status", "code", "detail"],

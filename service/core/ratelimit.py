@@ -11,6 +11,7 @@ from functools import lru_cache
 import redis
 from fastapi import Request
 
+from service.core.clientaddr import client_address
 from service.core.config import get_settings
 from service.core.errors import Problem
 
@@ -24,7 +25,7 @@ def _redis() -> redis.Redis:
 
 
 def _key(request: Request, kind: str) -> str:
-    return f"mediadesk:authfail:{kind}:{request.client.host if request.client else 'unknown'}"
+    return f"mediadesk:authfail:{kind}:{client_address(request)}"
 
 
 def check_failures(request: Request, kind: str = "token") -> None:

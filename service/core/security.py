@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,12 +21,28 @@ _hasher = PasswordHasher()
 TOKEN_PREFIX = "mdk_"
 
 
+#: Verified when a username is unknown, so that a miss costs as much time as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def normalize_username(name: str) -> str:
+    """The one form of a user name: stored at creation, looked up at login, and the key of the login limit.
+
+    NFKC folds full-width and compatibility forms (``ｎａｍｅ`` is ``name``), surrounding white space is dropped and
+    case folded, so ``" NAME"``, ``"\tname"`` and ``"name"`` are one account and one counter.
+    """
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches; a missing hash costs one argon2 verification too (no timing oracle)."""
     if not password_hash:
+        with contextlib.suppress(VerifyMismatchError, InvalidHashError):
+            _hasher.verify(_DUMMY_HASH, password)
         return False
     try:
         return _hasher.verify(password_hash, password)

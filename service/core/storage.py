@@ -21,6 +21,7 @@ from minio.datatypes import Part
 from minio.error import S3Error
 
 from service.core.config import Settings, get_settings
+from service.core.filenames import sanitize_filename
 
 
 @dataclass(frozen=True)
@@ -172,10 +173,13 @@ class Storage:
 
 
 def content_disposition(filename: str) -> str:
+    """RFC 6266: ``attachment`` with an ASCII ``filename`` fallback and the UTF-8 ``filename*`` (RFC 8187), both of
+    one path component only (``../../etc/passwd`` is ``passwd``), without control or reserved characters."""
     from urllib.parse import quote
 
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    name = sanitize_filename(filename)
+    ascii_name = "".join(ch if " " <= ch < "\x7f" and ch not in '"\\;' else "_" for ch in name).strip(" ._")
+    return f"attachment; filename=\"{ascii_name or 'download'}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from service.core.text import clean_text
 from service.db.asset import Asset
 from service.db.org import Organization
 from service.db.submission import Submission
@@ -32,19 +33,20 @@ class Credits:
 
 
 def credits_for(asset: Asset, submission: Submission, org: Organization, *, copyright_notice: str) -> Credits:
-    """The editor's caption/credit win; the submission's metadata fills the rest."""
+    """The editor's caption/credit win; the submission's metadata fills the rest. Every text goes through the one
+    cleaning rule again, so that rows stored before it existed cannot carry control characters into IPTC, XMP or CSV."""
     when = submission.activity_date or (asset.capture_time.date() if asset.capture_time else None)
     return Credits(
-        headline=submission.title,
-        caption=asset.caption or submission.description or submission.title,
-        credit=asset.credit or submission.credits or org.name,
-        byline=submission.credits or org.name,
+        headline=clean_text(submission.title, multiline=False),
+        caption=clean_text(asset.caption or submission.description or submission.title),
+        credit=clean_text(asset.credit or submission.credits or org.name, multiline=False),
+        byline=clean_text(submission.credits or org.name, multiline=False),
         date=when,
-        place=submission.place,
+        place=clean_text(submission.place, multiline=False),
         region_code=submission.region_code or org.region_code,
-        organization=org.name,
-        copyright=copyright_notice,
-        keywords=tuple(submission.theme_tags or ()),
+        organization=clean_text(org.name, multiline=False),
+        copyright=clean_text(copyright_notice, multiline=False),
+        keywords=tuple(clean_text(tag, multiline=False) for tag in submission.theme_tags or ()),
     )
 
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from service.core.bounds import BoundedDate
+from service.core.text import clean_text
 from service.ingest.vocabulary import CATEGORIES, THEME_TAGS
-
-
-def _clean_text(value: str) -> str:
-    """Strip control characters (they break CSV exports and terminals) and surrounding space."""
-    return "".join(ch for ch in value if ch in "\n\t" or ch.isprintable()).strip()
 
 
 def check_category(value: str) -> str:
@@ -35,17 +32,22 @@ class SubmissionFields(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     activity: str = Field(default="", max_length=100)
-    activity_date: date | None = None
+    activity_date: BoundedDate | None = None
     place: str = Field(default="", max_length=200)
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}$", description="GB/T 2260 code")
+    region_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$", description="GB/T 2260 code")
     theme_tags: list[str] = Field(default_factory=list, max_length=10)
     credits: str = Field(default="", max_length=300)
     consent: bool = False
 
-    @field_validator("title", "description", "activity", "place", "credits")
+    @field_validator("title", "activity", "place", "credits")
+    @classmethod
+    def _line(cls, value: str) -> str:
+        return clean_text(value, multiline=False)
+
+    @field_validator("description")
     @classmethod
     def _text(cls, value: str) -> str:
-        return _clean_text(value)
+        return clean_text(value)
 
     @field_validator("category")
     @classmethod
@@ -68,17 +70,22 @@ class SubmissionUpdate(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     activity: str | None = Field(default=None, max_length=100)
-    activity_date: date | None = None
+    activity_date: BoundedDate | None = None
     place: str | None = Field(default=None, max_length=200)
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    region_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
     theme_tags: list[str] | None = Field(default=None, max_length=10)
     credits: str | None = Field(default=None, max_length=300)
     consent: bool | None = None
 
-    @field_validator("title", "description", "activity", "place", "credits")
+    @field_validator("title", "activity", "place", "credits")
+    @classmethod
+    def _line(cls, value: str | None) -> str | None:
+        return None if value is None else clean_text(value, multiline=False)
+
+    @field_validator("description")
     @classmethod
     def _text(cls, value: str | None) -> str | None:
-        return None if value is None else _clean_text(value)
+        return None if value is None else clean_text(value)
 
     @field_validator("category")
     @classmethod

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Problem, forbidden, not_found
 from service.core.security import Principal
-from service.db.asset import Asset
+from service.db.asset import Asset, ReviewStatus
 from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind, Role
 from service.db.review_index import sync_submission
@@ -106,14 +106,40 @@ def list_submissions(
     return [(row[0], int(row[1])) for row in rows], total
 
 
+#: What delivered files and the portal say about a file (``service.db.credits.credits_for``): frozen once released.
+RELEASED_FIELDS = ("title", "description", "credits", "place", "activity_date", "region_code", "theme_tags")
+
+
+def has_released_files(session: Session, submission_id: uuid.UUID) -> bool:
+    """An editor featured one of its files: it may be in an outlet's hands already."""
+    return bool(session.scalar(select(exists().where(Asset.submission_id == submission_id,
+                                                     Asset.review_status == ReviewStatus.featured))))
+
+
+def released_frozen() -> Problem:
+    return Problem(409, "released_frozen",
+                   "该投稿已有素材被精选发布，标题、简介、署名等信息已冻结；如需更正请联系编辑部",
+                   "files of this submission are featured for release: its title, description, credits, place, date "
+                   "and tags are frozen; ask the media desk to correct them")
+
+
 def update_submission(
     session: Session, *, principal: Principal, submission_id: uuid.UUID, data: SubmissionUpdate
 ) -> Submission:
+    """Change a submission's metadata. Once a file is featured, a submitter's change to what outlets see is refused
+    (409 ``released_frozen``): outlets must never see text nobody at the desk has read. Editors may still correct it."""
     submission = get_submission(session, principal=principal, submission_id=submission_id)
+    changes = {}
     for key, value in data.model_dump(exclude_unset=True).items():
         if value is None and key in ("title", "category", "description", "activity", "place", "credits", "consent",
                                      "theme_tags"):
             continue
+        if getattr(submission, key) != value:
+            changes[key] = value
+    if not principal.is_staff and any(key in RELEASED_FIELDS for key in changes) and \
+            has_released_files(session, submission.id):
+        raise released_frozen()
+    for key, value in changes.items():
         setattr(submission, key, value)
     session.flush()
     sync_submission(session, submission.id)  # the review queue searches and filters on these fields

@@ -32,7 +32,6 @@ _FALLBACK = {
     "s3_region": "S3 region name used for request signing",
     "s3_bucket": "Bucket holding originals, renditions and unfinished uploads",
     "sweeper_interval_seconds": "How often beat runs the sweeper that re-sends stale or lost pipeline steps",
-    "login_rate_limit_per_minute": "Failed logins allowed per user and address per minute",
 }
 _REFUSED_IN_PRODUCTION = {"secret_key", "s3_access_key", "s3_secret_key"}
 

@@ -37,6 +37,7 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         status = 500  # what the client sees if the app raises before starting a response
+        scope.setdefault("state", {})["request_id"] = request_id  # error responses quote it (request.state)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status

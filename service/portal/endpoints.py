@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from service.core.bounds import BoundedDate
+from service.core.clientaddr import client_address
 from service.core.deps import OutletDep, SessionDep
 from service.db.asset import AssetKind
 from service.portal import catalog, downloads, packages
@@ -22,10 +23,6 @@ from service.portal.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/portal", tags=["portal"])
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 @router.get("/collections", response_model=list[PortalCollection])
@@ -47,9 +44,9 @@ def search_assets(
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
     tag: Annotated[str | None, Query(max_length=40)] = None,
-    region: Annotated[str | None, Query(pattern=r"^\d{2,6}$")] = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    region: Annotated[str | None, Query(pattern=r"^[0-9]{2,6}$")] = None,
+    date_from: BoundedDate | None = None,
+    date_to: BoundedDate | None = None,
     kind: AssetKind | None = None,
     collection_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -78,7 +75,7 @@ def download(asset_id: uuid.UUID, rendition: Annotated[str, Path(pattern=r"^[a-z
              principal: OutletDep, session: SessionDep, request: Request, stream: bool = False) -> Response:
     """Download one rendition with caption and credit written in; ``stream=true`` when S3 is out of reach."""
     return downloads.download(session, principal=principal, asset_id=asset_id, rendition=rendition,
-                              ip=client_ip(request), stream=stream)
+                              ip=client_address(request), stream=stream)
 
 
 @router.post("/packages", status_code=202, response_model=PackageOut)
@@ -97,4 +94,4 @@ def package_file(package_id: uuid.UUID, session: SessionDep, request: Request,
                  sig: Annotated[str, Query(max_length=128)] = "", stream: bool = False) -> Response:
     """A signed, expiring package link; works without a session (newsroom download managers) but is re-checked."""
     return packages.download_package(session, package_id=package_id, uid=uid, exp=exp, sig=sig,
-                                     ip=client_ip(request), stream=stream)
+                                     ip=client_address(request), stream=stream)

@@ -6,19 +6,19 @@ Pages call the same services as /api/v1/portal, so the one visibility rule appli
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from service.core.bounds import BoundedDate
+from service.core.clientaddr import client_address
 from service.core.deps import SessionDep
 from service.core.errors import Problem
 from service.core.security import Principal
 from service.db.asset import AssetKind
 from service.db.org import Role
 from service.portal import catalog, downloads, messages, packages
-from service.portal.endpoints import client_ip
 from service.portal.schemas import PackageIn
 from service.web.deps import require_page_roles
 from service.web.templating import render
@@ -39,10 +39,10 @@ def portal_home(
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
     kind: str = "",
-    region: Annotated[str, Query(pattern=r"^\d{0,6}$")] = "",
+    region: Annotated[str, Query(pattern=r"^[0-9]{0,6}$")] = "",
     tag: Annotated[str | None, Query(max_length=40)] = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: BoundedDate | None = None,
+    date_to: BoundedDate | None = None,
 ) -> Response:
     searching = bool(q or kind or region or tag or date_from or date_to)
     results = None
@@ -81,7 +81,7 @@ def download_page(asset_id: uuid.UUID, rendition: Annotated[str, Path(pattern=r"
     """The browser's download: straight to the file, or a self-refreshing wait while the caption is written in."""
     try:
         response = downloads.download(session, principal=principal, asset_id=asset_id, rendition=rendition,
-                                      ip=client_ip(request), stream=False)
+                                      ip=client_address(request), stream=False)
     except Problem as problem:
         return problem_page(request, problem)
     if response.status_code == 202:

@@ -6,17 +6,11 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from service.core.bounds import BoundedDateTime
+from service.core.text import CleanText
 from service.db.portal import Audience
-
-
-def _clean(value: str) -> str:
-    """Titles and captions: no control characters, trimmed."""
-    return "".join(ch for ch in value if ch >= " " or ch in "\n\t").strip()
-
-
-CleanText = Annotated[str, AfterValidator(_clean)]
 
 
 class CollectionIn(BaseModel):
@@ -27,8 +21,8 @@ class CollectionIn(BaseModel):
     audience: Audience = Audience.all_outlets
     outlet_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     asset_ids: list[uuid.UUID] = Field(default_factory=list, max_length=5000)
-    release_at: datetime | None = None
-    embargo_until: datetime | None = None
+    release_at: BoundedDateTime | None = None
+    embargo_until: BoundedDateTime | None = None
 
     @model_validator(mode="after")
     def _named_needs_outlets(self) -> CollectionIn:
@@ -46,8 +40,8 @@ class CollectionPatch(BaseModel):
     cover_asset_id: uuid.UUID | None = None
     audience: Audience | None = None
     outlet_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
-    release_at: datetime | None = None
-    embargo_until: datetime | None = None
+    release_at: BoundedDateTime | None = None
+    embargo_until: BoundedDateTime | None = None
     withdrawn: bool | None = None
 
 

@@ -3,7 +3,6 @@ and the per-organisation table exported as CSV/XLSX for the week's summary repor
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,6 +12,7 @@ from openpyxl import Workbook
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from service.core.csvfile import csv_bytes, safe_cell
 from service.core.kv import get_redis
 from service.core.queues import QUEUES
 from service.db.asset import Asset, Job, JobStatus
@@ -108,19 +108,8 @@ def export_rows(session: Session, *, campaign_id: uuid.UUID | None) -> list[list
     return [[province_name(r[0]), *r[1:]] for r in rows]
 
 
-def _safe_cell(value: Any) -> Any:
-    # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def to_csv(rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows([[_safe_cell(v) for v in row] for row in rows])
-    return buffer.getvalue().encode("utf-8-sig")  # BOM: Excel opens UTF-8 Chinese correctly only with it
+    return csv_bytes(EXPORT_COLUMNS, rows)
 
 
 def to_xlsx(rows: list[list[Any]]) -> bytes:
@@ -130,7 +119,7 @@ def to_xlsx(rows: list[list[Any]]) -> bytes:
     sheet.title = "活动周素材统计"
     sheet.append(list(EXPORT_COLUMNS))
     for row in rows:
-        sheet.append([_safe_cell(v) for v in row])
+        sheet.append([safe_cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -16,6 +16,7 @@ from service.core.deps import PrincipalDep, SessionDep, StaffDep
 from service.core.errors import Problem, forbidden, not_found
 from service.core.findings import FILTERS, codes_for_filter, vocabulary
 from service.core.security import Principal
+from service.core.storage import content_disposition
 from service.db.asset import Asset
 from service.db.org import Role, User
 from service.db.review import Review
@@ -175,10 +176,10 @@ def export(fmt: str, principal: StaffDep, session: SessionDep, campaign_id: uuid
     if fmt == "xlsx":
         return Response(dashboard.to_xlsx(rows),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="mediadesk-{stamp}.xlsx"'})
+                        headers={"Content-Disposition": content_disposition(f"mediadesk-{stamp}.xlsx")})
     if fmt == "csv":
         return Response(dashboard.to_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="mediadesk-{stamp}.csv"'})
+                        headers={"Content-Disposition": content_disposition(f"mediadesk-{stamp}.csv")})
     raise not_found("export format")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
+from service.core.bounds import ascii_int, date_in_range
 from service.core.errors import Problem
 from service.core.findings import FILTERS, UnknownFinding, codes_for_filter
 from service.db.asset import Asset
@@ -90,12 +91,15 @@ def apply_filters(query: Select[Any], f: QueueFilter) -> Select[Any]:
         raise Problem(422, "bad_filter", "未知的审核状态", f"unknown review status {f.status!r}")
     if f.status != "all":
         query = query.where(Review.review_status == f.status)
+    if any(day is not None and not date_in_range(day)
+           for day in (f.captured_from, f.captured_to, f.uploaded_from, f.uploaded_to)):
+        raise Problem(422, "bad_filter", "日期超出范围", "a date filter is out of range (years 1900–2200)")
     for column, value in (("campaign_id", f.campaign_id), ("org_id", f.org_id), ("category", f.category),
                           ("kind", f.kind), ("cluster_id", f.cluster_id)):
         if value:
             query = query.where(getattr(Review, column) == value)
     if f.region:
-        if not f.region.isdigit() or len(f.region) not in (2, 4, 6):
+        if ascii_int(f.region) is None or len(f.region) not in (2, 4, 6):
             raise Problem(422, "bad_filter", "地区代码应为 2、4 或 6 位数字", "region must be a 2, 4 or 6 digit code")
         # A range instead of LIKE 'xx%': the btree index answers it under any collation.
         upper = str(int(f.region) + 1).zfill(len(f.region))

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from service.core.bounds import BoundedDate
 from service.core.findings import FILTER_CODES, FILTERS
-from service.ingest.schemas import _clean_text
+from service.core.text import CleanText, clean_text
 from service.review.reasons import Action
 
 
 def _tag(value: str) -> str:
-    value = _clean_text(value)
+    value = clean_text(value)
     if not 1 <= len(value) <= 60:
         raise ValueError("标签长度应为 1–60 个字符 / tags have 1–60 characters")
     return value
@@ -23,13 +24,8 @@ def _tag(value: str) -> str:
 class DecisionIn(BaseModel):
     action: Action
     version: int | None = Field(default=None, description="The version you saw; a stale one gets 409")
-    reason_code: str | None = Field(default=None, max_length=40)
-    reason_text: str = Field(default="", max_length=2000)
-
-    @field_validator("reason_text")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        return _clean_text(value)
+    reason_code: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$")
+    reason_text: CleanText = Field(default="", max_length=2000)
 
 
 class EditIn(BaseModel):
@@ -42,7 +38,7 @@ class EditIn(BaseModel):
     @field_validator("caption", "credit")
     @classmethod
     def _text(cls, value: str | None) -> str | None:
-        return None if value is None else _clean_text(value)
+        return None if value is None else clean_text(value)
 
     @field_validator("add_tags", "remove_tags")
     @classmethod
@@ -53,8 +49,8 @@ class EditIn(BaseModel):
 class BulkIn(BaseModel):
     asset_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
     action: Action
-    reason_code: str | None = Field(default=None, max_length=40)
-    reason_text: str = Field(default="", max_length=2000)
+    reason_code: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$")
+    reason_text: CleanText = Field(default="", max_length=2000)
 
 
 class BulkOut(BaseModel):
@@ -135,10 +131,17 @@ class SavedFilterIn(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        value = _clean_text(value)
+        value = clean_text(value, multiline=False)
         if not value:
             raise ValueError("名称不能为空 / name must not be empty")
         return value
+
+    @field_validator("query")
+    @classmethod
+    def _values(cls, value: dict[str, str | int | bool | None]) -> dict[str, str | int | bool | None]:
+        # Stored as JSONB, which refuses NUL: the queue's own parameters are checked again when the filter is saved.
+        return {clean_text(k, multiline=False): clean_text(v, multiline=False) if isinstance(v, str) else v
+                for k, v in value.items()}
 
 
 class SavedFilterOut(BaseModel):
@@ -151,7 +154,7 @@ class QueueParams(BaseModel):
     """Query parameters of the queue (also the shape of a saved filter's ``query``)."""
 
     campaign_id: uuid.UUID | None = None
-    region: str | None = Field(default=None, max_length=6)
+    region: str | None = Field(default=None, pattern=r"^[0-9]{2}(?:[0-9]{2}){0,2}$")
     org_id: uuid.UUID | None = None
     category: str | None = Field(default=None, max_length=40)
     kind: str | None = Field(default=None, pattern="^(image|video)$")
@@ -161,10 +164,10 @@ class QueueParams(BaseModel):
                                 json_schema_extra={"enum": [f.code for f in FILTERS]})
     cluster_id: uuid.UUID | None = None
     in_cluster: bool | None = None
-    captured_from: date | None = None
-    captured_to: date | None = None
-    uploaded_from: date | None = None
-    uploaded_to: date | None = None
+    captured_from: BoundedDate | None = None
+    captured_to: BoundedDate | None = None
+    uploaded_from: BoundedDate | None = None
+    uploaded_to: BoundedDate | None = None
     q: str | None = Field(default=None, max_length=100)
     sort: str = "newest"
 

@@ -1,4 +1,4 @@
-"""Login and logout for the web pages: argon2 check, per IP+username rate limit, new session id at login."""
+"""Login and logout for the web pages: argon2 check, rate limits per name and per address, new session id at login."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from service.core.clientaddr import client_address
 from service.core.config import get_settings
 from service.core.deps import SessionDep
 from service.core.kv import get_redis
-from service.core.security import hash_password, verify_password
+from service.core.security import normalize_username, verify_password
 from service.db.org import Role, User
 from service.web import sessions
 from service.web.deps import safe_next
@@ -20,20 +21,24 @@ from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-#: Verified when the username is unknown so that a miss costs as much time as a wrong password.
-_DUMMY_HASH = hash_password("not-a-real-password")
-
 HOME_BY_ROLE = {Role.submitter: "/submissions", Role.editor: "/review", Role.admin: "/review", Role.outlet: "/portal"}
 
 
-def _rate_limited(ip: str, username: str) -> bool:
-    """Count this attempt; True when the caller made more than the allowed attempts in the current minute."""
-    key = f"web:login:{ip}:{username.lower()[:120]}"
-    client = get_redis()
-    count = int(client.incr(key))
-    if count == 1:
-        client.expire(key, 60)
-    return count > get_settings().login_rate_limit_per_minute
+def _limit_keys(ip: str, name: str) -> tuple[str, str]:
+    # Keyed on the normalised name the lookup uses: " NAME", "\tname" and "name" share one counter.
+    return f"web:login:{ip}:{name[:120]}", f"web:login-ip:{ip}"
+
+
+def _rate_limited(ip: str, name: str) -> bool:
+    """Count this attempt; True when this address made too many attempts at this name, or at any name, this minute."""
+    settings = get_settings()
+    pipe = get_redis().pipeline()
+    for key in _limit_keys(ip, name):
+        pipe.set(key, 0, ex=60, nx=True)  # starts the window once; INCR counts inside it
+        pipe.incr(key)
+    _, per_name, _, per_address = pipe.execute()
+    return int(per_name) > settings.login_rate_limit_per_minute or \
+        int(per_address) > settings.login_rate_limit_per_address_per_minute
 
 
 @router.get("/login")
@@ -53,12 +58,13 @@ def login(
     if not request.state.csrf_ok:
         return render(request, "login.html", status_code=403, next=safe_next(next, ""), error=t("login.expired"),
                       username=username)
-    ip = request.client.host if request.client else "unknown"
-    if _rate_limited(ip, username):
+    ip = client_address(request)
+    name = normalize_username(username)
+    if _rate_limited(ip, name):
         return render(request, "login.html", status_code=429, next=safe_next(next, ""),
                       error=t("login.rate_limited"), username=username)
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    user = session.scalar(select(User).where(User.username == name)) if name else None
+    ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         return render(request, "login.html", status_code=401, next=safe_next(next, ""), error=t("login.failed"),
                       username=username)
@@ -66,7 +72,7 @@ def login(
     if old is not None:
         sessions.destroy(old)
     request.state.cookie_out = sessions.create(str(user.id))
-    get_redis().delete(f"web:login:{ip}:{username.lower()[:120]}")
+    get_redis().delete(_limit_keys(ip, name)[0])
     response = RedirectResponse(safe_next(next, HOME_BY_ROLE[user.role]), status_code=303)
     return response
 

@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from service.core.text import clean_text
+
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "title": ("标题", "title"),
     "category": ("类别", "category"),
@@ -25,11 +27,11 @@ TEXT_FIELDS = ("title", "category", "description", "activity", "place", "credits
 
 def form_values(form: FormData) -> dict[str, Any]:
     """What the user typed, as the schema expects it (empty optional fields become None)."""
-    values: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in TEXT_FIELDS}
+    values: dict[str, Any] = {name: clean_text(str(form.get(name, ""))) for name in TEXT_FIELDS}
     for name in ("activity_date", "region_code"):
-        raw = str(form.get(name, "")).strip()
+        raw = clean_text(str(form.get(name, "")), multiline=False)
         values[name] = raw or None
-    values["theme_tags"] = [str(v) for v in form.getlist("theme_tags")]
+    values["theme_tags"] = [clean_text(str(v), multiline=False) for v in form.getlist("theme_tags")]
     values["consent"] = form.get("consent") == "on"
     return values
 

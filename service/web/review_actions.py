@@ -12,8 +12,10 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from service.core.bounds import ascii_int
 from service.core.deps import SessionDep
 from service.core.errors import Problem
+from service.core.text import clean_text
 from service.review import clusters, service
 from service.review.reasons import Action
 from service.web.deps import EditorPage, safe_next
@@ -24,14 +26,12 @@ router = APIRouter(include_in_schema=False)
 
 
 def _int(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except ValueError:
-        return None
+    return ascii_int(str(value))
 
 
 def _tags(value: object) -> list[str]:
-    return [t for t in re.split(r"[,，、\s]+", str(value or "")) if t][:20]
+    names = (clean_text(t, multiline=False) for t in re.split(r"[,，、\s]+", str(value or "")))
+    return [t for t in names if t][:20]
 
 
 @router.post("/review/assets/{asset_id}/decision")
@@ -41,7 +41,7 @@ async def decide(asset_id: uuid.UUID, request: Request, principal: EditorPage, s
         action = Action(str(form.get("action", "")))
         service.decide(session, principal=principal, asset_id=asset_id, action=action,
                        version=_int(form.get("version")), reason_code=str(form.get("reason_code") or "") or None,
-                       reason_text=str(form.get("reason_text", ""))[:2000])
+                       reason_text=clean_text(str(form.get("reason_text", "")))[:2000])
     except ValueError:
         return detail_with_error(request, session, principal, asset_id,
                                   Problem(422, "bad_action", "未知的操作", "unknown action"))
@@ -55,15 +55,15 @@ async def decide(asset_id: uuid.UUID, request: Request, principal: EditorPage, s
 @router.post("/review/assets/{asset_id}/edit")
 async def edit(asset_id: uuid.UUID, request: Request, principal: EditorPage, session: SessionDep) -> Response:
     form = await request.form()
-    caption, credit = str(form.get("caption", "")), str(form.get("credit", ""))
+    caption, credit = clean_text(str(form.get("caption", ""))), clean_text(str(form.get("credit", "")), multiline=False)
     if len(caption) > 2000 or len(credit) > 300:
         return detail_with_error(request, session, principal, asset_id, Problem(
             422, "too_long", "说明不超过 2000 字，署名不超过 300 字", "caption ≤ 2000 and credit ≤ 300 characters"))
     add = [t for t in _tags(form.get("add_tags")) if len(t) <= 60]
     try:
         service.edit(session, principal=principal, asset_id=asset_id, version=_int(form.get("version")),
-                     caption=caption.strip(), credit=credit.strip(), add_tags=add,
-                     remove_tags=[str(v) for v in form.getlist("remove_tags")])
+                     caption=caption, credit=credit, add_tags=add,
+                     remove_tags=[clean_text(str(v), multiline=False) for v in form.getlist("remove_tags")])
     except Problem as problem:
         return detail_with_error(request, session, principal, asset_id, problem)
     return RedirectResponse(f"/review/assets/{asset_id}?msg=saved", status_code=303)
@@ -84,7 +84,7 @@ async def bulk(request: Request, principal: EditorPage, session: SessionDep) -> 
     try:
         done, skipped = service.bulk_decide(session, principal=principal, asset_ids=ids, action=action,
                                             reason_code=str(form.get("reason_code") or "") or None,
-                                            reason_text=str(form.get("reason_text", ""))[:2000])
+                                            reason_text=clean_text(str(form.get("reason_text", "")))[:2000])
     except Problem:
         return RedirectResponse(f"{back}{separator}msg=bulk_reason", status_code=303)
     return RedirectResponse(f"{back}{separator}msg=bulk&done={len(done)}&skipped={len(skipped)}", status_code=303)

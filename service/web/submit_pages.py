@@ -140,6 +140,10 @@ async def update(submission_id: uuid.UUID, request: Request, principal: Submitte
         errors.setdefault("title", forms.field_message({"loc": ("title",), "type": "missing"}, i18n.lang_of(request)))
         return render(request, "submission_form.html", status_code=422, submission=submission,
                       **_form_context(values, errors))
-    submissions.update_submission(session, principal=principal, submission_id=submission.id,
-                                  data=model)  # type: ignore[arg-type]
+    try:
+        submissions.update_submission(session, principal=principal, submission_id=submission.id,
+                                      data=model)  # type: ignore[arg-type]
+    except Problem as problem:
+        return render(request, "submission_form.html", status_code=problem.status, submission=submission,
+                      **_form_context(values, {"_": problem.detail}))
     return RedirectResponse(f"/submissions/{submission.id}?msg=saved", status_code=303)

@@ -18,8 +18,9 @@ from service.db.org import Organization
 from tests.support import ROOT, unique
 
 
-def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "service.cli", *args], env={**os.environ, "PYTHONPATH": str(ROOT)},
+def cli(*args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "service.cli", *args],
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=check)
 
 
@@ -113,7 +114,7 @@ def test_seed_2023_campaign_matches_the_notice(servers: EmbeddedServers) -> None
 def test_demo_seed_tokens_work(servers: EmbeddedServers, client: TestClient, role: str) -> None:
     import json
 
-    seeded = json.loads(last_line(cli("demo", "seed")))
+    seeded = json.loads(last_line(cli("demo", "seed", env={"MEDIADESK_ENV": "development"})))
     token = seeded["tokens"][role]
     response = client.get("/api/v1/submissions", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == (403 if role == "outlet" else 200)

@@ -53,7 +53,7 @@ def test_jpeg_download_carries_iptc_and_xmp_and_is_audited(client: TestClient, w
     assert response.headers["cache-control"] == "no-store"
     url = response.headers["location"]
     assert "X-Amz-Signature" in url
-    assert "X-Amz-Expires=300" in url
+    assert "X-Amz-Expires=60" in url
     delivered = httpx.get(url, timeout=30)
     assert delivered.status_code == 200
     assert "attachment" in delivered.headers["content-disposition"]
