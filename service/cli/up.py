@@ -14,15 +14,33 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 
 from service.core.config import Settings
 from service.core.embedded import EmbeddedServers, Postgres, Redis, SeaweedS3, wait_for_port
 from service.core.queues import ALL_QUEUES_ARG
+
+
+class Restartable(Protocol):
+    """What the supervisor needs of a child: start it, ask whether it still runs (reaping it if not), stop it."""
+
+    name: str
+    restarts: int
+    started_at: float
+    backoff_until: float
+
+    def start(self) -> None: ...
+
+    def alive(self) -> bool: ...
+
+    def exit_code(self) -> int | None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -48,6 +66,9 @@ class Child:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def exit_code(self) -> int | None:
+        return self.proc.returncode if self.proc else None
+
     def stop(self, timeout: float = 20) -> None:
         if not self.alive():
             return
@@ -58,6 +79,55 @@ class Child:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(5)
+
+
+@dataclass
+class ServerChild:
+    """An embedded server (PostgreSQL, Redis, S3) under the same supervision as the other children."""
+
+    name: str
+    server: Postgres | Redis | SeaweedS3
+    restarts: int = 0
+    started_at: float = 0.0
+    backoff_until: float = 0.0
+
+    def start(self) -> None:
+        self.started_at = time.monotonic()
+        try:
+            self.server.start()
+        except Exception as exc:  # e.g. the old postmaster's shared memory still in use: retried after a backoff
+            typer.echo(f"{self.name} did not start: {exc}", err=True)
+
+    def alive(self) -> bool:
+        return self.server.alive()
+
+    def exit_code(self) -> int | None:
+        proc = self.server.proc
+        return proc.returncode if proc is not None else None
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def supervise(children: Sequence[Restartable], stopping: Callable[[], bool]) -> None:
+    """Restart children that died until ``stopping()``; the delay doubles (1 s … 30 s) while a child keeps dying
+    within a minute of its start."""
+    while not stopping():
+        time.sleep(0.5)
+        for child in children:
+            if stopping() or child.alive():
+                continue
+            now = time.monotonic()
+            if child.backoff_until == 0.0:
+                delay = min(30.0, 2.0 ** min(child.restarts, 5)) if now - child.started_at < 60 else 1.0
+                typer.echo(f"{child.name} exited ({child.exit_code()}); restarting in {delay:.0f}s", err=True)
+                child.backoff_until = now + delay
+            elif now >= child.backoff_until:
+                child.restarts += 1
+                child.backoff_until = 0.0
+                child.start()
+                if child.alive():
+                    typer.echo(f"{child.name} restarted (restart {child.restarts})", err=True)
 
 
 def child_processes(settings: Settings, env: dict[str, str], host: str, port: int, data: Path) -> list[Child]:
@@ -132,21 +202,10 @@ def up(
         wait_for_port(host, port, 60, children[0].proc)
         typer.echo(f"mediadesk is up: http://{host}:{port}  (data: {data}, logs: {data / 'logs'})")
         typer.echo("Ctrl-C to stop")
-        while not stopping:
-            time.sleep(0.5)
-            for child in children:
-                if child.alive() or stopping:
-                    continue
-                now = time.monotonic()
-                if child.backoff_until == 0.0:
-                    code = child.proc.returncode if child.proc else None
-                    delay = min(30.0, 2.0 ** min(child.restarts, 5)) if now - child.started_at < 60 else 1.0
-                    typer.echo(f"{child.name} exited ({code}); restarting in {delay:.0f}s", err=True)
-                    child.backoff_until = now + delay
-                elif now >= child.backoff_until:
-                    child.restarts += 1
-                    child.backoff_until = 0.0
-                    child.start()
+        names = {"Postgres": "postgres", "Redis": "redis", "SeaweedS3": "s3"}
+        servers_supervised = [ServerChild(names[type(server).__name__], server, started_at=time.monotonic())
+                              for server in embedded]
+        supervise([*servers_supervised, *children], lambda: stopping)
     finally:
         typer.echo("stopping …")
         for child in reversed(children):

@@ -64,6 +64,21 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[b
     raise TimeoutError(f"nothing listening on {host}:{port} after {timeout:.0f}s")
 
 
+def _alive(proc: subprocess.Popen[bytes] | None) -> bool:
+    """Whether our child still runs; ``poll`` also reaps it once it died (no zombie left behind)."""
+    return proc is not None and proc.poll() is None
+
+
+def _kill_group(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL what is left of a server's process group (children of a killed parent) and reap the parent."""
+    if proc is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5)
+
+
 def _stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -83,6 +98,7 @@ class Postgres:
     port: int = 0
     host: str = "127.0.0.1"
     system_user: str | None = field(default=None, init=False)
+    proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
     def pgdata(self) -> Path:
@@ -126,20 +142,45 @@ class Postgres:
                 os.chown(path, entry.pw_uid, entry.pw_gid)
 
     def start(self) -> None:
+        """Run the postmaster as our own child (not daemonised by ``pg_ctl``), so a supervisor sees it die and reaps
+        it; after a crash PostgreSQL recovers from its WAL on this start."""
+        _kill_group(self.proc)  # backends of a killed postmaster would keep its shared memory "in use"
         self._prepare()
         if not (self.pgdata / "PG_VERSION").exists():
             self._run([self._bin("initdb"), "-D", str(self.pgdata), "--auth=trust", "--encoding=utf8",
                        "--locale=C.UTF-8", "-U", PG_USER])
         self.port = self.port or free_port(self.host)
         socket_dir = self.data_dir  # short path; the unix socket is only for local admin tools
-        opts = (f"-h {self.host} -p {self.port} -k {socket_dir} -c max_connections=300 -c shared_buffers=256MB "
-                "-c fsync=on -c listen_addresses=127.0.0.1")
-        with contextlib.suppress(FileNotFoundError):
-            # A SIGKILLed previous run leaves a stale pid file; pg_ctl start handles it, but not one for a live pid.
-            (self.pgdata / "postmaster.pid").stat()
-        self._run([self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-t", "60", "-o", opts,
-                   "-l", str(self.data_dir / "postgres.log"), "start"], timeout=90)
-        self._ensure_database()
+        args = [self._bin("postgres"), "-D", str(self.pgdata), "-h", self.host, "-p", str(self.port),
+                "-k", str(socket_dir), "-c", "max_connections=300", "-c", "shared_buffers=256MB", "-c", "fsync=on"]
+        with (self.data_dir / "postgres.log").open("ab") as out:
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                         start_new_session=True, user=self.system_user)
+        try:
+            self._wait_accepting(90)
+            self._ensure_database()
+        except BaseException:
+            _kill_group(self.proc)
+            raise
+
+    def _wait_accepting(self, timeout: float) -> None:
+        """Until a connection succeeds: the port opens before crash recovery has finished."""
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if not self.alive():
+                code = self.proc.returncode if self.proc else None
+                raise RuntimeError(f"PostgreSQL exited with code {code}; see {self.data_dir / 'postgres.log'}")
+            try:
+                with psycopg.connect(f"host={self.host} port={self.port} user={PG_USER} dbname=postgres",
+                                     connect_timeout=2):
+                    return
+            except psycopg.OperationalError as exc:
+                last = exc
+                time.sleep(0.2)
+        raise TimeoutError(f"PostgreSQL on {self.host}:{self.port} not accepting connections: {last}")
 
     def _ensure_database(self) -> None:
         import psycopg
@@ -150,18 +191,34 @@ class Postgres:
             if not exists:
                 conn.execute(f"CREATE DATABASE {PG_DATABASE}")
 
+    def alive(self) -> bool:
+        return _alive(self.proc)
+
     def stop(self) -> None:
+        if self.proc is not None:
+            if self.alive():
+                self.proc.send_signal(signal.SIGINT)  # "fast" shutdown: roll back sessions, checkpoint, exit
+                try:
+                    self.proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    self.proc.send_signal(signal.SIGQUIT)
+            _kill_group(self.proc)
+            return
         if not (self.pgdata / "postmaster.pid").exists():
             return
         with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            # a cluster this object did not start (an earlier run's): stop it the way it was started
             self._run([self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-t", "30", "-m", "fast", "stop"],
                       timeout=40)
 
     def kill(self) -> None:
-        """SIGKILL the postmaster (fault-injection tests)."""
+        """SIGKILL the postmaster (fault-injection tests); its backends notice and exit on their own."""
         pid_file = self.pgdata / "postmaster.pid"
         with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
             os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(5)
 
 
 @dataclass
@@ -187,9 +244,17 @@ class Redis:
             "--appendonly", "yes", "--save", "", "--daemonize", "no", "--protected-mode", "yes",
             "--logfile", str(self.data_dir / "redis.log"), "--maxclients", "2000",
         ]
+        _kill_group(self.proc)
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
-        wait_for_port(self.host, self.port, 20, self.proc)
+        try:
+            wait_for_port(self.host, self.port, 20, self.proc)
+        except BaseException:
+            _kill_group(self.proc)
+            raise
+
+    def alive(self) -> bool:
+        return _alive(self.proc)
 
     def stop(self) -> None:
         _stop_process(self.proc)
@@ -252,11 +317,19 @@ class SeaweedS3:
             "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]
         (self.data_dir / "data").mkdir(exist_ok=True)
+        _kill_group(self.proc)
         with (self.data_dir / "weed.log").open("ab") as out:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                          cwd=self.data_dir, start_new_session=True)
-        wait_for_port(self.host, self.port, 60, self.proc)
-        self._wait_ready()
+        try:
+            wait_for_port(self.host, self.port, 60, self.proc)
+            self._wait_ready()
+        except BaseException:
+            _kill_group(self.proc)
+            raise
+
+    def alive(self) -> bool:
+        return _alive(self.proc)
 
     def _wait_ready(self, timeout: float = 60) -> None:
         """The S3 port opens before the filer and volume are ready: wait until a bucket can be listed."""

@@ -71,8 +71,17 @@ async def tus_create(request: Request) -> Response:
     upload_id = await run_in_threadpool(_create, principal, meta, length)
     headers = {"Location": f"{PREFIX}/{upload_id}", "Upload-Offset": "0"}
     if has_body:
-        state = await run_in_threadpool(uploads.state_for_patch, principal=principal, upload_id=upload_id, offset=0)
-        result = await _append(request, state, checksum)
+        try:
+            state = await run_in_threadpool(uploads.state_for_patch, principal=principal, upload_id=upload_id,
+                                            offset=0)
+            result = await _append(request, state, checksum)
+        except BaseException:
+            # The client never learns the upload's URL from an error, so it cannot resume it: nothing may stay
+            # behind that holds quota (an ``active`` row) or storage (the multipart).
+            await run_in_threadpool(uploads.forget_failed_creation, upload_id)
+            raise
+        if result.disconnected:  # the Location never reached the client: nobody can resume this upload
+            await run_in_threadpool(uploads.forget_failed_creation, upload_id)
         headers.update(_result_headers(result))
     headers["Upload-Expires"] = await run_in_threadpool(_expires, upload_id)
     return Response(status_code=201, headers=headers)

@@ -3,8 +3,10 @@
 Bytes accumulate up to ``upload_part_size``; each full part is uploaded while the next ones are read
 (``upload_parts_in_flight`` parts at a time, numbered in byte order) and committed to the database, in order, as soon
 as it is stored, so an API process killed mid-PATCH loses only the parts it was still sending. Bytes left below a
-part at the end of a PATCH go to a tail object (a new key per offset) that the next PATCH, on any replica, prepends.
-With ``Upload-Checksum`` nothing is committed until the whole chunk matched.
+part at the end of a PATCH go to a tail object that the next PATCH, on any replica, prepends. Each request writes its
+tail under a key of its own, so that of two PATCHes racing at one offset the one that loses the commit (409) can
+never overwrite the bytes the winner was acknowledged for; the loser deletes its tail. With ``Upload-Checksum``
+nothing is committed until the whole chunk matched.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ CHECKSUM_MISMATCH = 460
 class AppendResult:
     offset: int
     asset_id: uuid.UUID | None = None
+    disconnected: bool = False  # the client went away mid-body (it never sees this response)
 
 
 @dataclass
@@ -113,15 +116,20 @@ class _Writer:
         """Commit pending parts and keep the bytes below a part in a new tail object."""
         if self._mime() is None and self.base == 0 and len(self.buffer) >= SNIFF_MIN_BYTES:
             self._sniff()  # a client sending small chunks learns about a refused type at once
-        tail_key = None
-        if self.buffer:
-            tail_key = f"{uploads.tail_prefix(self.state.id)}tail-{self.end}"
-            get_storage().put_bytes(tail_key, bytes(self.buffer))
         if self.end == self.committed and not self.pending_parts:
             return
-        uploads.commit_progress(self.state.id, expected_offset=self.committed, new_offset=self.end,
-                                parts=self.pending_parts, tail_key=tail_key, tail_size=len(self.buffer),
-                                sniffed_mime=self._mime())
+        tail_key = None
+        if self.buffer:
+            tail_key = f"{uploads.tail_prefix(self.state.id)}tail-{self.end}-{uuid.uuid4().hex}"
+            get_storage().put_bytes(tail_key, bytes(self.buffer))
+        try:
+            uploads.commit_progress(self.state.id, expected_offset=self.committed, new_offset=self.end,
+                                    parts=self.pending_parts, tail_key=tail_key, tail_size=len(self.buffer),
+                                    sniffed_mime=self._mime())
+        except BaseException:
+            if tail_key:  # lost the race (or the database): nobody points at this object
+                _forget(tail_key)
+            raise
         self.committed, self.pending_parts = self.end, []
         old = self.state.tail_key
         if old and old != tail_key:
@@ -149,6 +157,19 @@ class _Writer:
                                        sniffed_mime=mime, kind=kind)
 
 
+def _read_tail(state: UploadState) -> bytes:
+    """The bytes the last PATCH left below a part; gone means another request moved the upload on (409)."""
+    try:
+        data = get_storage().get_bytes(state.tail_key or "")
+    except S3Error as exc:
+        if exc.code != "NoSuchKey":
+            raise
+        data = b""
+    if len(data) != state.tail_size:
+        raise uploads.offset_moved()
+    return data
+
+
 def _forget(key: str) -> None:
     try:
         get_storage().delete(key)
@@ -162,7 +183,7 @@ async def append(request: Request, state: UploadState, checksum: bytes | None) -
     writer = _Writer(state=state, verify=checksum, part_size=settings.upload_part_size,
                      in_flight=settings.upload_parts_in_flight)
     if state.tail_size:
-        writer.buffer += await run_in_threadpool(get_storage().get_bytes, state.tail_key or "")
+        writer.buffer += await run_in_threadpool(_read_tail, state)
     digest = hashlib.sha256() if checksum is not None else None
     disconnected = False
     try:
@@ -181,7 +202,7 @@ async def append(request: Request, state: UploadState, checksum: bytes | None) -
     if disconnected:
         if checksum is None:  # keep what arrived: the client resumes from here
             await run_in_threadpool(writer.save_tail)
-        return AppendResult(writer.committed)
+        return AppendResult(writer.committed, disconnected=True)
     if digest is not None and digest.digest() != checksum:
         raise Problem(CHECKSUM_MISMATCH, "checksum_mismatch", "分段校验和不一致，该段数据已丢弃，请重新发送",
                       "the chunk's Upload-Checksum does not match its bytes; the chunk was discarded, send it again")

@@ -6,6 +6,7 @@ with short sessions of its own, so that a slow client never holds a database con
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -132,7 +133,7 @@ def _check_quota(session: Session, submission: Submission, campaign: Campaign, l
     pending = session.scalar(
         select(func.coalesce(func.sum(Upload.length), 0)).join(Submission, Submission.id == Upload.submission_id)
         .where(Upload.org_id == submission.org_id, Submission.campaign_id == campaign.id,
-               Upload.status == UploadStatus.active)
+               Upload.status == UploadStatus.active, Upload.expires_at > func.now())
     ) or 0
     if stored + pending + length > quota:
         gib = quota / 1024**3
@@ -188,12 +189,21 @@ def reserve_part_number(upload_id: uuid.UUID) -> int:
             update(Upload).where(Upload.id == upload_id, Upload.status == UploadStatus.active)
             .values(next_part_number=Upload.next_part_number + 1).returning(Upload.next_part_number - 1)
         )
+        status = session.scalar(select(Upload.status).where(Upload.id == upload_id)) if number is None else None
+    if status == UploadStatus.completed:  # a request racing at the same offset completed it first
+        raise offset_moved()
     if number is None:
         raise Problem(410, "upload_gone", "该上传已终止", "this upload was terminated")
     if number > MAX_PART_NUMBER:
         raise Problem(409, "too_many_parts", "该上传的分段次数过多，请重新上传",
                       "this upload used too many parts; restart it")
     return int(number)
+
+
+def offset_moved() -> Problem:
+    """409 for a PATCH that lost a race: another request committed at its offset while it was streaming."""
+    return Problem(409, "offset_mismatch", "另一个请求同时写入了该上传，请查询偏移量后继续",
+                   "another request wrote to this upload meanwhile; HEAD it and resume")
 
 
 def commit_progress(upload_id: uuid.UUID, *, expected_offset: int, new_offset: int, parts: list[UploadedPart],
@@ -211,8 +221,7 @@ def commit_progress(upload_id: uuid.UUID, *, expected_offset: int, new_offset: i
                                  Upload.status == UploadStatus.active).values(**values)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Problem(409, "offset_mismatch", "另一个请求同时写入了该上传，请查询偏移量后继续",
-                          "another request wrote to this upload meanwhile; HEAD it and resume")
+            raise offset_moved()
 
 
 def complete_upload(*, state: UploadState, expected_offset: int, new_parts: list[UploadedPart],
@@ -222,8 +231,7 @@ def complete_upload(*, state: UploadState, expected_offset: int, new_parts: list
     with session_scope() as session:
         upload = session.get(Upload, state.id, with_for_update=True)
         if upload is None or upload.status != UploadStatus.active or upload.offset != expected_offset:
-            raise Problem(409, "offset_mismatch", "另一个请求同时写入了该上传，请查询偏移量后继续",
-                          "another request wrote to this upload meanwhile; HEAD it and resume")
+            raise offset_moved()
         parts = [UploadedPart(int(n), str(e), int(s)) for n, e, s in upload.parts] + new_parts
         try:
             storage.complete_multipart(upload.s3_key, upload.s3_upload_id, parts)
@@ -260,6 +268,17 @@ def abandon(upload_id: uuid.UUID, status: UploadStatus) -> None:
         get_storage().abort_multipart(upload.s3_key, upload.s3_upload_id)
         upload.status, upload.tail_key, upload.tail_size = status, None, 0
     delete_tails(upload_id)
+
+
+def forget_failed_creation(upload_id: uuid.UUID) -> None:
+    """A creation-with-upload that failed (413, 415, 460, 503…): abort it; when S3 is down, expire it at once so
+    that it stops counting against the quota and the expiry task aborts the multipart later."""
+    try:
+        abandon(upload_id, UploadStatus.aborted)
+    except Exception:  # storage (or the database) unreachable: the original error is the one the client sees
+        with contextlib.suppress(Exception), session_scope() as session:
+            session.execute(update(Upload).where(Upload.id == upload_id, Upload.status == UploadStatus.active)
+                            .values(expires_at=datetime.now(UTC)))
 
 
 def delete_tails(upload_id: uuid.UUID) -> None:

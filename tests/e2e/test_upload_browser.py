@@ -13,7 +13,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image
 
 from service.db.org import Role
@@ -32,8 +31,6 @@ def _noise_jpeg(path: Path, size: tuple[int, int], seed: int, quality: int = 95)
     path.write_bytes(buffer.getvalue())
     return path
 
-
-pytest.importorskip("service.ingest.tus", reason="the tus endpoint /api/v1/uploads (branch tus) is not merged yet")
 
 
 def test_submitter_uploads_three_files_one_interrupted_and_sees_them_ready(

@@ -54,8 +54,7 @@ def test_failed_send_marks_the_job_unsent(dead_broker: None) -> None:
 def test_sweeper_resends_unsent_jobs_at_once_and_only_once(servers: EmbeddedServers) -> None:
     from workers.pipeline import order, sweep
 
-    if not order():
-        pytest.skip("no pipeline step is registered in this build")
+    assert order(), "no pipeline step is registered"
     step = order()[0]
     asset_id = _asset()
     with session_scope() as session:

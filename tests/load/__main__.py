@@ -25,6 +25,7 @@ from tests.load.chaos import FAULTS, FaultOutcome, fault_rounds
 from tests.load.contract import Contract, discover
 from tests.load.metrics import Recorder
 from tests.load.report import (
+    SUPERVISION,
     audit_lines,
     backlog_svg,
     endpoint_table,
@@ -93,7 +94,9 @@ def execute(args: argparse.Namespace, stack: Stack) -> Run:
         extra.append(fault_rounds(stack, world, probe, recorder, faults, gap=args.fault_gap, hold=args.fault_hold,
                                   probe_timeout=180, tus=contract.tus, outcomes=outcomes, deadline=deadline))
     result = asyncio.run(run_load(stack.urls, world, pool, contract, cfg, recorder, deadline, extra))
-    report = audit(world.campaign_id, result.acknowledged, check_objects=not args.no_object_audit)
+    report = audit(world.campaign_id, result.acknowledged, check_objects=not args.no_object_audit,
+                   drained=result.drained, attempted=result.attempted, refused=result.refused_sha256,
+                   downloads=result.portal_received)
     return Run(cfg, contract, result, report, recorder, outcomes)
 
 
@@ -108,6 +111,7 @@ def write_report(run: Run, path: Path, command: str, chaos: bool) -> None:
     ]
     if chaos:
         sections.append(("Faults and time to recover (seconds since the kill)", fault_lines(run.faults, run.recorder)))
+        sections.append(("Supervision under `mediadesk up`", SUPERVISION))
     sections += [
         ("Requests per endpoint (whole run)", endpoint_table(run.recorder)),
         ("Pipeline backlog", [f"![backlog]({plot.name})", "",
@@ -129,6 +133,11 @@ def figures(run: Run) -> dict[str, object]:
         "stuck_jobs": run.audit.stuck_jobs, "duplicate_renditions": run.audit.duplicate_renditions,
         "statuses": dict(run.audit.statuses), "reasons": dict(run.audit.reasons),
         "downloads_corrupt": run.result.downloads_corrupt,
+        "portal_downloads_checked": run.audit.portal_downloads, "portal_corrupt": run.audit.portal_corrupt,
+        "refused_but_stored": run.audit.refused_but_stored, "unexpected_assets": run.audit.unexpected_assets,
+        "unacknowledged_assets": run.audit.unacknowledged_assets,
+        "orphan_uploads": run.audit.orphan_uploads, "leaked_uploads": run.audit.leaked_uploads,
+        "backlog_steps": run.audit.backlog_steps, "clean": run.audit.clean,
         # The S3 server's own answers are reported, but the API's contract (503 + Retry-After, never 500) is ours.
         "server_errors_500": {s.endpoint: s.server_errors_500 for s in stats
                               if s.server_errors_500 and s.endpoint != S3_DOWNLOAD},
@@ -165,7 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         write_report(run, args.report, command, args.chaos)
         sys.stdout.write(f"report written to {args.report}\n")
-    return 0 if run.audit.clean and (run.result.drained or args.backlog_ok) else 1
+    return exit_code(run.audit, run.result.drained, args.backlog_ok)
+
+
+def exit_code(report: Audit, drained: bool, backlog_ok: bool) -> int:
+    """0 for a clean audit; a pipeline that did not drain in time fails the run unless ``--backlog-ok``."""
+    return 0 if report.clean and (drained or backlog_ok) else 1
 
 
 if __name__ == "__main__":

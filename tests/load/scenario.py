@@ -11,12 +11,14 @@ import contextlib
 import hashlib
 import random
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from tests.load.audit import PortalDownload
 from tests.load.contract import Contract
 from tests.load.media import Sample, unique_copy
 from tests.load.metrics import CONNECTION_ERROR, BacklogPoint, Recorder
@@ -51,7 +53,10 @@ class LoadResult:
     bytes_uploaded: int = 0
     downloads_verified: int = 0
     downloads_corrupt: int = 0
-    portal_downloads: int = 0  # originals fetched by outlets through the portal (captions written in: no hash check)
+    portal_downloads: int = 0  # originals fetched by outlets through the portal (captions written in)
+    portal_received: list[PortalDownload] = field(default_factory=list)  # hashed as received; the audit compares
+    attempted: dict[str, str] = field(default_factory=dict)  # sha256 → file name of every upload started
+    refused_sha256: dict[str, str] = field(default_factory=dict)  # sha256 → file name refused for good
     featured: list[str] = field(default_factory=list)
     collections: int = 0
     started: int = 0
@@ -125,10 +130,14 @@ async def uploader(index: int, tus: TusUploader, world: World, pool: list[Sample
             name = f"u{index:03d}-{rng.getrandbits(32):08x}-{sample.name}"
             result.in_flight += 1
             result.max_in_flight = max(result.max_in_flight, result.in_flight)
+            sha = hashlib.sha256(data).hexdigest()
+            result.attempted[sha] = name
             try:
                 ack = await tus.upload(client, data, filename=name, kind=sample.kind, submission_id=str(submission_id))
             except UploadFailed as exc:
                 result.refused.append((name, exc.status, exc.detail))
+                if exc.status:  # a refusal (a deadline given up on may still have completed on the server)
+                    result.refused_sha256[sha] = name
                 continue
             finally:
                 result.in_flight -= 1
@@ -233,6 +242,9 @@ async def outlet(index: int, api: Api, world: World, contract: Contract, result:
                 body = redirect
             if body is not None and body.status_code == 200 and portal:
                 result.portal_downloads += 1
+                result.portal_received.append(PortalDownload(
+                    str(item["id"]), "original", hashlib.sha256(body.content).hexdigest(),
+                    zlib.crc32(body.content), len(body.content)))
             elif body is not None and body.status_code == 200:
                 if hashlib.sha256(body.content).hexdigest() == item["sha256"]:
                     result.downloads_verified += 1

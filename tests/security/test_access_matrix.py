@@ -76,6 +76,8 @@ def browsers(world: World) -> Iterator[Browsers]:
 
 
 def _substitute(value: Any, world: World) -> Any:
+    if isinstance(value, str) and value.startswith("@fresh:"):
+        return str(world.fresh(value[7:]))
     if isinstance(value, str) and value.startswith("@meta:"):
         return encode_metadata({"submission_id": str(world.ids[value[6:]]), "filename": "权限矩阵.jpg"})
     if isinstance(value, str) and value.startswith("@sha256:"):
@@ -112,6 +114,8 @@ def outcome(client: TestClient, world: World, case: Case, role: str, browsers: B
 
 
 def _classify(response: Any, case: Case, world: World, role: str) -> str:
+    if response.status_code >= 500:  # whatever the row expects: a crash is never an access decision
+        return f"{response.status_code} (server error: {response.text[:200]})"
     if case.expectations()[role].isdigit() and response.status_code >= 400:
         return str(response.status_code)
     if case.expectations()[role] == "in" and response.status_code not in (401, 403):
@@ -138,11 +142,36 @@ def test_access(case: Case, world: World, app_client: TestClient, browsers: Brow
 def test_every_route_has_a_row(servers: EmbeddedServers) -> None:
     from service.app import create_app
 
-    missing = sorted(route_keys(create_app()) - covered_keys())
-    assert not missing, (f"routes without an access-control decision: {missing}; add rows to "
-                         "tests/security/matrix.py and run `python -m tests.security.matrix_doc`")
+    missing = sorted(route_keys(create_app()) - covered_keys(), key=lambda key: (key[1], key[0]))
+    assert not missing, missing_rows_message(missing)
     stale = sorted(covered_keys() - route_keys(create_app()))
     assert not stale, f"matrix rows for routes that no longer exist: {stale}"
+
+
+def missing_rows_message(missing: list[tuple[str, str]]) -> str:
+    """Which method and route lack a row, and the row to write for each (filled in with the real decision)."""
+    lines = [f"{len(missing)} route(s) of the app have no access-control row in tests/security/matrix.py:", ""]
+    for method, route in missing:
+        params = re.findall(r"\{([a-z_]+)\}", route)
+        ids = ", ".join(f'"{p}": "<world id, e.g. asset_a_ready>"' for p in params)
+        path = f", path={{{ids}}}" if params else ""
+        lines += [f"  * {method} {route}", f'    add to CASES:  Case("{method}", "{route}", "<resource state>", '
+                  f'"<{" ".join(ROLES)}>"{path}),']
+    lines += ["", "Each of the 7 tokens (in that role order) is ok / 401 / no / listed / hidden / login / a status "
+              "code (see the docstring of tests/security/matrix.py). Use real resources from tests/security/world.py "
+              "(add a factory there for a new kind), not unknown ids. `python -m tests.security.matrix_draft` "
+              "prints "
+              "what the code answers today as a starting point; then run `python -m tests.security.matrix_doc` to "
+              "republish the table in docs/SECURITY.md."]
+    return "\n".join(lines)
+
+
+def test_missing_row_message_names_the_route_and_the_fix() -> None:
+    message = missing_rows_message([("POST", "/api/v1/things/{thing_id}/frobnicate")])
+    assert "* POST /api/v1/things/{thing_id}/frobnicate" in message
+    assert 'Case("POST", "/api/v1/things/{thing_id}/frobnicate"' in message
+    assert '"thing_id"' in message
+    assert "tests/security/matrix.py" in message
 
 
 def test_published_matrix_is_current() -> None:

@@ -15,9 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from service.core.errors import Problem
-
-tus_protocol = pytest.importorskip("service.ingest.tus_protocol", reason="the tus branch is not merged yet")
-filenames = pytest.importorskip("service.ingest.filenames", reason="the tus branch is not merged yet")
+from service.ingest import filenames, tus_protocol
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.security]
 

@@ -12,6 +12,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from service.core.db import session_scope
 from service.db.asset import Asset, AssetKind, AssetStatus
@@ -97,6 +98,87 @@ def make_upload(actor: Actor, submission_id: uuid.UUID, length: int = 10) -> uui
         return uploads.create_upload(session, principal=principal, meta=meta, length=length).id
 
 
+def _principal(actor: Actor) -> Any:
+    from service.core.security import Principal
+
+    return Principal(actor.user_id, actor.username, actor.role, actor.org_id)
+
+
+def make_cluster(world: World) -> uuid.UUID:
+    """A duplicate cluster across organisations: a ready photo of A and one of B, A's the best shot."""
+    from service.db.review import Review
+    from service.db.review_index import sync_review_row
+    from service.db.screening import AssetScreening, DuplicateCluster
+
+    submitter_a, submitter_b = world.actors["submitter_a"], world.actors["submitter_b"]
+    assert submitter_a is not None
+    assert submitter_b is not None
+    ids = [asset_in_state(submitter_a, world.ids["submission_a_more"], world.ids["open_campaign"]),
+           asset_in_state(submitter_b, world.ids["submission_b"], world.ids["open_campaign"])]
+    with session_scope() as session:
+        cluster = DuplicateCluster(best_asset_id=ids[0], size=2)
+        session.add(cluster)
+        session.flush()
+        for asset_id in ids:
+            session.add(AssetScreening(asset_id=asset_id, cluster_id=cluster.id, match_distance=0))
+            sync_review_row(session, asset_id)
+            review = session.get(Review, asset_id)
+            assert review is not None
+            review.cluster_id, review.cluster_best = cluster.id, asset_id == ids[0]
+        return cluster.id
+
+
+def make_draft_collection(world: World) -> uuid.UUID:
+    """An unreleased collection (made by the admin) holding one featured photo of organisation A."""
+    from service.db.portal import Audience
+    from service.portal.collections import create_collection
+    from service.portal.schemas import CollectionIn
+
+    admin, submitter_a = world.actors["admin"], world.actors["submitter_a"]
+    assert admin is not None
+    assert submitter_a is not None
+    asset_id = world.ids["asset_featured_a"]
+    with session_scope() as session:
+        collection = create_collection(session, principal=_principal(admin), data=CollectionIn(
+            title="权限矩阵：草稿", audience=Audience.all_outlets, asset_ids=[asset_id]))
+        return collection.id
+
+
+def make_revocation(world: World) -> uuid.UUID:
+    """Outlet Y's access to outlet X's collection withdrawn (Y never had it: nobody else is disturbed)."""
+    from service.portal.collections import revoke
+    from service.portal.schemas import RevocationIn
+
+    admin = world.actors["admin"]
+    assert admin is not None
+    with session_scope() as session:
+        revocation = revoke(session, principal=_principal(admin), data=RevocationIn(
+            org_id=str(world.ids["org_y"]), collection_id=world.ids["collection_x"], reason="权限矩阵"))
+        return revocation.id
+
+
+def make_filter(world: World, role: str = "editor") -> uuid.UUID:
+    from service.review.saved import save_filter
+
+    actor = world.actors[role]
+    assert actor is not None
+    with session_scope() as session:
+        return save_filter(session, principal=_principal(actor), name=unique("矩阵筛选"),
+                           query={"status": "pending"}).id
+
+
+def make_package(world: World) -> uuid.UUID:
+    """Outlet X's package of the photo released to it."""
+    from service.portal.packages import request_package
+    from service.portal.schemas import PackageIn
+
+    outlet_x = world.actors["outlet_x"]
+    assert outlet_x is not None
+    with session_scope() as session:
+        return request_package(session, principal=_principal(outlet_x), data=PackageIn(
+            asset_ids=[world.ids["asset_released_x"]])).id
+
+
 @dataclass
 class World:
     actors: dict[str, Actor | None]
@@ -108,11 +190,30 @@ class World:
         submitter_a = self.actors["submitter_a"]
         assert submitter_a is not None
         if factory == "upload_a":
-            return make_upload(submitter_a, self.ids["submission_a"], length=len(PATCH_BYTES))
+            return make_upload(submitter_a, self.ids["submission_a_more"], length=len(PATCH_BYTES))
         if factory == "ready_asset_a":
-            return asset_in_state(submitter_a, self.ids["submission_a"], self.ids["open_campaign"], AssetStatus.ready)
+            return asset_in_state(submitter_a, self.ids["submission_a_more"], self.ids["open_campaign"],
+                                  AssetStatus.ready)
         if factory == "failed_asset_a":
-            return asset_in_state(submitter_a, self.ids["submission_a"], self.ids["open_campaign"], AssetStatus.failed)
+            return asset_in_state(submitter_a, self.ids["submission_a_more"], self.ids["open_campaign"],
+                                  AssetStatus.failed)
+        if factory == "tagged_asset_a":
+            from service.assets.screening import add_editor_tag
+
+            asset_id = asset_in_state(submitter_a, self.ids["submission_a_more"], self.ids["open_campaign"])
+            with session_scope() as session:
+                asset = session.get(Asset, asset_id)
+                assert asset is not None
+                add_editor_tag(session, asset=asset, name="权限矩阵")
+            return asset_id
+        if factory == "cluster_ab":
+            return make_cluster(self)
+        if factory == "draft_collection":
+            return make_draft_collection(self)
+        if factory == "revocation_y":
+            return make_revocation(self)
+        if factory == "editor_filter":
+            return make_filter(self)
         raise ValueError(f"unknown factory {factory!r}")
 
     def headers(self, role: str) -> dict[str, str]:
@@ -139,16 +240,33 @@ def build_world() -> World:
     assert submitter_a is not None
     open_campaign, closed_campaign = make_campaign(open_now=True), make_campaign(open_now=False)
     submission_a = make_submission(submitter_a, open_campaign, title="学校A：开放校园")
+    submitter_b = actors["submitter_b"]
+    assert submitter_b is not None
+    submission_b = make_submission(submitter_b, open_campaign, title="学校B：技能展示")
     submission_a_closed = make_submission(submitter_a, closed_campaign, title="学校A：往年材料")
+    # Resources made per request (fresh) go here, so that submission A's list keeps its few known assets.
+    submission_a_more = make_submission(submitter_a, open_campaign, title="学校A：更多照片")
     world = World(actors)
     world.ids.update(
         open_campaign=open_campaign, closed_campaign=closed_campaign, org_a=org_a, org_b=org_b,
-        submission_a=submission_a, submission_a_closed=submission_a_closed,
+        org_x=actors["outlet_x"].org_id, org_y=actors["outlet_y"].org_id,  # type: ignore[union-attr]
+        submission_a=submission_a, submission_a_closed=submission_a_closed, submission_b=submission_b,
+        submission_a_more=submission_a_more,
         asset_a_ready=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.ready, data=READY_BYTES),
         asset_a_uploading=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.uploading),
         asset_a_rejected=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.rejected_invalid),
     )
     _release_to_outlet_x(world)
+    featured = asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.ready)
+    with session_scope() as session:
+        from service.db.asset import ReviewStatus
+
+        asset = session.get(Asset, featured)
+        assert asset is not None
+        asset.review_status = ReviewStatus.featured
+    world.ids["asset_featured_a"] = featured
+    world.ids.update(cluster_ab=make_cluster(world), package_x=make_package(world),
+                     collection_draft=make_draft_collection(world))
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     with_renditions(world.ids["asset_a_ready"])
     return world
