@@ -32,10 +32,11 @@ class Credits:
 
 
 def credits_for(asset: Asset, submission: Submission, org: Organization, *, copyright_notice: str) -> Credits:
-    """The editor's caption/credit win; the submission's metadata fills the rest."""
+    """The file's own headline and caption (submitter's, approved or fixed by editors) win; the submission's metadata
+    fills the rest."""
     when = submission.activity_date or (asset.capture_time.date() if asset.capture_time else None)
     return Credits(
-        headline=submission.title,
+        headline=asset.headline or submission.title,
         caption=asset.caption or submission.description or submission.title,
         credit=asset.credit or submission.credits or org.name,
         byline=submission.credits or org.name,

@@ -44,7 +44,7 @@ def sync_review_row(session: Session, asset_id: uuid.UUID) -> Review | None:
         seed_submitter_tags(review, submission.theme_tags or [])
         session.add(review)
     review.campaign_id, review.org_id, review.region_code = asset.campaign_id, asset.org_id, region
-    review.category, review.title = submission.category, submission.title
+    review.category, review.title = submission.category, asset.headline or submission.title
     review.kind = asset.kind.value if asset.kind else None
     review.review_status = asset.review_status.value
     review.uploaded_at, review.capture_time = asset.created_at, asset.capture_time

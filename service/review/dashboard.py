@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from service.core.kv import get_redis
 from service.db.asset import Asset, Job, JobStatus
-from service.db.org import Organization
+from service.db.org import Organization, OrgKind
 from service.db.review import Review
+from service.db.submission import Submission
 from service.review.regions import province_name
 
 QUEUES = ("ingest", "media", "ml", "default")
@@ -49,7 +50,10 @@ def counts(session: Session, *, campaign_id: uuid.UUID | None) -> dict[str, list
     by_category = session.execute(_scoped(
         select(Review.category, func.count()).group_by(Review.category).order_by(func.count().desc()), campaign_id,
         Review.campaign_id)).all()
+    by_kind = session.execute(_scoped(
+        select(Review.kind, func.count()).group_by(Review.kind), campaign_id, Review.campaign_id)).all()
     return {
+        "kind": [{"kind": k, "count": n} for k, n in by_kind],
         "region": [{"code": c, "name": province_name(c), "count": n} for c, n in by_region],
         "organisation": [{"name": name, "count": n} for name, n in by_org],
         "day": [{"day": d.date().isoformat(), "count": n} for d, n in by_day],
@@ -57,6 +61,18 @@ def counts(session: Session, *, campaign_id: uuid.UUID | None) -> dict[str, list
         "pipeline_status": [{"status": str(s.value if hasattr(s, "value") else s), "count": n} for s, n in by_pipeline],
         "category": [{"category": c, "count": n} for c, n in by_category],
     }
+
+
+def silent_organisations(session: Session, *, campaign_id: uuid.UUID | None, limit: int = 200) -> list[Organization]:
+    """Reporting organisations (provinces, committees, schools) with no submission yet (in the campaign, if given)."""
+    submitted = select(Submission.org_id)
+    if campaign_id:
+        submitted = submitted.where(Submission.campaign_id == campaign_id)
+    return list(session.scalars(
+        select(Organization)
+        .where(Organization.kind.in_((OrgKind.province, OrgKind.committee, OrgKind.school)),
+               Organization.id.not_in(submitted))
+        .order_by(Organization.region_code, Organization.name).limit(limit)).all())
 
 
 def backlog() -> list[dict[str, Any]]:

@@ -165,3 +165,17 @@ class QueueParams(BaseModel):
     uploaded_to: date | None = None
     q: str | None = Field(default=None, max_length=100)
     sort: str = "newest"
+
+
+class FileCaptionIn(BaseModel):
+    """A submitter's own words for one file: headline and caption (who, what, where)."""
+
+    headline: str = Field(default="", max_length=200)
+    caption: str = Field(default="", max_length=2000)
+
+
+class FileCaptionOut(BaseModel):
+    asset_id: uuid.UUID
+    headline: str
+    caption: str
+    review_status: str
