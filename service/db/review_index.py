@@ -21,7 +21,7 @@ from service.db.submission import Submission
 
 def search_text_of(review: Review, asset: Asset, submission: Submission) -> str:
     """What full-text search matches: titles, captions, file name, OCR text and tags, lower-cased once here."""
-    parts: Iterable[str] = (submission.title, submission.description, asset.caption, asset.credit,
+    parts: Iterable[str] = (submission.title, submission.description, asset.headline, asset.caption, asset.credit,
                             asset.original_filename, review.ocr_text, " ".join(review.tag_names or []))
     return " ".join(p for p in parts if p).lower()[:20000]
 

@@ -85,9 +85,10 @@ def search_assets(session: Session, *, principal: Principal, filters: SearchFilt
     if filters.q:
         escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
-        query = query.where(or_(Asset.caption.ilike(pattern), Asset.credit.ilike(pattern),
-                                Submission.title.ilike(pattern), Submission.description.ilike(pattern),
-                                Submission.place.ilike(pattern), Organization.name.ilike(pattern)))
+        query = query.where(or_(Asset.headline.ilike(pattern), Asset.caption.ilike(pattern),
+                                Asset.credit.ilike(pattern), Submission.title.ilike(pattern),
+                                Submission.description.ilike(pattern), Submission.place.ilike(pattern),
+                                Organization.name.ilike(pattern)))
     if filters.tag:
         query = query.where(Submission.theme_tags.any(filters.tag))  # type: ignore[arg-type]  # ARRAY ANY(...)
     if filters.region:

@@ -133,6 +133,7 @@ i18n.register({
     "rv.pipeline": ("处理步骤", "Processing steps"),
     "rv.step": ("步骤", "Step"),
     "rv.attempts": ("尝试次数", "Attempts"),
+    "rv.job_status": ("状态", "Status"),
     "rv.error": ("错误", "Error"),
     "rv.zoom": ("放大查看（2560 像素）", "Zoom (2560 px)"),
     "rv.close": ("关闭", "Close"),

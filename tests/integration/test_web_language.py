@@ -153,14 +153,29 @@ def pages_of(role: str, w: dict[str, object]) -> list[str]:
     }[role]
 
 
-def campaign_names(client: TestClient) -> list[str]:
+def typed_by_people() -> list[str]:
+    """Everything people typed that a page may show (this and other tests' data share the database)."""
     from sqlalchemy import select
 
     from service.core.db import session_scope
+    from service.db.asset import Asset
     from service.db.campaign import Campaign
+    from service.db.org import Organization, User
+    from service.db.portal import Collection
+    from service.db.review import Review
+    from service.db.submission import Submission
 
+    columns = (Campaign.name, Campaign.theme, Organization.name, User.username, Submission.title,
+               Submission.description, Submission.place, Submission.credits, Submission.activity, Asset.headline,
+               Asset.caption, Asset.credit, Asset.original_filename, Collection.title, Collection.description,
+               Review.title, Review.reason_text, Review.ocr_text)
+    found: set[str] = set()
     with session_scope() as session:
-        return list(session.scalars(select(Campaign.name)))
+        for column in columns:
+            found.update(v for v in session.scalars(select(column).distinct()) if v)
+        for tags in session.scalars(select(Review.tag_names)):
+            found.update(tags or [])
+    return [v for v in found if len(v) > 1]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -171,7 +186,7 @@ def test_every_page_speaks_one_language_and_shows_no_codes(client: TestClient, w
     actor: Actor = world[role]  # type: ignore[assignment]
     web_login(browser, actor.username, PASSWORD)
     browser.cookies.set("lang", lang)
-    user_text: list[str] = [*world["user_text"], *campaign_names(client)]  # type: ignore[misc]
+    user_text: list[str] = [*world["user_text"], *typed_by_people()]  # type: ignore[misc]
     failures: dict[str, list[str]] = {}
     for path in pages_of(role, world):
         page = browser.get(path)

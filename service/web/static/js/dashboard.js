@@ -19,6 +19,10 @@ if (window.Chart) {
         animation: false, responsive: true, maintainAspectRatio: false,
         indexAxis: canvas.dataset.chart === 'region' ? 'y' : 'x',
         plugins: { legend: { display: type === 'doughnut', position: 'bottom' } },
+        // Counts are whole numbers: integer ticks from zero.
+        scales: type === 'doughnut' ? {} : {
+          x: { beginAtZero: true, ticks: { precision: 0 } }, y: { beginAtZero: true, ticks: { precision: 0 } },
+        },
       },
     });
     canvas.closest('.chart')?.classList.add('drawn');

@@ -56,18 +56,19 @@ if (zone && window.tus) {
   function problemText(error) {
     try {
       const body = JSON.parse(error.originalResponse?.getBody() ?? '');
-      if (body?.detail) return one(body.detail);
+      if (body?.detail) return body.detail;
     } catch { /* not a problem+json body */ }
     return null;
   }
 
-  function fail(ui, file, text) {
-    ui.status.textContent = text;
+  // ``detail`` may be the server's "中文 / English": shown in the page's language, remembered whole.
+  function fail(ui, file, detail) {
+    ui.status.textContent = one(detail);
     ui.status.classList.add('error');
     ui.tr.classList.add('failed');
     ui.toggle.remove(); // a failed row keeps no pause/resume control
     ui.bar.remove();
-    remember(file.name, text);
+    remember(file.name, detail);
   }
 
   async function send(item) {
@@ -111,8 +112,8 @@ if (zone && window.tus) {
           resolve();
         },
         onError(error) {
-          fail(ui, file, problemText(error) ?? T('网络中断，上传未完成：重新选择该文件即可从断点继续',
-            'Connection lost: choose the same file again to resume'));
+          fail(ui, file, problemText(error) ?? '网络中断，上传未完成：重新选择该文件即可从断点继续 / '
+            + 'Connection lost: choose the same file again to resume');
           resolve();
         },
       });
@@ -164,7 +165,7 @@ if (zone && window.tus) {
   // Files the server refused before they became assets: shown again after a reload, until sent successfully.
   for (const r of refused()) {
     list.append(el('tr', { 'data-filename': r.name, class: 'failed refused' }, el('td', { class: 'name', text: r.name }),
-      el('td'), el('td', { class: 'upload-status error', text: r.detail }), el('td')));
+      el('td'), el('td', { class: 'upload-status error', text: one(r.detail) }), el('td')));
   }
 
   // Uploads interrupted by a reload or a closed tab: tell the user to drop the same files again to continue.
