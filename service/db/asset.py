@@ -77,7 +77,10 @@ class Asset(IdMixin, TimestampMixin, Base):
     review_status: Mapped[ReviewStatus] = mapped_column(
         str_enum(ReviewStatus, "review_status"), default=ReviewStatus.pending, server_default="pending", index=True
     )
-    caption: Mapped[str] = mapped_column(Text, default="", server_default="", doc="Editor-approved caption")
+    headline: Mapped[str] = mapped_column(String(200), default="", server_default="",
+                                          doc="This file's own headline (empty: the submission's title)")
+    caption: Mapped[str] = mapped_column(Text, default="", server_default="",
+                                         doc="This file's caption: the submitter's, approved or fixed by editors")
     credit: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     renditions: Mapped[list[Rendition]] = relationship(

@@ -33,11 +33,12 @@ class Credits:
 
 
 def credits_for(asset: Asset, submission: Submission, org: Organization, *, copyright_notice: str) -> Credits:
-    """The editor's caption/credit win; the submission's metadata fills the rest. Every text goes through the one
-    cleaning rule again, so that rows stored before it existed cannot carry control characters into IPTC, XMP or CSV."""
+    """The file's own headline and caption (submitter's, approved or fixed by editors) win; the submission's metadata
+    fills the rest. Every text goes through the one cleaning rule again, so that rows stored before it existed cannot
+    carry control characters into IPTC, XMP or CSV."""
     when = submission.activity_date or (asset.capture_time.date() if asset.capture_time else None)
     return Credits(
-        headline=clean_text(submission.title, multiline=False),
+        headline=clean_text(asset.headline or submission.title, multiline=False),
         caption=clean_text(asset.caption or submission.description or submission.title),
         credit=clean_text(asset.credit or submission.credits or org.name, multiline=False),
         byline=clean_text(submission.credits or org.name, multiline=False),

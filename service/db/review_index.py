@@ -37,7 +37,7 @@ def search_text_of(review: Review, asset: Asset, submission: Submission) -> str:
     space inside Chinese words), and any ≥ 3 character substring of what the picture shows must be found."""
     ocr = review.ocr_text or ""
     compact = "".join(ocr.split())
-    parts: Iterable[str] = (submission.title, submission.description, asset.caption, asset.credit,
+    parts: Iterable[str] = (submission.title, submission.description, asset.headline, asset.caption, asset.credit,
                             asset.original_filename, " ".join(review.tag_names or []), ocr,
                             compact if compact != ocr else "")
     return search_form(" ".join(p for p in parts if p))[:SEARCH_TEXT_LIMIT]
@@ -61,7 +61,7 @@ def sync_review_row(session: Session, asset_id: uuid.UUID) -> Review | None:
         seed_submitter_tags(review, submission.theme_tags or [])
         session.add(review)
     review.campaign_id, review.org_id, review.region_code = asset.campaign_id, asset.org_id, region
-    review.category, review.title = submission.category, submission.title
+    review.category, review.title = submission.category, asset.headline or submission.title
     review.kind = asset.kind.value if asset.kind else None
     review.review_status = asset.review_status.value
     review.uploaded_at, review.capture_time = asset.created_at, asset.capture_time

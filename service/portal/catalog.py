@@ -25,6 +25,8 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 #: Working renditions that are not for publication (page previews, thumbnails, sprite strips, streaming segments);
 #: the derive step (workers/steps/derive.py on main) also writes web, web_webp, proxy_720p, broadcast_1080p.
 INTERNAL_RENDITION_PREFIXES = ("thumb", "preview", "sprite", "strip", "hls", "poster")
+#: What the outlet's in-page player plays: the 720p proxy (H.264/AAC MP4, every browser plays it, no player script).
+PLAY_RENDITION = "proxy_720p"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ def to_portal_asset(asset: Asset, submission: Submission, org: Organization) -> 
         caption=credits.caption, credit=credits.credit, date=credits.date, place=credits.place,
         region_code=credits.region_code, organization=credits.organization, keywords=list(credits.keywords),
         width=asset.width, height=asset.height, duration=asset.duration, preview_url=f"{base}/preview",
+        play_url=f"{base}/play" if rendition_of(asset, PLAY_RENDITION) is not None else None,
         renditions=[PortalRendition(name=n, mime=m, width=w, height=h, size=s,
                                     download_url=f"{base}/renditions/{n}") for n, m, w, h, s in downloadable(asset)],
     )
@@ -82,9 +85,10 @@ def search_assets(session: Session, *, principal: Principal, filters: SearchFilt
     if filters.q:
         escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
-        query = query.where(or_(Asset.caption.ilike(pattern), Asset.credit.ilike(pattern),
-                                Submission.title.ilike(pattern), Submission.description.ilike(pattern),
-                                Submission.place.ilike(pattern), Organization.name.ilike(pattern)))
+        query = query.where(or_(Asset.headline.ilike(pattern), Asset.caption.ilike(pattern),
+                                Asset.credit.ilike(pattern), Submission.title.ilike(pattern),
+                                Submission.description.ilike(pattern), Submission.place.ilike(pattern),
+                                Organization.name.ilike(pattern)))
     if filters.tag:
         query = query.where(Submission.theme_tags.any(filters.tag))  # type: ignore[arg-type]  # ARRAY ANY(...)
     if filters.region:

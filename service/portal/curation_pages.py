@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.core.deps import SessionDep
@@ -17,12 +17,13 @@ from service.core.errors import Problem
 from service.db.asset import Asset, AssetStatus, ReviewStatus
 from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind
-from service.db.portal import Audience, Collection, Revocation
+from service.db.portal import Audience, Collection, CollectionItem, Revocation
 from service.portal import audit, collections, messages
 from service.portal.catalog import BEIJING
 from service.portal.pages import problem_page
 from service.portal.schemas import CollectionIn, CollectionPatch, RevocationIn
 from service.reports.summary import Grouping, week_summary
+from service.web import i18n
 from service.web.deps import EditorPage
 from service.web.templating import render
 
@@ -63,13 +64,22 @@ def _validation_message(exc: ValidationError) -> str:
     return "；".join(str(e.get("msg", "")) for e in exc.errors())
 
 
-@router.get("/collections")
-def collections_page(request: Request, principal: EditorPage, session: SessionDep) -> Response:
+def _list_page(request: Request, session: Session, *, error: str | None = None, status_code: int = 200,
+               chosen: list[uuid.UUID] | None = None, title: str = "") -> Response:
     rows, _ = collections.list_collections(session, limit=200, offset=0)
     now = datetime.now(UTC)
     featured, outlets = _choices(session)
-    return render(request, "curation/list.html", collections=[(c, state_of(c, now)) for c in rows],
-                  beijing=BEIJING, error=None, featured=featured, outlets=outlets)
+    counts = dict(session.execute(select(CollectionItem.collection_id, func.count())
+                                  .group_by(CollectionItem.collection_id)).tuples().all())
+    return render(request, "curation/list.html", status_code=status_code,
+                  collections=[(c, state_of(c, now), counts.get(c.id, 0)) for c in rows], error=error,
+                  featured=featured, outlets=outlets, chosen=set(chosen or []), title=title,
+                  msg=request.query_params.get("msg"))
+
+
+@router.get("/collections")
+def collections_page(request: Request, principal: EditorPage, session: SessionDep) -> Response:
+    return _list_page(request, session)
 
 
 @router.post("/collections")
@@ -85,6 +95,10 @@ def create_collection_form(
     outlet_id: Annotated[list[uuid.UUID], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
     asset_id: Annotated[list[uuid.UUID], Form()] = [],  # noqa: B006
 ) -> Response:
+    lang = i18n.lang_of(request)
+    if not asset_id:
+        return _list_page(request, session, status_code=422, title=title,
+                          error=i18n.translator(lang)("cur.empty_refused"))
     try:
         data = CollectionIn(title=title, description=description, release_at=beijing_time(release_at),
                             embargo_until=beijing_time(embargo_until), audience=Audience(audience),
@@ -93,10 +107,13 @@ def create_collection_form(
         collection = collections.create_collection(session, principal=principal, data=data)
     except (ValidationError, ValueError) as exc:
         message = _validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
-        return problem_page(request, Problem(422, "validation_error", message, "the form has errors"))
+        return _list_page(request, session, status_code=422, title=title, chosen=asset_id,
+                          error=i18n.detail_text(message, lang) if " / " in message else message)
     except Problem as problem:
-        return problem_page(request, problem)
-    return RedirectResponse(f"/collections/{collection.id}", status_code=303)
+        session.rollback()
+        return _list_page(request, session, status_code=problem.status, title=title, chosen=asset_id,
+                          error=i18n.detail_text(problem.detail, lang))
+    return RedirectResponse(f"/collections/{collection.id}?msg=created", status_code=303)
 
 
 @router.get("/collections/{collection_id}")
@@ -111,9 +128,82 @@ def collection_page(collection_id: uuid.UUID, request: Request, principal: Edito
     revocations = [r for r in collections.list_revocations(session)
                    if r.collection_id in (None, collection.id)]
     featured, outlets = _choices(session)
+    present = set(out.asset_ids)
     return render(request, "curation/detail.html", collection=out, state=state_of(collection, datetime.now(UTC)),
                   items=[assets[i] for i in out.asset_ids if i in assets], revocations=revocations,
-                  beijing=BEIJING, featured=featured, outlets=outlets)
+                  featured=[a for a in featured if a.id not in present], outlets=outlets,
+                  msg=request.query_params.get("msg"), n=request.query_params.get("n"))
+
+
+@router.post("/collections/{collection_id}/items")
+def add_items_form(collection_id: uuid.UUID, request: Request, principal: EditorPage, session: SessionDep,
+                   asset_id: Annotated[list[uuid.UUID], Form()] = []) -> Response:  # noqa: B006
+    """Add featured assets to an existing collection."""
+    if not asset_id:
+        return RedirectResponse(f"/collections/{collection_id}?msg=none_chosen", status_code=303)
+    try:
+        added = collections.add_items(session, collections.get_collection(session, collection_id, lock=True),
+                                      asset_id)
+    except Problem as problem:
+        return problem_page(request, problem)
+    return RedirectResponse(f"/collections/{collection_id}?msg=added&n={added}", status_code=303)
+
+
+@router.post("/collections/{collection_id}/items/{asset_id}/remove")
+def remove_item_form(collection_id: uuid.UUID, asset_id: uuid.UUID, request: Request, principal: EditorPage,
+                     session: SessionDep) -> Response:
+    try:
+        collections.remove_item(session, collection_id=collection_id, asset_id=asset_id)
+    except Problem as problem:
+        return problem_page(request, problem)
+    return RedirectResponse(f"/collections/{collection_id}?msg=removed", status_code=303)
+
+
+@router.post("/collections/{collection_id}/items/{asset_id}/caption")
+def caption_form(collection_id: uuid.UUID, asset_id: uuid.UUID, request: Request, principal: EditorPage,
+                 session: SessionDep, caption: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """An item's caption, edited in place: the same audited edit as on the review page."""
+    from service.review import service as review_service
+
+    try:
+        review_service.edit(session, principal=principal, asset_id=asset_id, version=None, caption=caption.strip())
+    except Problem as problem:
+        return problem_page(request, problem)
+    return RedirectResponse(f"/collections/{collection_id}?msg=caption_saved#item-{asset_id}", status_code=303)
+
+
+@router.post("/review/add-to-collection")
+async def add_from_queue(request: Request, principal: EditorPage, session: SessionDep) -> Response:
+    """The review queue's bulk 「加入合集」: choose a collection (or start one) for the selected files."""
+    form = await request.form()
+    try:
+        ids = [uuid.UUID(str(v)) for v in form.getlist("asset_ids")][:500]
+    except ValueError:
+        ids = []
+    back = str(form.get("back", "/review"))
+    target = form.get("collection_id")
+    if not ids:
+        separator = "&" if "?" in back else "?"
+        return RedirectResponse(f"{back if back.startswith('/review') else '/review'}{separator}msg=bulk_empty",
+                                status_code=303)
+    chosen = list(session.scalars(select(Asset).where(Asset.id.in_(ids))))
+    if target:
+        try:
+            collection = collections.get_collection(session, uuid.UUID(str(target)), lock=True)
+            added = collections.add_items(session, collection, ids)
+        except (ValueError, Problem) as exc:
+            session.rollback()
+            message = i18n.detail_text(exc.detail, i18n.lang_of(request)) if isinstance(exc, Problem) else str(exc)
+            return _choose_page(request, session, chosen, back, message)
+        return RedirectResponse(f"/collections/{collection.id}?msg=added&n={added}", status_code=303)
+    return _choose_page(request, session, chosen, back, None)
+
+
+def _choose_page(request: Request, session: Session, chosen: list[Asset], back: str, error: str | None) -> Response:
+    rows, _ = collections.list_collections(session, limit=200, offset=0)
+    now = datetime.now(UTC)
+    return render(request, "curation/add.html", status_code=422 if error else 200, chosen=chosen,
+                  collections=[(c, state_of(c, now)) for c in rows if not c.withdrawn_at], back=back, error=error)
 
 
 @router.post("/collections/{collection_id}")
@@ -139,7 +229,7 @@ def update_collection_form(
         collections.update_collection(session, collection_id=collection_id, data=patch)
     except Problem as problem:
         return problem_page(request, problem)
-    return RedirectResponse(f"/collections/{collection_id}", status_code=303)
+    return RedirectResponse(f"/collections/{collection_id}?msg=saved", status_code=303)
 
 
 @router.post("/collections/{collection_id}/revoke")
@@ -172,4 +262,4 @@ def distribution_page(request: Request, principal: EditorPage, session: SessionD
                   downloads=audit.list_downloads(session, org_id=None, asset_id=None, since=None, limit=100,
                                                  offset=0),
                   usage=audit.outlet_usage(session), campaigns=campaigns, campaign_id=chosen,
-                  summary=week_summary(session, campaign_id=chosen, group=Grouping.region), beijing=BEIJING)
+                  summary=week_summary(session, campaign_id=chosen, group=Grouping.region))

@@ -86,9 +86,10 @@ def download(session: Session, *, principal: Principal, asset_id: uuid.UUID, ren
 
 
 def preview(session: Session, *, principal: Principal, asset_id: uuid.UUID) -> Response:
-    """A small image for pages (not a download, not audited): thumb, else web, else the image original."""
+    """A small image for pages (not a download, not audited): thumb, else web, else a video's poster, else the image
+    original."""
     asset, _, _ = catalog.get_asset(session, principal=principal, asset_id=asset_id)
-    for name in ("thumb", "preview", "web"):
+    for name in ("thumb", "preview", "web", "poster"):
         found = catalog.rendition_of(asset, name)
         if found is not None and found.mime.startswith("image/"):
             key, mime = found.key, found.mime
@@ -98,4 +99,16 @@ def preview(session: Session, *, principal: Principal, asset_id: uuid.UUID) -> R
             raise not_found("preview")
         key, mime = asset.original_key, asset.mime or "image/jpeg"
     url = get_storage().presigned_get(key, ttl_seconds=get_settings().presign_ttl_seconds, content_type=mime)
+    return RedirectResponse(url, status_code=307, headers={"Cache-Control": "private, max-age=60"})
+
+
+def play(session: Session, *, principal: Principal, asset_id: uuid.UUID) -> Response:
+    """The video for the outlet's in-page player: a short-lived link to the 720p proxy (a preview, not audited as a
+    download; the broadcast file and the original are downloads)."""
+    asset, _, _ = catalog.get_asset(session, principal=principal, asset_id=asset_id)
+    found = catalog.rendition_of(asset, catalog.PLAY_RENDITION)
+    if found is None:
+        raise not_found("video preview")
+    ttl = get_settings().presign_ttl_seconds
+    url = get_storage().presigned_get(found.key, ttl_seconds=ttl, content_type=found.mime)
     return RedirectResponse(url, status_code=307, headers={"Cache-Control": "private, max-age=60"})

@@ -68,6 +68,13 @@ def preview(asset_id: uuid.UUID, principal: OutletDep, session: SessionDep) -> R
     return downloads.preview(session, principal=principal, asset_id=asset_id)
 
 
+@router.get("/assets/{asset_id}/play", response_class=Response,
+            responses={307: {"description": "redirect to a short-lived link to the 720p preview video"}})
+def play(asset_id: uuid.UUID, principal: OutletDep, session: SessionDep) -> Response:
+    """The video for an in-page player (the 720p proxy); 404 for photos and for videos still without one."""
+    return downloads.play(session, principal=principal, asset_id=asset_id)
+
+
 @router.get("/assets/{asset_id}/renditions/{rendition}", response_class=Response,
             responses={202: {"description": "the tagged copy is being prepared; retry after Retry-After"},
                        307: {"description": "redirect to a short-lived presigned URL"}})

@@ -20,6 +20,7 @@ from service.db.asset import AssetKind
 from service.db.org import Role
 from service.portal import catalog, downloads, messages, packages
 from service.portal.schemas import PackageIn
+from service.web import i18n
 from service.web.deps import require_page_roles
 from service.web.templating import render
 
@@ -29,7 +30,8 @@ assert messages  # the page strings and nav entries register on import
 
 
 def problem_page(request: Request, problem: Problem) -> Response:
-    return render(request, "error.html", status_code=problem.status, message=problem.detail)
+    return render(request, "error.html", status_code=problem.status,
+                  message=i18n.detail_text(problem.detail, i18n.lang_of(request)))
 
 
 @router.get("/portal")
@@ -53,7 +55,7 @@ def portal_home(
         results, _ = catalog.search_assets(session, principal=principal, filters=filters, limit=100, offset=0)
     return render(request, "portal/home.html", collections=catalog.list_collections(session, principal=principal),
                   results=results, q=q or "", kind=kind, region=region, tag=tag or "", date_from=date_from,
-                  date_to=date_to, beijing=catalog.BEIJING)
+                  date_to=date_to)
 
 
 @router.get("/portal/collections/{collection_id}")

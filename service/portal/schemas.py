@@ -104,6 +104,7 @@ class PortalAsset(BaseModel):
     height: int | None
     duration: float | None
     preview_url: str
+    play_url: str | None = None  # videos: the 720p preview for an in-page player (not a download)
     renditions: list[PortalRendition]
 
 

@@ -16,8 +16,9 @@ from service.core.csvfile import csv_bytes, safe_cell
 from service.core.kv import get_redis
 from service.core.queues import QUEUES
 from service.db.asset import Asset, Job, JobStatus
-from service.db.org import Organization
+from service.db.org import Organization, OrgKind
 from service.db.review import Review
+from service.db.submission import Submission
 from service.reports.findings import finding_counts
 from service.review.regions import province_name
 
@@ -48,7 +49,10 @@ def counts(session: Session, *, campaign_id: uuid.UUID | None) -> dict[str, list
     by_category = session.execute(_scoped(
         select(Review.category, func.count()).group_by(Review.category).order_by(func.count().desc()), campaign_id,
         Review.campaign_id)).all()
+    by_kind = session.execute(_scoped(
+        select(Review.kind, func.count()).group_by(Review.kind), campaign_id, Review.campaign_id)).all()
     return {
+        "kind": [{"kind": k, "count": n} for k, n in by_kind],
         "region": [{"code": c, "name": province_name(c), "count": n} for c, n in by_region],
         "organisation": [{"name": name, "count": n} for name, n in by_org],
         "day": [{"day": d.date().isoformat(), "count": n} for d, n in by_day],
@@ -58,6 +62,18 @@ def counts(session: Session, *, campaign_id: uuid.UUID | None) -> dict[str, list
         "finding": [{"code": r.code, "name": r.name, "name_en": r.name_en, "count": r.flagged, "pending": r.pending}
                     for r in finding_counts(session, campaign_id=campaign_id)],
     }
+
+
+def silent_organisations(session: Session, *, campaign_id: uuid.UUID | None, limit: int = 200) -> list[Organization]:
+    """Reporting organisations (provinces, committees, schools) with no submission yet (in the campaign, if given)."""
+    submitted = select(Submission.org_id)
+    if campaign_id:
+        submitted = submitted.where(Submission.campaign_id == campaign_id)
+    return list(session.scalars(
+        select(Organization)
+        .where(Organization.kind.in_((OrgKind.province, OrgKind.committee, OrgKind.school)),
+               Organization.id.not_in(submitted))
+        .order_by(Organization.region_code, Organization.name).limit(limit)).all())
 
 
 def backlog() -> list[dict[str, Any]]:

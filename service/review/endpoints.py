@@ -30,6 +30,8 @@ from service.review.schemas import (
     DecisionIn,
     EditIn,
     EventOut,
+    FileCaptionIn,
+    FileCaptionOut,
     FindingFilterOut,
     FindingTypeOut,
     QueueItem,
@@ -103,6 +105,12 @@ def decide(asset_id: uuid.UUID, body: DecisionIn, principal: StaffDep, session: 
     review = service.decide(session, principal=principal, asset_id=asset_id, action=body.action,
                             version=body.version, reason_code=body.reason_code, reason_text=body.reason_text)
     return review_out(session, review, principal)
+
+
+@router.post("/review/assets/{asset_id}/undo", response_model=ReviewOut)
+def undo(asset_id: uuid.UUID, principal: StaffDep, session: SessionDep) -> ReviewOut:
+    """Take back the caller's last decision on the asset within a few seconds (the queue's undo)."""
+    return review_out(session, service.undo(session, principal=principal, asset_id=asset_id), principal)
 
 
 @router.patch("/review/assets/{asset_id}", response_model=ReviewOut)
@@ -181,6 +189,16 @@ def export(fmt: str, principal: StaffDep, session: SessionDep, campaign_id: uuid
         return Response(dashboard.to_csv(rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": content_disposition(f"mediadesk-{stamp}.csv")})
     raise not_found("export format")
+
+
+@router.put("/assets/{asset_id}/caption", response_model=FileCaptionOut)
+def caption_file(asset_id: uuid.UUID, body: FileCaptionIn, principal: PrincipalDep,
+                 session: SessionDep) -> FileCaptionOut:
+    """The submitter's headline and caption for one file; a returned file goes back to the review queue."""
+    asset = feedback.caption_file(session, principal=principal, asset_id=asset_id, headline=body.headline,
+                                  caption=body.caption)
+    return FileCaptionOut(asset_id=asset.id, headline=asset.headline, caption=asset.caption,
+                          review_status=asset.review_status.value)
 
 
 @router.get("/submissions/{submission_id}/review")

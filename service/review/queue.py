@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
 from service.core.bounds import ascii_int, date_in_range
@@ -183,3 +183,16 @@ def queue_page(
     ]
     next_cursor = encode_cursor(items[limit - 1].review, f.sort) if len(items) > limit else None
     return items[:limit], next_cursor
+
+
+@dataclass
+class QueueCounts:
+    total: int  # everything the filter matches, whatever its decision
+    remaining: int  # of those, still awaiting a decision
+
+
+def queue_counts(session: Session, *, f: QueueFilter) -> QueueCounts:
+    """Totals for the queue's header: the filter's matches in every status, and how many still wait."""
+    every = apply_filters(select(func.count()).select_from(Review), replace(f, status="all"))
+    pending = apply_filters(select(func.count()).select_from(Review), replace(f, status="pending"))
+    return QueueCounts(total=session.scalar(every) or 0, remaining=session.scalar(pending) or 0)

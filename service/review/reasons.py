@@ -37,6 +37,20 @@ REASONS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: reason code -> what the submitter can do, in English (the zh-CN advice is the third element of ``REASONS``)
+ADVICE_EN: dict[str, str] = {
+    "off_topic": "Send material from activities held during the Activity Week",
+    "commercial": "The week is a public-interest event: remove the commercial promotion and send it again",
+    "low_quality": "Send the original file or a sharper photo or video",
+    "duplicate": "No need to send it again; add new material if you have other angles",
+    "consent": "Obtain consent, then tick “portrait consent obtained” in the submission",
+    "watermark": "Send original material shot by your organisation",
+    "sensitive": "Replace this file",
+    "caption": "Add when, where, who and what happened to this file's caption",
+    "other": "Fix it as the editor's note says and send it again",
+}
+
+
 def reason_label(code: str | None, lang: str = "zh") -> str:
     if not code or code not in REASONS:
         return ""

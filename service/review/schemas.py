@@ -204,3 +204,17 @@ class FindingFilterOut(BaseModel):
 class VocabularyOut(BaseModel):
     findings: list[FindingTypeOut]
     filters: list[FindingFilterOut]
+
+
+class FileCaptionIn(BaseModel):
+    """A submitter's own words for one file: headline and caption (who, what, where)."""
+
+    headline: str = Field(default="", max_length=200)
+    caption: str = Field(default="", max_length=2000)
+
+
+class FileCaptionOut(BaseModel):
+    asset_id: uuid.UUID
+    headline: str
+    caption: str
+    review_status: str

@@ -172,3 +172,36 @@ def bulk_decide(
                 raise
             skipped.append({"asset_id": str(asset_id), "code": problem.code, "detail": problem.detail})
     return done, skipped
+
+
+#: How long after a decision its editor may take it back (the queue page offers "undo" for a few seconds).
+UNDO_SECONDS = 30
+
+
+def undo(session: Session, *, principal: Principal, asset_id: uuid.UUID) -> Review:
+    """Take back this editor's last decision on the asset within ``UNDO_SECONDS``: the earlier state returns and the
+    undo is itself an audit event (nothing is erased from the trail)."""
+    from service.review.audit import events_of
+
+    review = _lock_for_change(session, principal, asset_id, None)
+    events = events_of(session, asset_id)
+    last = events[-1] if events else None
+    decisions = {a.value for a in Action} | {f"bulk_{a.value}" for a in Action}
+    too_late = last is None or (datetime.now(UTC) - last.created_at).total_seconds() > UNDO_SECONDS
+    if too_late or last is None or last.action not in decisions or last.actor_id != principal.user_id:
+        raise Problem(409, "undo_unavailable", "只能在决定后几秒内撤销自己的最后一个决定",
+                      "only your own last decision can be undone, within a few seconds")
+    asset = session.get(Asset, asset_id)
+    assert asset is not None
+    before = _state(asset, review)
+    previous = last.before
+    status = str(previous.get("review_status", review.review_status))
+    asset.review_status = ReviewStatus(status)
+    review.review_status = status
+    review.reason_code = previous.get("reason_code", review.reason_code)
+    review.reason_text = previous.get("reason_text", review.reason_text) or ""
+    review.version += 1
+    old, new = _diff(before, _state(asset, review))
+    audit.record(session, principal=principal, asset_id=asset_id, action="undo", before=old, after=new)
+    session.flush()
+    return review

@@ -63,5 +63,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PageForbidden)
     async def _forbidden(request: Request, exc: PageForbidden) -> Response:
-        t = "无权访问该页面 / this page is not available for your role"
-        return render(request, "error.html", status_code=403, message=t)
+        from service.web import i18n
+
+        message = i18n.translator(i18n.lang_of(request))("error.forbidden")
+        return render(request, "error.html", status_code=403, message=message)

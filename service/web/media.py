@@ -25,8 +25,14 @@ FALLBACKS: dict[str, tuple[str, ...]] = {
     "poster": ("poster", "preview", "thumb"),
     "proxy": ("proxy_720p", "broadcast_1080p"),
     "sprite": ("sprite",),
+    "zoom": ("web", "preview"),  # the editors' zoom view: the 2560 px rendition
 }
 PLACEHOLDER = "/static/img/placeholder.svg"
+
+
+@router.get("/favicon.ico")
+def favicon() -> RedirectResponse:
+    return RedirectResponse("/static/img/favicon.svg", status_code=301)
 
 
 @router.get("/web/media/{asset_id}/{name}")

@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from service.core.findings import FINDINGS
 from service.core.security import Principal
 from service.db.org import Role
 from service.web import i18n, sessions
@@ -28,6 +29,49 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 templates.env.filters["flatten"] = flatten
+
+
+def duration_text(seconds: float | None) -> str:
+    """``1:05`` / ``1:02:03`` for a video's length on tiles and players."""
+    if not seconds:
+        return ""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def size_text(size: int | None) -> str:
+    if size is None:
+        return ""
+    if size >= 1024 * 1024:
+        return f"{size / 1048576:.1f} MB"
+    return f"{max(1, size // 1024)} KB"
+
+
+def finding_kind(code: str) -> str:
+    """``risk``, ``quality`` or ``fact``: the badge colour of a finding (facts are never painted as risks)."""
+    found = FINDINGS.get(code)
+    return found.kind.value if found else "fact"
+
+
+def audit_value(field: str, value: Any, lang: str) -> str:
+    """An audit field's value in words: a status or reason by its name, nothing as a dash, lists joined."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if field == "review_status":
+        return i18n.name("review_status", value, lang)
+    if field == "reason_code":
+        return i18n.name("reason", value, lang)
+    if field == "cluster_id":
+        return i18n.name("audit.field", "cluster_id", lang)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+templates.env.filters["duration"] = duration_text
+templates.env.filters["filesize"] = size_text
 
 #: role -> navigation entries (message key, path)
 NAV: dict[Role, list[tuple[str, str]]] = {
@@ -53,6 +97,14 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     principal: Principal | None = getattr(request.state, "principal", None)
     base = {
         "t": i18n.translator(lang),
+        "name": lambda group, code: i18n.name(group, code, lang),
+        "bj": lambda value, fmt="%Y-%m-%d %H:%M": i18n.beijing(value, lang, fmt),
+        "detail": lambda text: i18n.detail_text(text, lang),
+        "fkind": finding_kind,
+        "beijing_tz": i18n.BEIJING,
+        "paren": lambda value: f"（{value}）" if lang == "zh" else f" ({value})",
+        "colon": "：" if lang == "zh" else ": ",
+        "audit_value": lambda field, value: audit_value(field, value, lang),
         "lang": lang,
         "principal": principal,
         "csrf_token": csrf_token(request),

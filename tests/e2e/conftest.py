@@ -39,13 +39,19 @@ def browser() -> Iterator[Any]:
             instance.close()
 
 
+PHONE = {"width": 390, "height": 844}
+
+
 @pytest.fixture
 def new_page(browser: Any, live_api: Any) -> Iterator[Any]:
-    """``new_page()`` opens a page in a fresh browser context (its own cookies: one per user)."""
+    """``new_page()`` opens a page in a fresh browser context (its own cookies: one per user); ``phone=True`` gives
+    a 390×844 touch screen (an ordinary Android phone, WeChat's browser included)."""
     contexts: list[Any] = []
 
-    def open_page(locale: str = "zh-CN") -> Any:
-        context = browser.new_context(base_url=live_api.url, locale=locale, viewport={"width": 1400, "height": 900})
+    def open_page(locale: str = "zh-CN", *, phone: bool = False, downloads: bool = False) -> Any:
+        size = PHONE if phone else {"width": 1400, "height": 900}
+        context = browser.new_context(base_url=live_api.url, locale=locale, viewport=size, is_mobile=phone,
+                                      has_touch=phone, accept_downloads=downloads)
         context.set_default_timeout(30_000)
         contexts.append(context)
         return context.new_page()
@@ -61,6 +67,16 @@ def login(page: Any, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+def use_language(page: Any, lang: str) -> None:
+    """Switch the page's language the way a user does (the switch link sets the ``lang`` cookie)."""
+    page.goto(f"/lang/{lang}?next=/")
+
+
+def fits_the_screen(page: Any) -> bool:
+    """Nothing wider than the viewport: no sideways scrolling on a phone."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
 
 
 def shot(page: Any, name: str) -> None:

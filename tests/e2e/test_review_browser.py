@@ -82,7 +82,7 @@ def test_editor_reviews_with_keyboard_and_submitter_sees_the_reason(new_page: An
     page.wait_for_url(re.compile(f"/review/assets/{order[2]}"))
     assert _status(order[1]) == "rejected"
     page.keyboard.press("f")
-    page.wait_for_url(re.compile(r"/review\?msg=feature"))
+    page.wait_for_url(re.compile(r"/review\?.*campaign_id=.*msg=feature"))  # the filter is kept after the last item
     assert _status(order[2]) == "featured"
 
     page.goto(f"/review/assets/{best}")
@@ -106,5 +106,5 @@ def test_editor_reviews_with_keyboard_and_submitter_sees_the_reason(new_page: An
     text = row.inner_text()
     assert "与活动周主题无关" in text
     assert "请补充活动周期间的现场照片" in text
-    assert "未采用" in text
+    assert "不采用" in text
     shot(mine, "submission-status")

@@ -149,3 +149,80 @@ def test_video_asset_page_has_player_and_findings_on_the_timeline(client: TestCl
     assert f'src="/web/media/{asset_id}/proxy"' in page
     assert 'data-left="25.00"' in page  # 12.5 s of 50 s
     assert "worst.jpg" in page
+
+
+def test_a_quick_decision_can_be_undone_by_its_editor_only(client: TestClient) -> None:
+    submitter = make_actor(Role.submitter)
+    asset_id = make_ready_asset(make_submission(submitter, make_campaign()), "u.jpg")
+    editor, colleague = make_actor(Role.editor), make_actor(Role.editor)
+    claim = client.post(f"/api/v1/review/assets/{asset_id}/claim", headers=editor.headers).json()
+    client.post(f"/api/v1/review/assets/{asset_id}/decision", headers=editor.headers,
+                json={"action": "approve", "version": claim["version"]})
+    refused = client.post(f"/api/v1/review/assets/{asset_id}/undo", headers=colleague.headers)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "undo_unavailable"
+    undone = client.post(f"/api/v1/review/assets/{asset_id}/undo", headers=editor.headers)
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["review_status"] == "pending"
+    actions = [e["action"] for e in client.get(f"/api/v1/review/assets/{asset_id}/events",
+                                               headers=editor.headers).json()]
+    assert actions == ["approve", "undo"]  # nothing erased from the trail
+    assert client.post(f"/api/v1/review/assets/{asset_id}/undo", headers=editor.headers).status_code == 409
+
+
+def test_a_returned_file_captioned_by_its_submitter_goes_back_to_the_queue(client: TestClient) -> None:
+    submitter = make_actor(Role.submitter)
+    submission = make_submission(submitter, make_campaign(), title="开放校园日")
+    asset_id = make_ready_asset(submission, "r.jpg")
+    editor = make_actor(Role.editor)
+    claim = client.post(f"/api/v1/review/assets/{asset_id}/claim", headers=editor.headers).json()
+    client.post(f"/api/v1/review/assets/{asset_id}/decision", headers=editor.headers,
+                json={"action": "return", "version": claim["version"], "reason_code": "caption"})
+    stranger = make_actor(Role.submitter)
+    body = {"headline": "学生操作数控车床", "caption": "5月15日，济南，数控实训车间"}
+    assert client.put(f"/api/v1/assets/{asset_id}/caption", headers=stranger.headers, json=body).status_code == 404
+    fixed = client.put(f"/api/v1/assets/{asset_id}/caption", headers=submitter.headers, json=body)
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["review_status"] == "pending"
+    events = client.get(f"/api/v1/review/assets/{asset_id}/events", headers=editor.headers).json()
+    assert [e["action"] for e in events] == ["return", "resubmit"]
+    assert events[1]["after"]["caption"] == body["caption"]
+    feedback = client.get(f"/api/v1/submissions/{submission}/review", headers=submitter.headers).json()["items"]
+    assert feedback[0]["headline"] == body["headline"]
+    queue = client.get("/api/v1/review/queue", params={"q": "数控车床"}, headers=editor.headers).json()
+    assert [i["asset_id"] for i in queue["items"]] == [str(asset_id)]  # the queue finds it by its own words
+
+
+def test_queue_shows_counts_and_pages_show_names_not_codes(client: TestClient) -> None:
+    submitter = make_actor(Role.submitter)
+    campaign = make_campaign()
+    submission = make_submission(submitter, campaign)
+    for i in range(3):
+        make_ready_asset(submission, f"c{i}.jpg", findings=[
+            {"detector": "x", "label": "faces", "score": 1.0, "detail": {}}] if i == 0 else [])
+    _logged_in(client, Role.editor)
+    page = client.get(f"/review?campaign_id={campaign}").text
+    assert "共 3 项，待审核 3 项" in page
+    assert '<span class="badge fact">有人脸</span>' in page  # a fact, not a red risk badge
+    client.cookies.set("lang", "en")
+    assert "3 in all, 3 awaiting review" in client.get(f"/review?campaign_id={campaign}").text
+
+
+def test_pipeline_advice_matches_the_reason(client: TestClient) -> None:
+    from service.core.db import session_scope
+    from service.db.asset import Asset, AssetStatus
+
+    submitter = make_actor(Role.submitter)
+    submission = make_submission(submitter, make_campaign())
+    asset_id = make_ready_asset(submission, "small.jpg")
+    with session_scope() as session:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        asset.status, asset.reason_code = AssetStatus.rejected_invalid, "resolution_too_low"
+        asset.reason_detail = "分辨率过低（64×48） / resolution too low (64×48)"
+    item = client.get(f"/api/v1/submissions/{submission}/review", headers=submitter.headers).json()["items"][0]
+    assert item["reason"]["zh"] == "分辨率过低（64×48）"
+    assert item["reason"]["en"] == "resolution too low (64×48)"
+    assert "原图" in item["reason"]["advice"]
+    assert "损坏" not in item["reason"]["advice"]
+    assert "original" in item["reason"]["advice_en"]

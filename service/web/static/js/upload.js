@@ -1,12 +1,19 @@
 // Drag-and-drop uploads with tus (resumable across reloads via tus-js-client's fingerprint in localStorage),
 // several files in parallel, per-file progress, pause/resume, and duplicate files skipped before sending.
+// Files are hashed slice by slice (sha256.js), never read whole into memory; past HASH_LIMIT the server hashes alone.
+// Refusals are the server's own words (problem+json), kept per submission so they survive a reload.
 import { api, csrfToken, el } from './csrf.js';
+import { sha256File } from './sha256.js';
 
 const zone = document.getElementById('dropzone');
 const PARALLEL = 3;
-const HASH_LIMIT = 512 * 1024 * 1024; // crypto.subtle hashes whole buffers; larger files are hashed by the server
+const HASH_LIMIT = 1024 * 1024 * 1024;
 const zh = document.body.dataset.lang !== 'en';
 const T = (a, b) => (zh ? a : b);
+const one = (text) => {
+  const [first, second] = String(text ?? '').split(' / ');
+  return zh ? first : (second ?? first);
+};
 
 if (zone && window.tus) {
   const submissionId = zone.dataset.submissionId;
@@ -15,11 +22,24 @@ if (zone && window.tus) {
   const waiting = [];
   let running = 0;
 
-  const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const REFUSED_KEY = `mediadesk.refused.${submissionId}`;
+  const refused = () => JSON.parse(localStorage.getItem(REFUSED_KEY) ?? '[]');
 
-  async function sha256(file) {
-    if (file.size > HASH_LIMIT || !crypto.subtle) return null;
-    return hex(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+  function remember(name, detail) {
+    const kept = refused().filter((r) => r.name !== name).slice(-49);
+    kept.push({ name, detail, at: Date.now() });
+    localStorage.setItem(REFUSED_KEY, JSON.stringify(kept));
+  }
+
+  function forget(name) {
+    localStorage.setItem(REFUSED_KEY, JSON.stringify(refused().filter((r) => r.name !== name)));
+  }
+
+  async function sha256(file, ui) {
+    if (file.size > HASH_LIMIT) return null;
+    return sha256File(file, 4 * 1024 * 1024, (done, total) => {
+      ui.status.textContent = `${T('计算校验值', 'hashing')} ${Math.floor((done / total) * 100)}%`;
+    });
   }
 
   function row(file) {
@@ -27,8 +47,8 @@ if (zone && window.tus) {
     const bar = el('progress', { max: '100', value: '0' });
     const toggle = el('button', { type: 'button', class: 'pause', text: T('暂停', 'Pause') });
     toggle.hidden = true;
-    const tr = el('tr', { 'data-filename': file.name }, el('td', { text: file.name }), el('td', {}, bar), status,
-      el('td', {}, toggle));
+    const tr = el('tr', { 'data-filename': file.name }, el('td', { class: 'name', text: file.name }),
+      el('td', {}, bar), status, el('td', {}, toggle));
     list.append(tr);
     return { tr, status, bar, toggle };
   }
@@ -38,13 +58,23 @@ if (zone && window.tus) {
       const body = JSON.parse(error.originalResponse?.getBody() ?? '');
       if (body?.detail) return body.detail;
     } catch { /* not a problem+json body */ }
-    return T('网络中断，正在重试…', 'connection lost, retrying…');
+    return null;
+  }
+
+  // ``detail`` may be the server's "中文 / English": shown in the page's language, remembered whole.
+  function fail(ui, file, detail) {
+    ui.status.textContent = one(detail);
+    ui.status.classList.add('error');
+    ui.tr.classList.add('failed');
+    ui.toggle.remove(); // a failed row keeps no pause/resume control
+    ui.bar.remove();
+    remember(file.name, detail);
   }
 
   async function send(item) {
     const { file, ui } = item;
     ui.status.textContent = T('计算校验值…', 'hashing…');
-    const digest = await sha256(file);
+    const digest = await sha256(file, ui);
     if (digest) {
       const found = await api('/api/v1/uploads/lookup', { method: 'POST', body: { sha256: [digest] } });
       if (found.ok && found.data?.found?.[digest]) {
@@ -74,6 +104,7 @@ if (zone && window.tus) {
           if (assetId) ui.tr.dataset.assetId = assetId;
         },
         onSuccess() {
+          forget(file.name);
           ui.bar.value = 100;
           ui.status.textContent = T('上传完成，正在处理', 'uploaded, processing');
           ui.toggle.hidden = true;
@@ -81,8 +112,8 @@ if (zone && window.tus) {
           resolve();
         },
         onError(error) {
-          ui.status.textContent = problemText(error);
-          ui.tr.classList.add('failed');
+          fail(ui, file, problemText(error) ?? '网络中断，上传未完成：重新选择该文件即可从断点继续 / '
+            + 'Connection lost: choose the same file again to resume');
           resolve();
         },
       });
@@ -108,13 +139,16 @@ if (zone && window.tus) {
     while (running < PARALLEL && waiting.length) {
       const item = waiting.shift();
       running += 1;
-      send(item).catch((error) => { item.ui.status.textContent = String(error); })
+      send(item).catch((error) => fail(item.ui, item.file, String(error?.message ?? error)))
         .finally(() => { running -= 1; pump(); });
     }
   }
 
   function add(files) {
-    for (const file of files) waiting.push({ file, ui: row(file) });
+    for (const file of files) {
+      list.querySelectorAll('tr.refused').forEach((tr) => { if (tr.dataset.filename === file.name) tr.remove(); });
+      waiting.push({ file, ui: row(file) });
+    }
     pump();
   }
 
@@ -127,6 +161,12 @@ if (zone && window.tus) {
   });
   zone.addEventListener('click', (event) => { if (event.target !== input) input.click(); });
   input.addEventListener('change', () => { add(input.files); input.value = ''; });
+
+  // Files the server refused before they became assets: shown again after a reload, until sent successfully.
+  for (const r of refused()) {
+    list.append(el('tr', { 'data-filename': r.name, class: 'failed refused' }, el('td', { class: 'name', text: r.name }),
+      el('td'), el('td', { class: 'upload-status error', text: one(r.detail) }), el('td')));
+  }
 
   // Uploads interrupted by a reload or a closed tab: tell the user to drop the same files again to continue.
   window.tus.defaultOptions?.urlStorage?.findAllUploads?.().then((previous) => {
