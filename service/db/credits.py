@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from service.core.exif import beijing_day
 from service.db.asset import Asset
 from service.db.org import Organization
 from service.db.submission import Submission
@@ -33,7 +34,7 @@ class Credits:
 
 def credits_for(asset: Asset, submission: Submission, org: Organization, *, copyright_notice: str) -> Credits:
     """The editor's caption/credit win; the submission's metadata fills the rest."""
-    when = submission.activity_date or (asset.capture_time.date() if asset.capture_time else None)
+    when = submission.activity_date or (beijing_day(asset.capture_time) if asset.capture_time else None)
     return Credits(
         headline=submission.title,
         caption=asset.caption or submission.description or submission.title,

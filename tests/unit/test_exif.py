@@ -103,3 +103,17 @@ def test_the_week_is_counted_in_beijing_days() -> None:
     late_evening_in_new_york = datetime(2023, 5, 21, 20, 0, tzinfo=timezone(timedelta(hours=-5)))  # 22 May, Beijing
     assert week_check(late_evening_in_new_york, *week) == "outside_week"
     assert week_check(datetime(2023, 5, 21, 9, 0, tzinfo=timezone(timedelta(hours=8))), *week) == "in_week"
+
+
+def test_a_capture_early_in_the_morning_in_beijing_is_delivered_with_its_beijing_day() -> None:
+    from types import SimpleNamespace
+
+    from service.db.credits import credits_for
+
+    asset = SimpleNamespace(capture_time=datetime(2023, 5, 14, 23, 0, tzinfo=UTC), caption="", credit="")  # 07:00 +8
+    submission = SimpleNamespace(activity_date=None, title="开放校园", description="", credits="", place="",
+                                 region_code="370100", theme_tags=[], activity="")
+    org = SimpleNamespace(name="山东省教育厅", region_code="370000")
+    found = credits_for(asset, submission, org, copyright_notice="")  # type: ignore[arg-type]
+    assert found.date == date(2023, 5, 15)
+    assert exif.beijing_day(datetime(2023, 5, 15, 16, 30, tzinfo=UTC)) == date(2023, 5, 16)
