@@ -82,7 +82,9 @@ def probe_video(path: Path, ffmpeg_format: str, mime: str | None = None) -> Vide
         width, height = (raw_h, raw_w) if rotation % 180 == 90 else (raw_w, raw_h)
         tags = {k.lower(): v for k, v in container.metadata.items()} | {
             k.lower(): v for k, v in stream.metadata.items() if k.lower() not in container.metadata}
-        capture = _creation_time(tags.get("creation_time"))
+        # Apple's creationdate carries the local offset; creation_time is UTC (often the export time on edited files)
+        capture = _creation_time(tags.get("com.apple.quicktime.creationdate")) or _creation_time(
+            tags.get("creation_time"))
         gps = _location(tags.get("location") or tags.get("com.apple.quicktime.location.iso6709")
                         or tags.get("location-eng"))
         info: dict[str, Any] = {
