@@ -83,8 +83,8 @@ def probe_video(path: Path, ffmpeg_format: str, mime: str | None = None) -> Vide
         tags = {k.lower(): v for k, v in container.metadata.items()} | {
             k.lower(): v for k, v in stream.metadata.items() if k.lower() not in container.metadata}
         # Apple's creationdate carries the local offset; creation_time is UTC (often the export time on edited files)
-        capture = _creation_time(tags.get("com.apple.quicktime.creationdate")) or _creation_time(
-            tags.get("creation_time"))
+        local = _creation_time(tags.get("com.apple.quicktime.creationdate"))
+        capture = local or _creation_time(tags.get("creation_time"))
         gps = _location(tags.get("location") or tags.get("com.apple.quicktime.location.iso6709")
                         or tags.get("location-eng"))
         info: dict[str, Any] = {
@@ -97,6 +97,7 @@ def probe_video(path: Path, ffmpeg_format: str, mime: str | None = None) -> Vide
         }
         if capture:
             info["capture_time"] = capture.isoformat()
+            info["capture_time_zone"] = "quicktime_offset" if local else "utc"
         if gps:
             info["gps"] = {"lat": gps[0], "lon": gps[1]}
         return VideoProbe(fmt, mime, width, height, rotation, duration, avg, info, capture, gps)

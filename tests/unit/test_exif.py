@@ -131,3 +131,4 @@ def test_an_iphone_video_keeps_its_local_capture_time(tmp_path: Path) -> None:
            "-metadata", "creation_time=2023-06-01T00:00:00Z", str(tagged))  # re-exported later: a different time
     probe = probe_video(tagged, "mov")
     assert probe.capture_time == datetime(2023, 5, 15, 2, 30, tzinfo=UTC)
+    assert probe.info["capture_time_zone"] == "quicktime_offset"
