@@ -86,7 +86,9 @@ def probe_video(path: Path, ffmpeg_format: str, mime: str | None = None) -> Vide
         tags = {k.lower(): clean_text(str(v), multiline=False) for k, v in container.metadata.items()} | {
             k.lower(): clean_text(str(v), multiline=False) for k, v in stream.metadata.items()
             if k.lower() not in container.metadata}
-        capture = _creation_time(tags.get("creation_time"))
+        # Apple's creationdate carries the local offset; creation_time is UTC (often the export time on edited files)
+        local = _creation_time(tags.get("com.apple.quicktime.creationdate"))
+        capture = local or _creation_time(tags.get("creation_time"))
         gps = _location(tags.get("location") or tags.get("com.apple.quicktime.location.iso6709")
                         or tags.get("location-eng"))
         info: dict[str, Any] = {
@@ -99,6 +101,7 @@ def probe_video(path: Path, ffmpeg_format: str, mime: str | None = None) -> Vide
         }
         if capture:
             info["capture_time"] = capture.isoformat()
+            info["capture_time_zone"] = "quicktime_offset" if local else "utc"
         if gps:
             info["gps"] = {"lat": gps[0], "lon": gps[1]}
         return VideoProbe(fmt, mime, width, height, rotation, duration, avg, info, capture, gps)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from service.core.text import clean_text
@@ -90,6 +90,12 @@ def bounded(moment: datetime) -> datetime | None:
         return None
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return aware if EARLIEST <= aware < LATEST else None
+
+
+def beijing_day(moment: datetime) -> date:
+    """The calendar day of a capture time in Beijing time (the week's days, delivered dates); naive counts as UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(ASSUMED_ZONE).date()
 
 
 def gps(ifd: Mapping[int, Any]) -> tuple[float, float] | None:

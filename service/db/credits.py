@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from service.core.exif import beijing_day
 from service.core.text import clean_text
 from service.db.asset import Asset
 from service.db.org import Organization
@@ -36,7 +37,7 @@ def credits_for(asset: Asset, submission: Submission, org: Organization, *, copy
     """The file's own headline and caption (submitter's, approved or fixed by editors) win; the submission's metadata
     fills the rest. Every text goes through the one cleaning rule again, so that rows stored before it existed cannot
     carry control characters into IPTC, XMP or CSV."""
-    when = submission.activity_date or (asset.capture_time.date() if asset.capture_time else None)
+    when = submission.activity_date or (beijing_day(asset.capture_time) if asset.capture_time else None)
     return Credits(
         headline=clean_text(asset.headline or submission.title, multiline=False),
         caption=clean_text(asset.caption or submission.description or submission.title),

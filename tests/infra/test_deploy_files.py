@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 import yaml
 
+from service.core import queues
 from tests.support import ROOT
 
 INFRA = ROOT / "infra"
 K8S = INFRA / "k8s"
-QUEUES = {"ingest", "media", "ml", "default"}
+QUEUES = set(queues.QUEUES)  # the deployment runs a worker pool for every queue of the one table
 
 
 def tool(name: str) -> str:

@@ -96,6 +96,7 @@ def test_video_creation_times_share_the_bounds() -> None:
     assert _creation_time("2023-05-15T01:30:00.000000Z") == datetime(2023, 5, 15, 1, 30, tzinfo=UTC)
     assert _creation_time("1904-01-01T00:00:00.000000Z") is None  # QuickTime's zero date
     assert _creation_time("9999-12-31T23:59:59-05:00") is None
+    assert _creation_time("2023-05-15T10:30:00+0800") == datetime(2023, 5, 15, 2, 30, tzinfo=UTC)  # Apple's form
 
 
 def test_the_week_is_counted_in_beijing_days() -> None:
@@ -103,3 +104,31 @@ def test_the_week_is_counted_in_beijing_days() -> None:
     late_evening_in_new_york = datetime(2023, 5, 21, 20, 0, tzinfo=timezone(timedelta(hours=-5)))  # 22 May, Beijing
     assert week_check(late_evening_in_new_york, *week) == "outside_week"
     assert week_check(datetime(2023, 5, 21, 9, 0, tzinfo=timezone(timedelta(hours=8))), *week) == "in_week"
+
+
+def test_a_capture_early_in_the_morning_in_beijing_is_delivered_with_its_beijing_day() -> None:
+    from types import SimpleNamespace
+
+    from service.db.credits import credits_for
+
+    asset = SimpleNamespace(capture_time=datetime(2023, 5, 14, 23, 0, tzinfo=UTC), caption="", credit="")  # 07:00 +8
+    submission = SimpleNamespace(activity_date=None, title="开放校园", description="", credits="", place="",
+                                 region_code="370100", theme_tags=[], activity="")
+    org = SimpleNamespace(name="山东省教育厅", region_code="370000")
+    found = credits_for(asset, submission, org, copyright_notice="")  # type: ignore[arg-type]
+    assert found.date == date(2023, 5, 15)
+    assert exif.beijing_day(datetime(2023, 5, 15, 16, 30, tzinfo=UTC)) == date(2023, 5, 16)
+
+
+def test_an_iphone_video_keeps_its_local_capture_time(tmp_path: Path) -> None:
+    from tests.media_samples import ffmpeg, video_bytes
+    from workers.video_probe import probe_video
+
+    source, tagged = tmp_path / "in.mov", tmp_path / "out.mov"
+    source.write_bytes(video_bytes("mov"))
+    ffmpeg("-i", str(source), "-c", "copy", "-movflags", "use_metadata_tags",
+           "-metadata", "com.apple.quicktime.creationdate=2023-05-15T10:30:00+0800",
+           "-metadata", "creation_time=2023-06-01T00:00:00Z", str(tagged))  # re-exported later: a different time
+    probe = probe_video(tagged, "mov")
+    assert probe.capture_time == datetime(2023, 5, 15, 2, 30, tzinfo=UTC)
+    assert probe.info["capture_time_zone"] == "quicktime_offset"
