@@ -181,3 +181,19 @@ def test_discounts_are_promotion_and_a_schools_own_account_is_not_a_watermark() 
     assert codes("曲折的道路 折叠椅") == set()
     assert codes("欢迎关注学院微信公众号") == set()  # the evaluation set's false positive before this rule
     assert codes("微信公众号：zjjd2023") == {"watermark"}
+
+
+def test_safety_detector_runs_with_a_configured_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import workers.screening.safety
+    from tests.tiny_models import build_tiny_safety_classifier
+    from workers.screening import run_one
+    from workers.screening.safety import SafetyDetector
+
+    build_tiny_safety_classifier(tmp_path / SAFETY_DIRNAME)
+    monkeypatch.setenv("MEDIADESK_MODEL_DIR", str(tmp_path))
+    monkeypatch.setattr(workers.screening.safety, "SAFETY_FLAG", 0.0)  # random weights: flag every class
+    media = Media("video", [Frame(1.5, photo(1)), Frame(4.0, photo(2))])
+    result = run_one(SafetyDetector(), Screening(media))
+    assert result.status is Status.ran, result.reason
+    assert {f.code for f in result.findings} == {"violence", "weapon", "smoking"}
+    assert all(f.detail["t"] in (1.5, 4.0) for f in result.findings)
