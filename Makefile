@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint typecheck bench e2e-media cluster-demo infra-check config-doc clean
+.PHONY: install run test lint typecheck bench eval e2e-media cluster-demo infra-check config-doc clean
 .PHONY: load chaos fuzz bench-e2e audit
 
 $(STAMP): pyproject.toml
@@ -34,6 +34,10 @@ lint: $(STAMP)
 
 bench: $(STAMP) ## benchmarks; results in docs/PERFORMANCE.md
 	$(PY) -m tests.bench $(BENCH)
+
+EVAL ?= ocr faces
+eval: $(STAMP) ## OCR and faces accuracy on real photos of ../shared/media with rendered text → docs/SCREENING.md
+	$(PY) -m tests.eval $(EVAL)
 
 # --- reliability, security and load (docs/LOAD.md, docs/RELIABILITY.md, docs/SECURITY.md) -------------------------
 DURATION  ?= 600
