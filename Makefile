@@ -9,7 +9,7 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 
 .PHONY: install run test lint typecheck bench e2e-media cluster-demo infra-check config-doc clean
-.PHONY: load chaos fuzz bench-e2e audit eval eval-duplicates
+.PHONY: load chaos fuzz bench-e2e audit eval eval-findings eval-duplicates
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=…)"; exit 1; }
@@ -35,7 +35,12 @@ lint: $(STAMP)
 bench: $(STAMP) ## benchmarks; results in docs/PERFORMANCE.md
 	$(PY) -m tests.bench $(BENCH)
 
-eval: eval-duplicates ## evaluation sets built from ../shared/media; results in docs/SCREENING.md
+EVAL ?= ocr faces
+eval: $(STAMP) eval-findings eval-duplicates ## every evaluation set built from ../shared/media → docs/SCREENING.md
+	$(PY) -m tests.eval $(EVAL)
+
+eval-findings: $(STAMP) ## precision/recall per finding code through the shipped detector plugins
+	$(PY) -m tests.eval.findings --write docs/SCREENING.md
 
 eval-duplicates: $(STAMP) ## duplicate precision/recall per transform through the shipped lookup
 	$(PY) -m tests.eval.duplicates

@@ -1,5 +1,6 @@
 """A small inference-model base (immich's pattern): lazy load under a lock, ``_predict`` per subclass, unload after
-idle, offline only, and a process-wide registry that ``mediadesk models list`` reports from."""
+idle, offline only, and a process-wide registry that ``mediadesk models list`` reports from. Every ONNX Runtime
+session is made here (``onnx_session``): threads per queue, graph optimisation, hardware execution providers."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from models.base import InferenceModel, get_model, package_version
 
 HAAR_SIDE = 1024  # faces smaller than ~24 px at this size are not worth an editor's look
 MIN_NEIGHBOURS = 5
+SCALE_FACTOR = 1.1
 #: Share of skin-coloured pixels in the centre of a Haar box, in a colour photo, for it to count as a face.
 MIN_SKIN = 0.3
 #: A photo whose pixels stray less than this from grey (mean absolute, 0–255) is treated as black and white.
@@ -59,18 +60,24 @@ class HaarFaces(InferenceModel[Image.Image, list[list[int]]]):
 
 
 def _haar(
-    model: _Cascades, image: Image.Image, *, confirm: bool, min_neighbours: int = MIN_NEIGHBOURS
+    model: _Cascades,
+    image: Image.Image,
+    *,
+    confirm: bool,
+    min_neighbours: int = MIN_NEIGHBOURS,
+    side: int = HAAR_SIDE,
+    scale_factor: float = SCALE_FACTOR,
 ) -> list[list[int]]:
     import cv2
 
     rgb = image.convert("RGB")
     scale = 1.0
-    if max(rgb.size) > HAAR_SIDE:
-        scale = HAAR_SIDE / max(rgb.size)
+    if max(rgb.size) > side:
+        scale = side / max(rgb.size)
         rgb = rgb.resize((round(rgb.width * scale), round(rgb.height * scale)), Image.Resampling.BILINEAR)
     pixels = np.asarray(rgb)
     gray = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
-    found = model.face.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=min_neighbours, minSize=(24, 24))
+    found = model.face.detectMultiScale(gray, scaleFactor=scale_factor, minNeighbors=min_neighbours, minSize=(24, 24))
     boxes = [[int(v) for v in box] for box in (found if len(found) else [])]
     if confirm and boxes:
         colour = float(np.abs(pixels.astype(np.int16) - gray[..., None]).mean()) > GREY_SPREAD
@@ -93,9 +100,10 @@ def _has_eye(model: _Cascades, gray: np.ndarray, box: list[int]) -> bool:
     return len(model.eye.detectMultiScale(upper, scaleFactor=1.1, minNeighbors=3, minSize=(side, side))) > 0
 
 
-def haar_faces(image: Image.Image, *, confirm: bool = True, min_neighbours: int = MIN_NEIGHBOURS) -> list[list[int]]:
-    """Haar boxes ([x, y, w, h]); with ``confirm`` only those that look like skin (colour) or hold an eye (grey)."""
-    return _haar(get_model(HaarFaces).load(), image, confirm=confirm, min_neighbours=min_neighbours)
+def haar_faces(image: Image.Image, *, confirm: bool = True, **options: Any) -> list[list[int]]:
+    """Haar boxes ([x, y, w, h]); with ``confirm`` only those that look like skin (colour) or hold an eye (grey).
+    ``options``: ``min_neighbours``, ``side``, ``scale_factor`` (the evaluation compares them)."""
+    return _haar(get_model(HaarFaces).load(), image, confirm=confirm, **options)
 
 
 def _same_face(a: list[int], b: list[int]) -> bool:

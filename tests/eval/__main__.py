@@ -27,8 +27,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--media", type=Path, default=None, help="folder of real photos (../shared/media/photos)")
     parser.add_argument(
         "--readers",
-        default="shipped,defaults,before",
-        help="OCR settings to compare, comma-separated: shipped, defaults, before, shipped:det_side=960;min_score=0.5",
+        default="shipped,before,defaults,int8-rec,int8-det",
+        help="OCR settings to compare, comma-separated: shipped, before, defaults, int8-rec, int8-det, "
+        "shipped:det_side=1280;min_score=0.5",
     )
     parser.add_argument("--kinds", default="", help="only these categories (comma-separated)")
     parser.add_argument("--detectors", default="", help="face detectors to compare (default: all)")

@@ -121,6 +121,8 @@ def detectors() -> dict[str, Detector]:
         "haar, minNeighbors 5, no check": lambda image: faces.haar_faces(image, confirm=False),
         "haar + skin/eye check": lambda image: faces.haar_faces(image),
         "haar + skin/eye check, minNeighbors 3": lambda image: faces.haar_faces(image, min_neighbours=3),
+        "haar + skin/eye check, ≤ 800 px": lambda image: faces.haar_faces(image, side=800),
+        "haar + skin/eye check, scaleFactor 1.2": lambda image: faces.haar_faces(image, scale_factor=1.2),
         "count_faces (shipped: checked haar ∪ nudenet)": lambda image: faces.count_faces(image, nudenet(image))[1],
     }
 

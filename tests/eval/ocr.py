@@ -16,6 +16,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -188,10 +189,29 @@ def before() -> Reader:
 READERS: dict[str, Callable[[], Reader]] = {"shipped": shipped, "defaults": defaults, "before": before}
 
 
-def reader(name: str) -> Reader:
-    """A reader by name: ``shipped``, ``defaults``, ``before``, or ``shipped:key=value;key=value``."""
+def quantised(folder: Path, part: str) -> Path:
+    """An int8 copy (dynamic quantisation, onnxruntime.quantization) of the wheel's ``det`` or ``rec`` model."""
+    import rapidocr
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    name = {"det": "PP-OCRv6_det_small", "rec": "PP-OCRv6_rec_small"}[part]
+    target = folder / f"{name}.int8.onnx"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        source = Path(rapidocr.__file__).resolve().parent / "models" / f"{name}.onnx"
+        ops = ["Conv", "MatMul"] if part == "det" else ["MatMul", "Gemm"]
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8, op_types_to_quantize=ops)
+    return target
+
+
+def reader(name: str, scratch: Path = Path("build/eval-models")) -> Reader:
+    """A reader by name: ``shipped``, ``defaults``, ``before``, ``int8-det``, ``int8-rec`` (the shipped settings
+    with a quantised model), or ``shipped:key=value;key=value``."""
     if name.startswith("shipped:"):
         return shipped(name.split(":", 1)[1])
+    if name.startswith("int8-"):
+        part = name.removeprefix("int8-")
+        return shipped(f"{part}_model={quantised(scratch, part)}")
     return READERS[name]()
 
 
