@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from service.core.db import session_scope
 from service.core.storage import get_storage
-from service.db.asset import Job, JobStatus
+from service.db.asset import Asset, Job, JobStatus
 from service.db.org import Role
 from tests import media_samples as media
 from tests.integration.pipeline_checks import VIDEO_RENDITIONS, asset_row, derived_keys, video_facts, wait_terminal
@@ -50,8 +50,20 @@ def test_upload_makes_no_broadcast_and_featuring_makes_it(worker: ChildProcess, 
     assert len(index["keyframes"]) >= 3  # 5 s: one every 2 s plus the opening scene
     assert all(get_storage().exists(entry["key"]) for entry in index["keyframes"])
     with session_scope() as session:
-        hashes = session.execute(select(Job.step, Job.status).where(Job.asset_id == clip)).all()
-    assert {step: status for step, status in hashes}["dedupe"] == JobStatus.done
+        jobs = session.execute(select(Job.step, Job.status, Job.cpu_seconds).where(Job.asset_id == clip)).all()
+    assert {step: status for step, status, _ in jobs}["dedupe"] == JobStatus.done
+    assert all(cpu is not None and cpu >= 0 for _, _, cpu in jobs)  # every step's CPU time is on its job row
+    # Reading the keyframes back needs no video: with the proxy gone they still come from the stored frames.
+    from workers.media_input import load_keyframes
+
+    get_storage().delete(f"derived/{clip}/proxy_720p.mp4")
+    with session_scope() as session:
+        asset = session.get(Asset, clip)
+        assert asset is not None
+        analysis = load_keyframes(session, asset, uniform_every=2.0, max_keyframes=120)
+    assert len(analysis.keyframes) == len(index["keyframes"])
+    assert analysis.luma  # the quality statistics travel with them
+    assert max(analysis.keyframes[0].image.size) <= 960
 
     editor = make_actor(Role.editor)
     for asset_id in (clip, photo):
