@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.bounds import ascii_int
 from service.core.security import hash_password, issue_token, normalize_username
 from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind, Role, User
@@ -31,7 +32,7 @@ def create_org(
     name = name.strip()
     if not name:
         raise AdminError("organisation name is empty")
-    if region_code is not None and not (len(region_code) == 6 and region_code.isdigit()):
+    if region_code is not None and not (len(region_code) == 6 and ascii_int(region_code) is not None):
         raise AdminError(f"region code {region_code!r} is not a 6-digit GB/T 2260 code")
     if session.scalar(select(Organization).where(Organization.name == name)):
         raise AdminError(f"organisation {name!r} exists already")

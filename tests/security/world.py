@@ -61,7 +61,8 @@ def with_renditions(asset_id: uuid.UUID) -> None:
 
 
 def _release_to_outlet_x(world: World) -> None:
-    """A featured asset of organisation A in a collection released (now) to outlet X only."""
+    """A featured asset of organisation A in a collection released (now) to outlet X only. It has a submission of its
+    own: a submission with released files is frozen for its submitter (409), and ``submission_a`` must stay editable."""
     from service.core.security import Principal
     from service.db.asset import ReviewStatus
     from service.db.portal import Audience
@@ -72,7 +73,8 @@ def _release_to_outlet_x(world: World) -> None:
     assert submitter_a is not None
     assert admin is not None
     assert outlet_x is not None
-    asset_id = asset_in_state(submitter_a, world.ids["submission_a"], world.ids["open_campaign"], AssetStatus.ready)
+    released_submission = make_submission(submitter_a, world.ids["open_campaign"])
+    asset_id = asset_in_state(submitter_a, released_submission, world.ids["open_campaign"], AssetStatus.ready)
     with_renditions(asset_id)
     with session_scope() as session:
         asset = session.get(Asset, asset_id)
