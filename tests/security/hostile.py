@@ -33,6 +33,7 @@ class Sentinel:
     host: str = "127.0.0.1"
     port: int = 0
     connections: list[tuple[str, int]] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # the first line each connection sent (what it wanted)
     _sock: socket.socket | None = None
     _thread: threading.Thread | None = None
 
@@ -54,6 +55,9 @@ class Sentinel:
             except OSError:
                 return
             self.connections.append(peer)
+            with contextlib.suppress(OSError):
+                conn.settimeout(1)
+                self.requests.append(conn.recv(400).split(b"\r\n")[0].decode(errors="replace"))
             with contextlib.suppress(OSError):
                 conn.sendall(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
             conn.close()

@@ -6,12 +6,14 @@ One row per (method, route, resource state); the ``expect`` string has one token
 * ``listed`` / ``hidden`` — a list answers 200 and does / does not contain the row's resource;
 * a number (``409``) — allowed past access control but refused for the resource's state;
 * ``login`` — redirected to the sign-in page (web pages, anonymous caller);
-* ``in`` — passes the role gate (anything but 401/403): used by ``gate`` rows, which probe a route with a resource
-  that does not exist, so an allowed role may well get 404 or 422 there.
+* ``in`` — passes the role gate (anything but 401/403): only for web forms posted empty, where an allowed role may
+  well get a validation answer.
 
-tests/security/test_access_matrix.py runs every row for every role and fails when an app route has no row, so a new
-endpoint cannot ship without a decision here; ``python -m tests.security.matrix_doc`` publishes the table in
-docs/SECURITY.md.
+Every path parameter gets a real resource (``path`` names a world id, ``fresh`` a factory run anew per request) of
+the caller's own organisation or another's: unknown ids would let a row pass on a 404. Any 5xx fails a row, whatever
+it expects. tests/security/test_access_matrix.py runs every row for every role and fails when an app route has no
+row, so a new endpoint cannot ship without a decision here; ``python -m tests.security.matrix_doc`` publishes the
+table in docs/SECURITY.md.
 """
 
 from __future__ import annotations
@@ -55,16 +57,10 @@ def page(method: str, route: str, state: str, expect: str, **kwargs: Any) -> Cas
     return Case(method, route, state, expect, cookie=True, **kwargs)
 
 
-def gate(method: str, route: str, expect: str, **kwargs: Any) -> Case:
-    """A role-gate row: unknown ids (random UUIDs) in every path parameter; the allowed roles get ``in``."""
-    return Case(method, route, "role gate (no such resource)", expect, **kwargs)
-
-
 PUBLIC = "ok ok ok ok ok ok ok"
 TUS = {"Tus-Resumable": "1.0.0"}
 OWN_ORG_OR_STAFF = "401 ok no ok no no ok"
 STAFF_ONLY = "401 no no ok no no ok"
-STAFF_GATE = "401 no no in no no in"
 STAFF_PAGE = "login no no ok no no ok"
 STAFF_PAGE_GATE = "login no no in no no in"
 OUTLET_X = "401 no no no ok no ok"
@@ -165,9 +161,12 @@ CASES: tuple[Case, ...] = (
     page("POST", "/review/assets/{asset_id}/edit", "organisation A, ready (empty form)", STAFF_PAGE_GATE,
          fresh={"asset_id": "ready_asset_a"}),
     page("POST", "/review/bulk", "empty form", STAFF_PAGE_GATE),
-    page("POST", "/review/clusters/{cluster_id}/resolve", "no such cluster", STAFF_PAGE_GATE),
+    page("POST", "/review/clusters/{cluster_id}/resolve", "organisations A and B (keep the best)", STAFF_PAGE,
+         fresh={"cluster_id": "cluster_ab"}),
     page("POST", "/review/filters", "empty form", STAFF_PAGE_GATE),
-    page("POST", "/review/filters/{filter_id}/delete", "no such filter", STAFF_PAGE_GATE),
+    # saved filters are personal: not even an admin deletes another user's
+    page("POST", "/review/filters/{filter_id}/delete", "the editor's", "login no no ok no no no",
+         fresh={"filter_id": "editor_filter"}),
     # submitters' pages: editors work in the review pages instead (the API still serves them every submission)
     page("GET", "/submissions", "the caller's organisation", "login ok ok no no no ok"),
     page("GET", "/submissions/new", "–", "login ok ok no no no ok"),
@@ -229,10 +228,13 @@ CASES: tuple[Case, ...] = (
     page("POST", "/collections", "empty form", STAFF_PAGE_GATE),
     page("GET", "/collections/{collection_id}", "released to outlet X", STAFF_PAGE,
          path={"collection_id": "collection_x"}),
-    # (unknown ids: these forms change or revoke a release, which would disturb the rows after them)
-    page("POST", "/collections/{collection_id}", "no such collection", STAFF_PAGE_GATE),
-    page("POST", "/collections/{collection_id}/revoke", "no such collection", STAFF_PAGE_GATE),
-    page("POST", "/revocations/{revocation_id}/restore", "no such revocation", STAFF_PAGE_GATE),
+    # (a fresh draft per request: these forms change or revoke a release, which would disturb the rows after them)
+    page("POST", "/collections/{collection_id}", "a draft (empty form)", STAFF_PAGE_GATE,
+         fresh={"collection_id": "draft_collection"}),
+    page("POST", "/collections/{collection_id}/revoke", "a draft (empty form)", STAFF_PAGE_GATE,
+         fresh={"collection_id": "draft_collection"}),
+    page("POST", "/revocations/{revocation_id}/restore", "outlet Y from outlet X's collection", STAFF_PAGE,
+         fresh={"revocation_id": "revocation_y"}),
     page("GET", "/distribution", "–", STAFF_PAGE),
     page("GET", "/portal", "–", OUTLET_PAGE),
     page("GET", "/portal/collections/{collection_id}", "released to outlet X", OUTLET_X_PAGE,
@@ -242,7 +244,8 @@ CASES: tuple[Case, ...] = (
     page("GET", "/portal/assets/{asset_id}/download/{rendition}", "released to outlet X, original", OUTLET_X_PAGE,
          path={"asset_id": "asset_released_x", "rendition": "original"}),
     page("POST", "/portal/packages", "empty form", "login no no no in in in"),
-    page("GET", "/portal/packages/{package_id}", "no such package", "login no no no in in in"),
+    page("GET", "/portal/packages/{package_id}", "outlet X's package", OUTLET_X_PAGE,
+         path={"package_id": "package_x"}),
     # assets (outlets use the portal, never the working API)
     Case("GET", "/api/v1/assets", "organisation A's ready asset", "401 listed hidden listed hidden hidden listed",
          params={"submission_id": "@submission_a"}, listed="asset_a_ready"),

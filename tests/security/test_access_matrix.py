@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,7 +96,8 @@ def outcome(client: TestClient, world: World, case: Case, role: str, browsers: B
         path = path.replace("{" + param + "}", str(world.ids.get(name, name)))  # an id, or a literal (thumb)
     for param, factory in case.fresh.items():
         path = path.replace("{" + param + "}", str(world.fresh(factory)))
-    path = re.sub(r"\{[a-z_]+\}", str(uuid.uuid4()), path)  # gate rows: ids that do not exist
+    unresolved = re.findall(r"\{([a-z_]+)\}", path)
+    assert not unresolved, f"{case.label}: no real resource for {unresolved} (add `path=` or `fresh=` to the row)"
     if case.method == "MOUNT":
         return _classify(client.get(case.route + "/css/app.css"), case, world, role)
     headers = world.headers(role) | _substitute(case.headers, world)
