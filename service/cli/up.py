@@ -135,7 +135,7 @@ def child_processes(settings: Settings, env: dict[str, str], host: str, port: in
     logs = data / "logs"
     return [
         Child("api", [py, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", host, "--port", str(port),
-                      "--proxy-headers", "--timeout-graceful-shutdown", "10"], env, logs / "api.log"),
+                      "--no-proxy-headers", "--timeout-graceful-shutdown", "10"], env, logs / "api.log"),
         Child("worker", [py, "-m", "celery", "-A", "workers.celery_app:app", "worker", "--loglevel", "INFO",
                          "-Q", ALL_QUEUES_ARG, "--concurrency", "2", "-n", "mediadesk@%h",
                          "--without-gossip", "--without-mingle"], env, logs / "worker.log"),
