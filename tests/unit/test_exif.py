@@ -111,7 +111,8 @@ def test_a_capture_early_in_the_morning_in_beijing_is_delivered_with_its_beijing
 
     from service.db.credits import credits_for
 
-    asset = SimpleNamespace(capture_time=datetime(2023, 5, 14, 23, 0, tzinfo=UTC), headline="", caption="", credit="")  # 07:00 +8
+    asset = SimpleNamespace(capture_time=datetime(2023, 5, 14, 23, 0, tzinfo=UTC),  # 07:00 in Beijing
+                            headline="", caption="", credit="")
     submission = SimpleNamespace(activity_date=None, title="开放校园", description="", credits="", place="",
                                  region_code="370100", theme_tags=[], activity="")
     org = SimpleNamespace(name="山东省教育厅", region_code="370000")
