@@ -140,6 +140,9 @@ CASES: tuple[Case, ...] = (
     # a file's own headline and caption: its submitting organisation (and admins), not editors or outlets
     Case("PUT", "/api/v1/assets/{asset_id}/caption", "organisation A, ready", "401 ok no no no no ok",
          fresh={"asset_id": "ready_asset_a"}, json={"headline": "矩阵", "caption": "权限矩阵：文件说明"}),
+    # a replacement upload names the returned file it replaces (its own submission only; here nothing was returned)
+    Case("PUT", "/api/v1/assets/{asset_id}/replaces", "organisation A, ready, replacing a file not returned",
+         "401 409 no no no no 409", fresh={"asset_id": "ready_asset_a"}, json={"replaces": "@asset_a_ready"}),
     gate("POST", "/api/v1/review/bulk", STAFF_GATE, json={}),
     gate("GET", "/api/v1/review/clusters/{cluster_id}", STAFF_GATE),
     gate("POST", "/api/v1/review/clusters/{cluster_id}/resolve", STAFF_GATE, json={}),
