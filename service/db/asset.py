@@ -77,6 +77,9 @@ class Asset(IdMixin, TimestampMixin, Base):
     review_status: Mapped[ReviewStatus] = mapped_column(
         str_enum(ReviewStatus, "review_status"), default=ReviewStatus.pending, server_default="pending", index=True
     )
+    replaces_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("asset.id", ondelete="SET NULL"), doc="The returned file this upload replaces (its history stays)"
+    )
     headline: Mapped[str] = mapped_column(String(200), default="", server_default="",
                                           doc="This file's own headline (empty: the submission's title)")
     caption: Mapped[str] = mapped_column(Text, default="", server_default="",

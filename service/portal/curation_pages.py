@@ -61,7 +61,7 @@ def _choices(session: Session) -> tuple[list[Asset], list[Organization]]:
 
 
 def _validation_message(exc: ValidationError) -> str:
-    return "；".join(str(e.get("msg", "")) for e in exc.errors())
+    return "；".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors())
 
 
 def _list_page(request: Request, session: Session, *, error: str | None = None, status_code: int = 200,

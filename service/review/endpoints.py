@@ -37,6 +37,7 @@ from service.review.schemas import (
     QueueItem,
     QueuePage,
     QueueParams,
+    ReplaceIn,
     ReviewOut,
     SavedFilterIn,
     SavedFilterOut,
@@ -197,6 +198,14 @@ def caption_file(asset_id: uuid.UUID, body: FileCaptionIn, principal: PrincipalD
     """The submitter's headline and caption for one file; a returned file goes back to the review queue."""
     asset = feedback.caption_file(session, principal=principal, asset_id=asset_id, headline=body.headline,
                                   caption=body.caption)
+    return FileCaptionOut(asset_id=asset.id, headline=asset.headline, caption=asset.caption,
+                          review_status=asset.review_status.value)
+
+
+@router.put("/assets/{asset_id}/replaces", response_model=FileCaptionOut)
+def replace_file(asset_id: uuid.UUID, body: ReplaceIn, principal: PrincipalDep, session: SessionDep) -> FileCaptionOut:
+    """Mark a new upload as the replacement of a returned file (same submission); both audit logs record it."""
+    asset = feedback.replace_file(session, principal=principal, asset_id=asset_id, replaces=body.replaces)
     return FileCaptionOut(asset_id=asset.id, headline=asset.headline, caption=asset.caption,
                           review_status=asset.review_status.value)
 

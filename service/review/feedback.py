@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.errors import forbidden
+from service.core.errors import Problem, forbidden
 from service.core.security import Principal
 from service.db.asset import Asset, AssetStatus, Job, JobStatus, ReviewStatus
 from service.db.org import Role
@@ -71,6 +71,7 @@ def submission_feedback(session: Session, *, principal: Principal, submission_id
             "step": steps.get(asset.id),
             "reason": reason,
             "headline": asset.headline,
+            "replaces_id": str(asset.replaces_id) if asset.replaces_id else None,
             "caption": asset.caption,
             "created_at": asset.created_at.isoformat(),
             "review_status": asset.review_status.value if status == AssetStatus.ready.value else None,
@@ -125,3 +126,32 @@ def caption_file(session: Session, *, principal: Principal, asset_id: uuid.UUID,
         audit.record(session, principal=principal, asset_id=asset_id, action="resubmit" if resubmitted else "caption",
                      before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     return asset
+
+
+def replace_file(session: Session, *, principal: Principal, asset_id: uuid.UUID, replaces: uuid.UUID) -> Asset:
+    """A new upload (``asset_id``) replaces a file an editor returned (``replaces``) in the same submission: it takes
+    over the returned file's headline and caption unless it has its own, and both files' audit logs say so, so the
+    review history stays readable from the new file. The new file reaches the queue as any upload does."""
+    from service.assets.service import get_asset
+    from service.review import audit
+
+    if principal.role not in (Role.submitter, Role.admin):
+        raise forbidden()
+    new = get_asset(session, principal=principal, asset_id=asset_id)
+    old = get_asset(session, principal=principal, asset_id=replaces)
+    if old.submission_id != new.submission_id or old.id == new.id:
+        raise Problem(422, "not_same_submission", "替换文件须上传到同一报送中", "the replacement must be in the same "
+                      "submission")
+    if old.review_status != ReviewStatus.returned:
+        raise Problem(409, "not_returned", "只能替换被退回的文件", "only a returned file can be replaced")
+    if new.replaces_id is not None:
+        raise Problem(409, "already_replacing", "该文件已用于替换其他文件", "this upload already replaces a file")
+    new.replaces_id = old.id
+    new.headline = new.headline or old.headline
+    new.caption = new.caption or old.caption
+    audit.record(session, principal=principal, asset_id=old.id, action="replaced",
+                 before={}, after={"replaced_by": str(new.id)})
+    audit.record(session, principal=principal, asset_id=new.id, action="replacement",
+                 before={}, after={"replaces": str(old.id)})
+    session.flush()
+    return new

@@ -218,3 +218,9 @@ class FileCaptionOut(BaseModel):
     headline: str
     caption: str
     review_status: str
+
+
+class ReplaceIn(BaseModel):
+    """The returned file a new upload replaces."""
+
+    replaces: uuid.UUID

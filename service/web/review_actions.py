@@ -18,6 +18,7 @@ from service.core.errors import Problem
 from service.core.text import clean_text
 from service.review import clusters, service
 from service.review.reasons import Action
+from service.web import i18n
 from service.web.deps import EditorPage, safe_next
 from service.web.review_pages import detail_with_error
 from service.web.templating import render
@@ -101,6 +102,7 @@ async def resolve(cluster_id: uuid.UUID, request: Request, principal: EditorPage
         return RedirectResponse("/review?msg=bad_cluster", status_code=303)
     except Problem as problem:
         if keep is None:
-            return render(request, "error.html", status_code=problem.status, message=problem.detail)
+            return render(request, "error.html", status_code=problem.status,
+                          message=i18n.detail_text(problem.detail, i18n.lang_of(request)))
         return detail_with_error(request, session, principal, keep, problem)
     return RedirectResponse(f"/review/assets/{kept}?msg=cluster_resolved", status_code=303)

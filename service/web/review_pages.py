@@ -138,6 +138,9 @@ i18n.register({
     "rv.zoom": ("放大查看（2560 像素）", "Zoom (2560 px)"),
     "rv.close": ("关闭", "Close"),
     "rv.file_caption": ("报送单位的文件说明", "Submitter's caption for this file"),
+    "rv.replaces": ("本文件替换了一个被退回的文件", "This file replaces a returned file"),
+    "rv.replaced_history": ("被替换文件的审核记录", "Audit log of the replaced file"),
+    "rv.open_replaced": ("查看被替换的文件", "Open the replaced file"),
     "dash.title": ("数据看板", "Dashboard"),
     "dash.all_campaigns": ("全部活动周", "All campaigns"),
     "dash.export_csv": ("导出 CSV", "Export CSV"),
@@ -226,6 +229,7 @@ def detail_context(session: Session, principal: Principal, asset_id: uuid.UUID) 
     ]
     return {"asset": asset, "review": review, "submission": submission, "members": members, "timeline": timeline,
             "events": audit.events_of(session, asset_id), "jobs": jobs_of(session, asset_id), "reasons": REASONS,
+            "replaced_events": audit.events_of(session, asset.replaces_id) if asset.replaces_id else [],
             "renditions": {r.name for r in asset.renditions}, "categories": CATEGORIES, "provinces": PROVINCES,
             "findings_by_kind": findings_by_kind(review.findings or [])}
 

@@ -75,6 +75,7 @@ i18n.register({
     "sub.fix_resubmit": ("修改后重新提交审核", "Fix and send back to review"),
     "sub.resubmitted": ("已重新提交审核", "Sent back to review"),
     "sub.caption_saved": ("已保存", "Saved"),
+    "sub.replace": ("上传替换文件", "Upload a replacement"),
     "field.title": ("标题", "Title"),
     "field.category": ("类别", "Category"),
     "field.activity": ("活动名称", "Activity"),
@@ -202,7 +203,7 @@ def detail_page(submission_id: uuid.UUID, request: Request, principal: Submitter
                    "reason": t("sub.col.reason"), "editor_note": t("sub.editor_note"),
                    "headline": t("sub.headline"), "caption": t("sub.caption"), "describe": t("sub.describe"),
                    "save": t("common.save"), "saved": t("sub.caption_saved"), "fix_resubmit": t("sub.fix_resubmit"),
-                   "resubmitted": t("sub.resubmitted")},
+                   "resubmitted": t("sub.resubmitted"), "replace": t("sub.replace")},
     }
     return render(request, "submission.html", submission=submission, msg=request.query_params.get("msg"),
                   upload_open=submission.campaign.upload_open(datetime.now(UTC)), status_names=names)

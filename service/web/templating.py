@@ -63,8 +63,8 @@ def audit_value(field: str, value: Any, lang: str) -> str:
         return i18n.name("review_status", value, lang)
     if field == "reason_code":
         return i18n.name("reason", value, lang)
-    if field == "cluster_id":
-        return i18n.name("audit.field", "cluster_id", lang)
+    if field in ("cluster_id", "replaced_by", "replaces"):  # another file: named on the page, never by its UUID
+        return "✓"
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     return str(value)

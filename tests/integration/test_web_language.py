@@ -132,13 +132,17 @@ def world(app_client: TestClient) -> dict[str, object]:
                 released_asset(d, kind="video", title="Launch video", caption="The lathe", credit="School press",
                                place="Jinan", theme_tags=(), renditions=("proxy_720p", "broadcast_1080p", "poster"))]
     collection = release(client, d.editor, released, title="Week launch", description="Picked")
+    package = client.post("/api/v1/portal/packages", headers=outlet.headers,
+                          json={"collection_id": collection["id"], "rendition": "web"})
+    assert package.status_code in (201, 202), package.text
     user_text = ["Open campus day", "DSC_0001.jpg", "clip.mp4", "who is this", "A lathe", "Press", "lathe",
                  "scan me", "worst.jpg", "Launch video", "Launch", "Students at work", "School press", "Jinan",
                  "Week launch", "Picked", "The lathe", "技能：让生活更美好", "IMG_0001.jpg"]
     user_text += [a.username for a in (submitter, editor, outlet, d.editor, d.outlet, d.submitter, d.other_outlet)]
     user_text += [a.org_name for a in (submitter, editor, outlet, d.editor, d.outlet, d.submitter, d.other_outlet)]
     return {"submitter": submitter, "editor": editor, "outlet": outlet, "submission": submission, "photo": photo,
-           "video": video, "collection": collection["id"], "released": released, "user_text": user_text}
+           "video": video, "collection": collection["id"], "released": released, "package": package.json()["id"],
+           "user_text": user_text}
 
 
 def pages_of(role: str, w: dict[str, object]) -> list[str]:
@@ -149,7 +153,7 @@ def pages_of(role: str, w: dict[str, object]) -> list[str]:
                    f"/review/assets/{w['photo']}", f"/review/assets/{w['video']}", "/dashboard", "/collections",
                    f"/collections/{c}", "/distribution"],
         "outlet": ["/portal", "/portal?q=Launch", f"/portal/collections/{c}", f"/portal/assets/{r[0]}",  # type: ignore[index]
-                   f"/portal/assets/{r[1]}"],  # type: ignore[index]
+                   f"/portal/assets/{r[1]}", f"/portal/packages/{w['package']}"],  # type: ignore[index]
     }[role]
 
 

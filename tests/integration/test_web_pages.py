@@ -226,3 +226,39 @@ def test_pipeline_advice_matches_the_reason(client: TestClient) -> None:
     assert "原图" in item["reason"]["advice"]
     assert "损坏" not in item["reason"]["advice"]
     assert "original" in item["reason"]["advice_en"]
+
+
+def test_a_replacement_upload_keeps_the_returned_files_history(client: TestClient) -> None:
+    submitter = make_actor(Role.submitter)
+    campaign = make_campaign()
+    submission = make_submission(submitter, campaign)
+    old = make_ready_asset(submission, "blurry.jpg")
+    new = make_ready_asset(submission, "sharp.jpg")
+    other = make_ready_asset(make_submission(submitter, campaign), "elsewhere.jpg")
+    editor = make_actor(Role.editor)
+    body = {"replaces": str(old)}
+    assert client.put(f"/api/v1/assets/{new}/replaces", headers=submitter.headers, json=body).status_code == 409
+    claim = client.post(f"/api/v1/review/assets/{old}/claim", headers=editor.headers).json()
+    client.post(f"/api/v1/review/assets/{old}/decision", headers=editor.headers,
+                json={"action": "return", "version": claim["version"], "reason_code": "low_quality"})
+    from service.core.db import session_scope
+    from service.db.asset import Asset
+
+    with session_scope() as session:  # the headline it had before it was returned
+        asset = session.get(Asset, old)
+        assert asset is not None
+        asset.headline = "车床实训"
+    wrong = client.put(f"/api/v1/assets/{other}/replaces", headers=submitter.headers, json=body)
+    assert wrong.status_code == 422
+    assert client.put(f"/api/v1/assets/{new}/replaces", headers=editor.headers, json=body).status_code == 403
+    done = client.put(f"/api/v1/assets/{new}/replaces", headers=submitter.headers, json=body)
+    assert done.status_code == 200, done.text
+    assert done.json()["headline"] == "车床实训"  # the returned file's words carry over
+    assert client.put(f"/api/v1/assets/{new}/replaces", headers=submitter.headers, json=body).status_code == 409
+    old_events = client.get(f"/api/v1/review/assets/{old}/events", headers=editor.headers).json()
+    assert [e["action"] for e in old_events][-1] == "replaced"
+    _logged_in(client, Role.editor)
+    page = client.get(f"/review/assets/{new}").text
+    assert 'id="replaced-history"' in page
+    assert f'href="/review/assets/{old}"' in page
+    assert "退回补充" in page  # the editor's earlier decision is readable from the new file

@@ -1,4 +1,5 @@
-"""each file has its own headline (the caption column already exists): per-file identity in the portal
+"""each file has its own headline (the caption column already exists), and a replacement upload names the returned
+file it replaces: per-file identity
 
 Revision ID: 0004f
 Revises: 0003
@@ -18,7 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("asset", sa.Column("headline", sa.String(length=200), server_default="", nullable=False))
+    op.add_column("asset", sa.Column("replaces_id", sa.Uuid(), nullable=True))
+    op.create_foreign_key(op.f("fk_asset_replaces_id_asset"), "asset", "asset", ["replaces_id"], ["id"],
+                          ondelete="SET NULL")
 
 
 def downgrade() -> None:
+    op.drop_constraint(op.f("fk_asset_replaces_id_asset"), "asset", type_="foreignkey")
+    op.drop_column("asset", "replaces_id")
     op.drop_column("asset", "headline")

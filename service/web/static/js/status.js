@@ -51,8 +51,16 @@ function captionCell(item) {
     details.open = false;
     poll();
   });
-  cell.append(title, sub, details);
-  return { cell, details, save, title };
+  const replaceInput = el('input', { type: 'file', accept: 'image/*,video/*', class: 'replace-input' });
+  const replace = el('label', { class: 'button replace', hidden: '' }, N.labels.replace, replaceInput);
+  replaceInput.addEventListener('change', () => {
+    if (!replaceInput.files.length) return;
+    window.dispatchEvent(new CustomEvent('mediadesk:replace',
+      { detail: { file: replaceInput.files[0], replaces: item.asset_id } }));
+    replaceInput.value = '';
+  });
+  cell.append(title, sub, details, replace);
+  return { cell, details, save, title, replace };
 }
 
 function update(item) {
@@ -86,6 +94,8 @@ function update(item) {
     ? el('span', { class: `badge ${item.review_status}`, text: N.review_status[item.review_status] ?? '' }) : '');
   reasonCell(row.reason, item);
   row.caption.save.textContent = item.review_status === 'returned' ? N.labels.fix_resubmit : N.labels.save;
+  row.caption.replace.hidden = item.review_status !== 'returned' || item.replaced;
+  if (item.replaces_id) row.caption.title.dataset.replaces = item.replaces_id;
   if (item.review_status === 'returned' && !row.caption.details.dataset.opened) {
     row.caption.details.open = true; // a returned file invites its fix
     row.caption.details.dataset.opened = '1';
@@ -96,6 +106,8 @@ function update(item) {
 function render(items) {
   const body = table.querySelector('tbody');
   // Newest first; rows are kept (not rebuilt) so a caption being typed is never lost to a refresh.
+  const replaced = new Set(items.map((i) => i.replaces_id).filter(Boolean));
+  items.forEach((i) => { i.replaced = replaced.has(i.asset_id); });
   const ordered = [...items].sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
   const trs = ordered.map(update);
   if (trs.some((tr, i) => body.children[i] !== tr) || body.children.length !== trs.length) body.replaceChildren(...trs);

@@ -103,8 +103,14 @@ if (zone && window.tus) {
           const assetId = response.getHeader('X-Asset-Id');
           if (assetId) ui.tr.dataset.assetId = assetId;
         },
-        onSuccess() {
+        async onSuccess() {
           forget(file.name);
+          if (item.replaces && ui.tr.dataset.assetId) {
+            // The new file replaces a returned one: both audit logs say so, the history stays with the new file.
+            const linked = await api(`/api/v1/assets/${ui.tr.dataset.assetId}/replaces`,
+              { method: 'PUT', body: { replaces: item.replaces } });
+            if (!linked.ok) { fail(ui, file, linked.data?.detail ?? ''); resolve(); return; }
+          }
           ui.bar.value = 100;
           ui.status.textContent = T('上传完成，正在处理', 'uploaded, processing');
           ui.toggle.hidden = true;
@@ -151,6 +157,13 @@ if (zone && window.tus) {
     }
     pump();
   }
+
+  // 「上传替换文件」 on a returned file's row (status.js) sends its file through the same queue.
+  window.addEventListener('mediadesk:replace', (event) => {
+    const { file, replaces } = event.detail;
+    waiting.push({ file, ui: row(file), replaces });
+    pump();
+  });
 
   zone.addEventListener('dragover', (event) => { event.preventDefault(); zone.classList.add('over'); });
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));
