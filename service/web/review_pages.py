@@ -114,6 +114,7 @@ i18n.register({
     "rv.decision": ("决定", "Decision"),
     "rv.edit": ("标题、说明、署名与标签", "Headline, caption, credit and tags"),
     "rv.caption": ("图片说明", "Caption"),
+    "rv.suggested_tags": ("建议标签（来自报送说明）", "Suggested tags (from the submission's text)"),
     "rv.credit": ("署名", "Credit"),
     "rv.remove_tag": ("删除", "Remove"),
     "rv.add_tags": ("添加标签（逗号分隔）", "Add tags (comma-separated)"),

@@ -32,21 +32,23 @@ from workers.steps.probe import probe
 from workers.steps.tag import tag_asset
 
 
-def _ready(client: TestClient) -> tuple[uuid.UUID, dict[str, str]]:
+def _ready(client: TestClient) -> tuple[uuid.UUID, dict[str, str], uuid.UUID]:
     submitter = make_actor(Role.submitter)
-    asset_id = make_ready_asset(make_submission(submitter, make_campaign()),
+    campaign = make_campaign()
+    asset_id = make_ready_asset(make_submission(submitter, campaign),
                                 tags=[{"name": "开放校园", "source": "ocr", "score": 0.8}])
-    return asset_id, make_actor(Role.editor).headers
+    return asset_id, make_actor(Role.editor).headers, campaign
 
 
 def test_a_tag_added_through_the_asset_api_is_in_the_queue_and_audited(client: TestClient) -> None:
-    asset_id, editor = _ready(client)
+    asset_id, editor, campaign = _ready(client)
     added = client.post(f"/api/v1/assets/{asset_id}/tags", json={"name": "技能展示"}, headers=editor)
     assert added.status_code == 201, added.text
     assert {"name": "技能展示", "source": "editor", "score": 1.0} in added.json()["tags"]
     review = client.get(f"/api/v1/review/assets/{asset_id}", headers=editor).json()
     assert {"name": "技能展示", "source": "editor", "score": 1.0} in review["tags"]
-    queue = client.get("/api/v1/review/queue", params={"tag": "技能展示"}, headers=editor).json()
+    queue = client.get("/api/v1/review/queue", params={"tag": "技能展示", "campaign_id": str(campaign)},
+                       headers=editor).json()
     assert [item["asset_id"] for item in queue["items"]] == [str(asset_id)]
     events = client.get(f"/api/v1/review/assets/{asset_id}/events", headers=editor).json()
     assert [(e["action"], e["after"]) for e in events] == [("edit", {"tags": ["开放校园", "技能展示"]})]
@@ -54,7 +56,7 @@ def test_a_tag_added_through_the_asset_api_is_in_the_queue_and_audited(client: T
 
 
 def test_a_tag_edited_on_the_review_side_shows_in_the_asset_api(client: TestClient) -> None:
-    asset_id, editor = _ready(client)
+    asset_id, editor, _ = _ready(client)
     edited = client.patch(f"/api/v1/review/assets/{asset_id}", headers=editor,
                           json={"add_tags": ["志愿服务"], "remove_tags": ["开放校园"]})
     assert edited.status_code == 200
@@ -69,7 +71,7 @@ def test_a_tag_edited_on_the_review_side_shows_in_the_asset_api(client: TestClie
 
 
 def test_the_asset_api_respects_claims_and_versions(client: TestClient) -> None:
-    asset_id, first = _ready(client)
+    asset_id, first, _ = _ready(client)
     second = make_actor(Role.editor).headers
     version = client.post(f"/api/v1/review/assets/{asset_id}/claim", headers=first).json()["version"]
     refused = client.post(f"/api/v1/assets/{asset_id}/tags", json={"name": "技能展示"}, headers=second)

@@ -117,6 +117,10 @@ CASES: tuple[Case, ...] = (
          fresh={"asset_id": "tagged_asset_a"}, params={"name": "权限矩阵"}),
     Case("GET", "/api/v1/clusters/{cluster_id}", "organisations A and B", STAFF_ONLY,
          path={"cluster_id": "cluster_ab"}),
+    Case("GET", "/api/v1/assets/{asset_id}/similar", "organisation A, ready", STAFF_ONLY,
+         path={"asset_id": "asset_a_ready"}),
+    # the findings vocabulary: names of codes, nothing about any asset (every signed-in role)
+    Case("GET", "/api/v1/findings", "–", "401 ok ok ok ok ok ok"),
     # the review queue API (editors and admins only; every decision is an audit event)
     Case("GET", "/api/v1/review/queue", "–", STAFF_ONLY),
     Case("GET", "/api/v1/review/assets/{asset_id}", "organisation A, ready", STAFF_ONLY,
@@ -208,6 +212,7 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/api/v1/downloads", "–", STAFF_ONLY),
     Case("GET", "/api/v1/downloads/usage", "–", STAFF_ONLY),
     Case("GET", "/api/v1/reports/week-summary", "–", STAFF_ONLY),
+    Case("GET", "/api/v1/reports/findings", "–", STAFF_ONLY),
     Case("GET", "/api/v1/reports/outlet-usage", "–", STAFF_ONLY),
     # the outlets' portal: only what was released to the caller's outlet (admins see it too)
     Case("GET", "/api/v1/portal/collections", "released to outlet X", "401 no no no listed hidden listed",
@@ -256,6 +261,7 @@ CASES: tuple[Case, ...] = (
          STAFF_PAGE_GATE, fresh={"collection_id": "draft_collection"}, path={"asset_id": "asset_a_ready"}),
     page("POST", "/review/add-to-collection", "empty form", STAFF_PAGE_GATE),
     page("GET", "/distribution", "–", STAFF_PAGE),
+    Case("GET", "/favicon.ico", "–", PUBLIC),
     page("GET", "/portal", "–", OUTLET_PAGE),
     page("GET", "/portal/collections/{collection_id}", "released to outlet X", OUTLET_X_PAGE,
          path={"collection_id": "collection_x"}),

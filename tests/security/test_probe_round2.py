@@ -432,13 +432,13 @@ def test_an_unexpected_error_is_problem_json_with_the_request_id(servers: Embedd
 
 
 def test_exif_dates_past_the_range_are_no_dates() -> None:
-    from workers.image_probe import _capture_time
+    from service.core.exif import capture_time
     from workers.video_probe import _creation_time
 
-    assert _capture_time("9999:12:31 23:59:59", "-12:00") is None
-    assert _capture_time("2023:05:15 09:30:00", "+08:00") is not None
+    assert capture_time("9999:12:31 23:59:59", "-12:00") is None
+    assert capture_time("2023:05:15 09:30:00", "+08:00") is not None
     assert _creation_time("9999-12-31T23:59:59-12:00") is None
-    assert _capture_time("2023:05:15 09:30:00\x00\x1b", None) is not None
+    assert capture_time("2023:05:15 09:30:00\x00\x1b", None) is not None
 
 
 # 8. submitters never see another organisation's ids ------------------------------------------------------------------

@@ -200,13 +200,14 @@ class World:
             return asset_in_state(submitter_a, self.ids["submission_a_more"], self.ids["open_campaign"],
                                   AssetStatus.failed)
         if factory == "tagged_asset_a":
-            from service.assets.screening import add_editor_tag
+            from service.review.service import edit
 
-            asset_id = asset_in_state(submitter_a, self.ids["submission_a_more"], self.ids["open_campaign"])
+            editor = self.actors["editor"]
+            assert editor is not None
+            asset_id = asset_in_state(submitter_a, self.ids["submission_a_more"], self.ids["open_campaign"],
+                                      AssetStatus.ready)
             with session_scope() as session:
-                asset = session.get(Asset, asset_id)
-                assert asset is not None
-                add_editor_tag(session, asset=asset, name="权限矩阵")
+                edit(session, principal=_principal(editor), asset_id=asset_id, version=None, add_tags=["权限矩阵"])
             return asset_id
         if factory == "cluster_ab":
             return make_cluster(self)
@@ -259,7 +260,8 @@ def build_world() -> World:
         asset_a_rejected=asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.rejected_invalid),
     )
     _release_to_outlet_x(world)
-    featured = asset_in_state(submitter_a, submission_a, open_campaign, AssetStatus.ready)
+    # (in submission_a_more: a featured file freezes its submission for the submitter, and submission_a stays editable)
+    featured = asset_in_state(submitter_a, submission_a_more, open_campaign, AssetStatus.ready)
     with session_scope() as session:
         from service.db.asset import ReviewStatus
 
