@@ -48,6 +48,7 @@ def _load(raw: Any, bits: np.ndarray, owner: uuid.UUID) -> None:
     rows = len(bits)
     cursor = raw.cursor()
     cursor.execute("SET session_replication_role = replica")  # bench rows have no asset rows (FK off)
+    cursor.execute("SET maintenance_work_mem = '1GB'")  # index builds sort in memory
     cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'asset_hash' "
                    "AND indexname LIKE 'ix_asset_hash_c%'")
     indexes = cursor.fetchall()
