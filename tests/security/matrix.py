@@ -120,6 +120,8 @@ CASES: tuple[Case, ...] = (
     Case("DELETE", "/api/v1/assets/{asset_id}/tags", "organisation A, ready (empty body)", STAFF_GATE,
          path={"asset_id": "asset_a_ready"}, json={}),
     gate("GET", "/api/v1/clusters/{cluster_id}", STAFF_GATE),
+    Case("GET", "/api/v1/assets/{asset_id}/similar", "organisation A, ready", STAFF_ONLY,
+         path={"asset_id": "asset_a_ready"}),
     # the review queue API (editors and admins only; every decision is an audit event)
     Case("GET", "/api/v1/review/queue", "–", STAFF_ONLY),
     Case("GET", "/api/v1/review/assets/{asset_id}", "organisation A, ready", STAFF_ONLY,
