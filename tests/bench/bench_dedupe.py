@@ -48,6 +48,7 @@ def _load(raw: Any, bits: np.ndarray, owner: uuid.UUID) -> None:
     rows = len(bits)
     cursor = raw.cursor()
     cursor.execute("SET session_replication_role = replica")  # bench rows have no asset rows (FK off)
+    cursor.execute("SET maintenance_work_mem = '1GB'")  # index builds sort in memory
     cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'asset_hash' "
                    "AND indexname LIKE 'ix_asset_hash_c%'")
     indexes = cursor.fetchall()
@@ -56,11 +57,14 @@ def _load(raw: Any, bits: np.ndarray, owner: uuid.UUID) -> None:
     chunks = bits.reshape(rows, 16, 16) @ (1 << np.arange(15, -1, -1))
     with cursor.copy("COPY asset_hash (id, asset_id, kind, variant, position, pdq, quality, "
                      + ", ".join(f"c{i}" for i in range(16)) + ") FROM STDIN") as copy:
-        for i in range(rows):
-            row = [str(uuid.uuid4()), str(owner), "image", "full", str(i),
-                   "".join("1" if b else "0" for b in bits[i]), "100",
-                   *(str(int(v)) for v in chunks[i])]
-            copy.write("\t".join(row) + "\n")
+        for start in range(0, rows, 50_000):  # text built per batch with numpy: ~10× faster than per bit
+            text_bits = (bits[start:start + 50_000] + ord("0")).astype(np.uint8)
+            lines = []
+            for offset, row_bits in enumerate(text_bits):
+                i = start + offset
+                lines.append("\t".join([str(uuid.uuid4()), str(owner), "image", "full", str(i),
+                                         row_bits.tobytes().decode(), "100", *map(str, chunks[i].tolist())]))
+            copy.write("\n".join(lines) + "\n")
     for _, definition in indexes:
         cursor.execute(definition)
     raw.commit()

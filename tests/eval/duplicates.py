@@ -193,6 +193,13 @@ VIDEO_COPIES = {
 }
 
 
+def _duration(path: Path) -> float:
+    import av
+
+    with av.open(str(path)) as container:
+        return float(container.duration or 0) / 1_000_000
+
+
 def evaluate_videos(session: Session, media: Path) -> None:
     videos = [p for p in sorted((media / "videos").glob("*.mp4"))]
     stored: dict[uuid.UUID, str] = {}
@@ -209,6 +216,9 @@ def evaluate_videos(session: Session, media: Path) -> None:
             cells = []
             for path in videos:
                 out = Path(folder) / "copy.mp4"
+                if float(args[args.index("-ss") + 1]) + 2 > _duration(path):
+                    cells.append("n/a (too short)")
+                    continue
                 try:
                     _ffmpeg("-i", str(path), *args, "-an", "-c:v", "libx264", "-crf", "26", str(out))
                 except subprocess.CalledProcessError:

@@ -160,7 +160,7 @@ def test_each_step_twice_gives_the_same_result(servers: object) -> None:
     _run(second, screen_asset, dedupe_asset, tag_asset)
     assert _screened(second) == once
     assert once["cluster"] is not None
-    assert once["hashes"] == 3  # full + two central crops
+    assert once["hashes"] >= 3  # full + two central crops, and local windows where the photo has blobs
     with session_scope() as session:
         cluster = session.get(DuplicateCluster, once["cluster"])
         assert cluster is not None

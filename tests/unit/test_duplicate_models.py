@@ -1,0 +1,49 @@
+"""The pieces of duplicate screening on code-built pictures: the photo found inside its frame, orientation hashes,
+content-anchored windows, and the same-picture check that tells a re-shoot from a burst shot."""
+
+from __future__ import annotations
+
+from models.hashing import hamming, local_windows, pdq, pdq_orientations, photo_regions
+from models.picture_match import compare
+from tests.duplicate_media import bordered, figure, mirrored, off_centre_crop, reshot, scene, screenshot, turned
+
+
+def test_photo_inside_a_screenshot_and_inside_a_border_is_found() -> None:
+    original = scene(3)
+    shot = screenshot(original)  # photo pasted at (30, 160), 660 px wide
+    boxes = photo_regions(shot)
+    assert boxes
+    left, top, right, bottom = boxes[-1]
+    assert abs(left - 30) <= 8
+    assert abs(top - 160) <= 8
+    assert abs(right - 690) <= 8
+    assert min(hamming(pdq(shot.crop(box)).bits, pdq(original).bits) for box in boxes) <= 31
+    framed = bordered(original)
+    assert min(hamming(pdq(framed.crop(box)).bits, pdq(original).bits) for box in photo_regions(framed)) <= 10
+    assert photo_regions(original) == []  # a photo that fills its frame has no region besides the whole
+
+
+def test_mirrored_and_turned_copies_hash_as_one_of_the_eight_orientations() -> None:
+    original = pdq(scene(5)).bits
+    for copy in (mirrored(scene(5)), turned(scene(5))):
+        assert min(hamming(h.bits, original) for h in pdq_orientations(copy).values()) <= 8
+
+
+def test_an_off_centre_crop_shares_a_local_window() -> None:
+    original = scene(7)
+    stored = [pdq(original.crop(box)).bits for box in local_windows(original)]
+    crop = off_centre_crop(original)
+    query = [pdq(crop.crop(box)).bits for box in local_windows(crop)]
+    assert stored
+    assert query
+    assert min(hamming(a, b) for a in query for b in stored) <= 31
+
+
+def test_a_reshoot_is_the_same_picture_a_burst_only_aligns_and_another_photo_neither() -> None:
+    base = scene(9)
+    assert compare(reshot(base), base).same
+    burst = compare(figure(base, 600), figure(base, 150))
+    assert burst.aligned
+    assert not burst.same
+    other = compare(scene(10), base)
+    assert not other.aligned
