@@ -148,8 +148,9 @@ CASES: tuple[Case, ...] = (
     Case("PUT", "/api/v1/assets/{asset_id}/caption", "organisation A, ready", "401 ok no no no no ok",
          fresh={"asset_id": "ready_asset_a"}, json={"headline": "矩阵", "caption": "权限矩阵：文件说明"}),
     # a replacement upload names the returned file it replaces (its own submission only; here nothing was returned)
-    Case("PUT", "/api/v1/assets/{asset_id}/replaces", "organisation A, ready, replacing a file not returned",
-         "401 409 no no no no 409", fresh={"asset_id": "ready_asset_a"}, json={"replaces": "@asset_a_ready"}),
+    # (the fresh file is in another submission of organisation A than the one it names: refused as unprocessable)
+    Case("PUT", "/api/v1/assets/{asset_id}/replaces", "organisation A, ready, naming a file of another submission",
+         "401 422 no no no no 422", fresh={"asset_id": "ready_asset_a"}, json={"replaces": "@asset_a_ready"}),
     Case("GET", "/api/v1/review/dashboard", "–", STAFF_ONLY),
     Case("GET", "/api/v1/review/export.{fmt}", "CSV export", STAFF_ONLY, path={"fmt": "csv"}),
     Case("GET", "/api/v1/review/filters", "the caller's saved filters", STAFF_ONLY),
