@@ -48,7 +48,8 @@ class VisibleText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag in self.SKIP or (tag == "a" and "lang" in values):
+        # translate="no" marks data, not interface text (a client address such as the test client's "testclient")
+        if tag in self.SKIP or (tag == "a" and "lang" in values) or values.get("translate") == "no":
             self.skipping.append(tag)
         if not self.skipping:
             self.parts.extend(v or "" for k, v in attrs if k in ("title", "alt", "aria-label", "placeholder"))

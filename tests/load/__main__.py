@@ -95,7 +95,9 @@ def execute(args: argparse.Namespace, stack: Stack) -> Run:
                                   probe_timeout=180, tus=contract.tus, outcomes=outcomes, deadline=deadline))
     result = asyncio.run(run_load(stack.urls, world, pool, contract, cfg, recorder, deadline, extra))
     report = audit(world.campaign_id, result.acknowledged, check_objects=not args.no_object_audit,
-                   drained=result.drained, attempted=result.attempted, refused=result.refused_sha256,
+                   drained=result.drained, refused=result.refused_sha256,
+                   attempted=result.attempted | {o.probe_sha256: f"probe-{o.name}.jpg" for o in outcomes
+                                                 if o.probe_sha256},
                    downloads=result.portal_received)
     return Run(cfg, contract, result, report, recorder, outcomes)
 

@@ -8,6 +8,7 @@ probe upload is acknowledged; ``pipeline`` = that probe asset reaches a final st
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ class FaultOutcome:
     pipeline_after: float | None = None
     probe_status: str | None = None
     note: str = ""
+    probe_sha256: str | None = None  # the probe file, so that the audit counts it as a file a client sent
 
 
 def _retry(action: Callable[[], None], attempts: int = 20, pause: float = 1.0) -> None:
@@ -116,8 +118,10 @@ async def _probe(stack: Stack, world: World, sample: Sample, recorder: Recorder,
     tus = TusUploader(stack.urls, actor.token, Recorder(), random.Random(), disconnect_probability=0.0,
                       deadline_seconds=max(5.0, deadline - time.monotonic()))
     async with httpx.AsyncClient(timeout=30) as client:
+        data = unique_copy(sample)
+        outcome.probe_sha256 = hashlib.sha256(data).hexdigest()
         try:
-            ack = await tus.upload(client, unique_copy(sample), filename=f"probe-{outcome.name}.jpg",
+            ack = await tus.upload(client, data, filename=f"probe-{outcome.name}.jpg",
                                    kind=sample.kind, submission_id=str(submission_id))
         except UploadFailed as exc:
             outcome.note += f" probe upload failed: {exc}"

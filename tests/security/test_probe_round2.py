@@ -278,6 +278,20 @@ def test_login_is_limited_per_address_across_names(servers: EmbeddedServers) -> 
     assert codes[-1] == 429
 
 
+def test_colleagues_behind_one_address_can_all_sign_in(servers: EmbeddedServers) -> None:
+    """Only failed attempts count per address: a school's staff behind one NAT address are not a password spray."""
+    from service.app import create_app
+    from service.core.config import get_settings
+
+    per_address = get_settings().login_rate_limit_per_address_per_minute
+    staff = [make_actor(Role.submitter, password=PASSWORD) for _ in range(3)]
+    with TestClient(create_app(), client=("203.0.113.134", 40000)) as office:
+        codes = [_login(office, staff[i % len(staff)].username, PASSWORD) for i in range(per_address + 2)]
+        assert set(codes) == {303}, codes
+        failures = [_login(office, f"nobody-{uuid.uuid4().hex[:8]}", "Password1") for _ in range(per_address + 1)]
+    assert failures[-1] == 429  # the per-address limit still holds for failures
+
+
 def test_unknown_user_costs_as_much_as_a_wrong_password(servers: EmbeddedServers) -> None:
     from service.app import create_app
 
