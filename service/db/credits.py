@@ -27,7 +27,8 @@ class Credits:
 
     def digest(self) -> str:
         """Fingerprint of what gets written into the file: a changed caption means a new delivered copy."""
-        payload = {**asdict(self), "date": self.date.isoformat() if self.date else None}
+        # "privacy" names the camera-metadata policy of workers/delivery/privacy.py: bumping it rebuilds cached copies.
+        payload = {**asdict(self), "date": self.date.isoformat() if self.date else None, "privacy": "strip-v1"}
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 

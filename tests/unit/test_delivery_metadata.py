@@ -33,16 +33,20 @@ def _tag(data: bytes, credits: Credits = CREDITS) -> Image.Image:
     return image
 
 
-def test_iptc_and_xmp_read_back_and_exif_is_kept() -> None:
+def test_iptc_and_xmp_read_back_and_camera_exif_is_dropped() -> None:
     exif = Image.Exif()
     exif[0x010F] = "Canon"
+    exif[0x0112] = 3
+    exif[0x8825] = {1: "N", 2: (36.0, 40.0, 1.5)}
     image = _tag(_jpeg(exif=exif.tobytes()))
     info = IptcImagePlugin.getiptcinfo(image)
     assert info is not None
     assert info[(2, 120)].decode() == "学生展示数控技能 & <b>"
     assert info[(2, 110)].decode() == "济南职业学院宣传部"
     assert info[(2, 25)] == ["产教融合".encode(), "职普融通".encode()]
-    assert image.getexif()[0x010F] == "Canon"
+    assert 0x010F not in image.getexif()
+    assert not image.getexif().get_ifd(0x8825)
+    assert image.getexif()[0x0112] == 3  # orientation kept: the photo still displays upright
     assert "学生展示数控技能 &amp; &lt;b&gt;" in image.info["xmp"].decode()
     assert image.size == (40, 30)
 
@@ -92,3 +96,14 @@ def test_delivery_names_are_unique_inside_a_package() -> None:
     assert name == "2023-05-15_etc_passwd_1a2b3c4d_web.jpg"
     assert [unique_name(name, taken) for _ in range(3)] == [
         name, name.replace(".jpg", "-2.jpg"), name.replace(".jpg", "-3.jpg")]
+
+
+def test_location_is_kept_only_when_asked() -> None:
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (36.0, 40.0, 1.5)}
+    exif[0x8769] = {0xA431: "SN-1"}
+    out = io.BytesIO()
+    write_jpeg_metadata(io.BytesIO(_jpeg(exif=exif.tobytes())), out, CREDITS, keep_location=True)
+    kept = Image.open(io.BytesIO(out.getvalue())).getexif()
+    assert kept.get_ifd(0x8825)[1] == "N"
+    assert b"SN-1" not in out.getvalue()
