@@ -19,7 +19,8 @@ LONGEST_STEP_SECONDS = 2 * 3600
 def make_app() -> Celery:
     settings = get_settings()
     app = Celery("mediadesk", broker=settings.redis_url,
-                 include=["workers.pipeline", "workers.maintenance", "workers.metrics", "workers.packages"])
+                 include=["workers.pipeline", "workers.maintenance", "workers.metrics", "workers.packages",
+                          "workers.purge"])
     app.conf.update(
         task_queues=[Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
         task_default_queue="default",
@@ -40,6 +41,7 @@ def make_app() -> Celery:
                         "options": {"queue": "default"}},
             "expire-uploads": {"task": "maintenance.expire_uploads", "schedule": 3600.0,
                                "options": {"queue": "default"}},
+            "purge-takedowns": {"task": "purge.sweep_takedowns", "schedule": 3600.0, "options": {"queue": "default"}},
             "portal-expire-packages": {"task": "portal.expire_packages", "schedule": 300.0,
                                        "options": {"queue": "default"}},
         },

@@ -189,6 +189,13 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/api/v1/downloads/usage", "–", STAFF_ONLY),
     Case("GET", "/api/v1/reports/week-summary", "–", STAFF_ONLY),
     Case("GET", "/api/v1/reports/outlet-usage", "–", STAFF_ONLY),
+    # takedown: editors and admins take down; a submitter asks for their own organisation's file
+    gate("POST", "/api/v1/assets/{asset_id}/takedown", STAFF_GATE, json={}),
+    Case("POST", "/api/v1/assets/{asset_id}/takedown-request", "submitter A's ready asset", OWN_ORG_OR_STAFF,
+         fresh={"asset_id": "ready_asset_a"}, json={"reason": "监护人撤回同意"}),
+    Case("GET", "/api/v1/takedowns", "–", STAFF_ONLY),
+    gate("PATCH", "/api/v1/takedowns/{takedown_id}", STAFF_GATE, json={}),
+    gate("POST", "/api/v1/takedowns/{takedown_id}/decline", STAFF_GATE),
     # the outlets' portal: only what was released to the caller's outlet (admins see it too)
     Case("GET", "/api/v1/portal/collections", "released to outlet X", "401 no no no listed hidden listed",
          listed="collection_x"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -107,3 +109,19 @@ def test_location_is_kept_only_when_asked() -> None:
     kept = Image.open(io.BytesIO(out.getvalue())).getexif()
     assert kept.get_ifd(0x8825)[1] == "N"
     assert b"SN-1" not in out.getvalue()
+
+
+def test_video_delivery_drops_the_camera_location(tmp_path: Path) -> None:
+    from workers.delivery.video_meta import write_video_metadata
+    from workers.ffmpeg import ffmpeg_binary
+
+    src, dst = tmp_path / "in.mp4", tmp_path / "out.mp4"
+    subprocess.run([ffmpeg_binary(), "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1",
+                    "-c:v", "libx264", "-metadata", "location=+36.6512+117.1201/", "-metadata", "model=iPhone 15",
+                    "-movflags", "use_metadata_tags", str(src)], check=True)
+    assert b"+36.6512" in src.read_bytes()
+    write_video_metadata(src, dst, CREDITS, "video/mp4")
+    data = dst.read_bytes()
+    assert b"+36.6512" not in data
+    assert b"iPhone" not in data
+    assert "学生展示数控技能".encode() in data
