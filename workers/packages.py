@@ -24,7 +24,7 @@ from service.core.db import new_session
 from service.core.storage import get_storage
 from service.db.asset import Asset
 from service.db.credits import delivery_filename
-from service.db.portal import Package, PackageStatus
+from service.db.portal import Collection, Package, PackageStatus
 from workers.celery_app import app
 from workers.delivery.prepare import UnknownRendition, credits_of, ensure_delivery
 from workers.delivery.zipstream import ChangedWhileBuilding, Member, PackageWriter, write_zip
@@ -41,11 +41,11 @@ CSV_COLUMNS = ("file", "asset_id", "rendition", "headline", "caption", "credit",
 @app.task(  # type: ignore[untyped-decorator]
     name="portal.deliver", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5,
     soft_time_limit=1800, time_limit=1900, queue="default")
-def deliver(self: Task, asset_id: str, rendition: str) -> str | None:
-    """Make (or confirm) the tagged copy of one rendition; returns its key."""
+def deliver(self: Task, asset_id: str, rendition: str, keep_location: bool = False) -> str | None:
+    """Make (or confirm) the tagged copy of one rendition (with GPS only for a release that keeps it)."""
     try:
         with new_session() as session:
-            found = ensure_delivery(session, uuid.UUID(asset_id), rendition)
+            found = ensure_delivery(session, uuid.UUID(asset_id), rendition, keep_location)
             session.commit()
             return found.key if found else None
     except UnknownRendition:
@@ -88,9 +88,11 @@ def _members(session: Session, package: Package) -> tuple[list[Member], list[dic
     rows: list[dict[str, str]] = []
     taken = {"captions.csv", "captions.json"}
     now = datetime.now(UTC)
+    collection = session.get(Collection, package.collection_id) if package.collection_id else None
+    keep_location = bool(collection is not None and collection.keep_location)  # the editor's choice for a release
     for item in package.items:
         asset_id, rendition = uuid.UUID(item["asset_id"]), item["rendition"]
-        delivered = ensure_delivery(session, asset_id, rendition)
+        delivered = ensure_delivery(session, asset_id, rendition, keep_location)
         session.commit()  # release the advisory lock; the copy is durable now
         asset = session.get(Asset, asset_id)
         if delivered is None or asset is None:

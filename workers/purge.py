@@ -25,46 +25,13 @@ from sqlalchemy.orm import Session
 
 from service.core.db import new_session
 from service.core.storage import get_storage
-from service.core.tasks import enqueue
 from service.db.asset import Asset
-from service.db.portal import DeliveryFile, Package, PackageStatus
 from service.db.takedown import Takedown, TakedownStatus
 from service.db.upload import Upload
+from service.takedown.service import delete_delivered_copies, drop_from_packages
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
-
-
-def drop_from_packages(session: Session, asset_id: uuid.UUID) -> int:
-    """Packages holding the asset lose their ZIP at once and are rebuilt without it; returns how many."""
-    storage = get_storage()
-    held = session.scalars(select(Package).where(Package.items.contains([{"asset_id": str(asset_id)}]),
-                                                 Package.status != PackageStatus.expired)
-                           .with_for_update()).all()
-    for package in held:
-        if package.key:
-            if package.upload_id:
-                storage.abort_multipart(package.key, package.upload_id)
-            storage.delete(package.key)
-        package.items = [item for item in package.items if item["asset_id"] != str(asset_id)]
-        package.total_items = len(package.items)
-        package.status, package.key, package.size, package.upload_id = PackageStatus.queued, None, None, None
-        package.done_items, package.done_bytes, package.finished_at = 0, 0, None
-        enqueue(session, "portal.build_package", str(package.id), queue="default")
-    return len(held)
-
-
-def delete_delivered_copies(session: Session, asset_id: uuid.UUID) -> int:
-    """Delete the tagged copies (S3 and rows): a presigned URL handed out earlier answers 404 from then on."""
-    storage = get_storage()
-    asset = session.get(Asset, asset_id)
-    sources = {asset.original_key, *(r.key for r in asset.renditions)} if asset is not None else set()
-    copies = session.scalars(select(DeliveryFile).where(DeliveryFile.asset_id == asset_id)).all()
-    for copy in copies:
-        if copy.key not in sources:  # an untagged rendition is handed out as itself: purged with the asset
-            storage.delete(copy.key)
-    session.execute(delete(DeliveryFile).where(DeliveryFile.asset_id == asset_id))
-    return len(copies) + storage.delete_prefix(f"delivery/{asset_id}/")
 
 
 def purge_asset(session: Session, asset_id: uuid.UUID) -> dict[str, Any]:

@@ -59,6 +59,14 @@ def extension_for(mime: str | None) -> str:
     return EXTENSIONS.get((mime or "").lower(), "bin")
 
 
+LOCATION_SUFFIX = "+location"
+
+
+def cache_name(rendition: str, keep_location: bool) -> str:
+    """The delivered copy's name: a copy that keeps GPS (a release that shows the place) is cached apart."""
+    return f"{rendition}{LOCATION_SUFFIX}" if keep_location else rendition
+
+
 def delivery_key(asset_id: object, rendition: str, mime: str | None) -> str:
     return f"delivery/{asset_id}/{rendition}.{extension_for(mime)}"
 

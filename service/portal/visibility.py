@@ -41,6 +41,7 @@ def collection_visible(principal: Principal, now: datetime | None = None) -> Col
     )
     revoked = exists().where(
         Revocation.org_id == principal.org_id,
+        Revocation.restored_at.is_(None),
         or_(Revocation.collection_id.is_(None), Revocation.collection_id == Collection.id),
     )
     return and_(released, addressed, ~revoked)

@@ -109,3 +109,29 @@ def test_package_members_have_no_gps_or_serials(client: TestClient, worker: Chil
     assert len(pngs) == 1
     source = Image.open(io.BytesIO(camera_jpeg(fmt="PNG")))
     assert Image.open(io.BytesIO(pngs[0])).tobytes() == source.tobytes()
+
+
+def test_a_release_can_keep_the_location_on_purpose(client: TestClient, worker: ChildProcess) -> None:
+    d = desk()
+    asset = with_original(d, camera_jpeg(), "image/jpeg", "jpg")
+    collection = release(client, d.editor, [asset], keep_location=True)
+    assert collection["keep_location"] is True
+    assert collection["keep_location_by"] == str(d.editor.user_id)  # who decided, and when, stays on record
+    assert collection["keep_location_at"]
+    response = fetch(client, f"/api/v1/portal/assets/{asset}/renditions/original", d.outlet.headers)
+    delivered = httpx.get(response.headers["location"], timeout=30).content
+    exif = Image.open(io.BytesIO(delivered)).getexif()
+    assert exif.get_ifd(GPS_IFD)[1] == "N"
+    assert b"SN-0042-PRIVATE" not in delivered  # the serials still go
+    state = ready_package(client, d, {"collection_id": collection["id"], "rendition": "original"})
+    redirect = client.get(state["download_url"], follow_redirects=False)
+    archive = zipfile.ZipFile(io.BytesIO(httpx.get(redirect.headers["location"], timeout=60).content))
+    photo = next(archive.read(n) for n in archive.namelist() if n.endswith(".jpg"))
+    assert Image.open(io.BytesIO(photo)).getexif().get_ifd(GPS_IFD)
+    # the editor changes their mind: the next download is stripped again
+    patched = client.patch(f"/api/v1/collections/{collection['id']}", json={"keep_location": False},
+                           headers=d.editor.headers)
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["keep_location"] is False
+    response = fetch(client, f"/api/v1/portal/assets/{asset}/renditions/original", d.outlet.headers)
+    assert_private(httpx.get(response.headers["location"], timeout=30).content)

@@ -125,3 +125,26 @@ def test_video_delivery_drops_the_camera_location(tmp_path: Path) -> None:
     assert b"+36.6512" not in data
     assert b"iPhone" not in data
     assert "学生展示数控技能".encode() in data
+
+
+def test_heic_original_becomes_a_jpeg_without_camera_exif(tmp_path: Path) -> None:
+    import pillow_heif
+
+    from workers.delivery.privacy import to_jpeg
+
+    pillow_heif.register_heif_opener()
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"
+    exif[0x8825] = {1: "N", 2: (36.0, 40.0, 1.5)}
+    src, dst, tagged = tmp_path / "in.heic", tmp_path / "out.jpg", io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(src, "HEIF", exif=exif.tobytes())
+    to_jpeg(src, dst)
+    write_jpeg_metadata(io.BytesIO(dst.read_bytes()), tagged, CREDITS)
+    image = Image.open(io.BytesIO(tagged.getvalue()))
+    assert image.format == "JPEG"
+    assert image.size == (64, 48)
+    assert not image.getexif().get_ifd(0x8825)
+    assert b"Canon" not in tagged.getvalue()
+    info = IptcImagePlugin.getiptcinfo(image)
+    assert info is not None
+    assert info[(2, 110)].decode() == "济南职业学院宣传部"

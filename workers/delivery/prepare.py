@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from service.core.config import get_settings
 from service.core.storage import get_storage
 from service.db.asset import Asset
-from service.db.credits import Credits, credits_for, delivery_key
+from service.db.credits import Credits, cache_name, credits_for, delivery_key
 from service.db.org import Organization
 from service.db.portal import DeliveryFile
 from service.db.submission import Submission
@@ -81,8 +81,8 @@ def converts_to_jpeg(rendition: str, mime: str) -> bool:
             and mime not in ("image/jpeg", "image/png", "image/gif", "image/svg+xml"))
 
 
-def _tag(key: str, mime: str, credits: Credits, asset_id: uuid.UUID,
-         rendition: str) -> tuple[str, str, int, bool, int]:
+def _tag(key: str, mime: str, credits: Credits, asset_id: uuid.UUID, rendition: str,
+         keep_location: bool) -> tuple[str, str, int, bool, int]:
     """Write the stripped, tagged copy; returns (key, mime, size, embedded, CRC-32 of what was stored)."""
     storage = get_storage()
     scratch = _scratch()
@@ -96,7 +96,7 @@ def _tag(key: str, mime: str, credits: Credits, asset_id: uuid.UUID,
         if mime == "image/jpeg":
             try:
                 with src.open("rb") as reader, dst.open("wb") as writer:
-                    write_jpeg_metadata(reader, writer, credits)
+                    write_jpeg_metadata(reader, writer, credits, keep_location=keep_location)
             except NotAJpeg:  # cannot be stripped safely: re-encode it rather than hand out the camera's metadata
                 log.warning("%s is labelled JPEG but is not one; delivering a re-encoded copy", key)
                 to_jpeg(src, jpeg)
@@ -115,7 +115,7 @@ def _tag(key: str, mime: str, credits: Credits, asset_id: uuid.UUID,
                     write_jpeg_metadata(reader, writer, credits)
         else:
             write_video_metadata(src, dst, credits, mime)
-        target = delivery_key(asset_id, rendition, mime)
+        target = delivery_key(asset_id, cache_name(rendition, keep_location), mime)
         return target, mime, storage.put_file(target, dst, mime), embedded, _crc32(_file_chunks(dst))
     finally:
         for path in sorted(scratch.glob("*")):
@@ -123,12 +123,15 @@ def _tag(key: str, mime: str, credits: Credits, asset_id: uuid.UUID,
         scratch.rmdir()
 
 
-def ensure_delivery(session: Session, asset_id: uuid.UUID, rendition: str) -> DeliveryFile | None:
+def ensure_delivery(session: Session, asset_id: uuid.UUID, rendition: str,
+                    keep_location: bool = False) -> DeliveryFile | None:
     """The current tagged copy of ``rendition`` (made if missing or stale); None when the asset is gone.
 
-    Serialised per (asset, rendition) with an advisory lock, so concurrent requests build it once.
+    ``keep_location``: the copy keeps the JPEG's GPS block (cached apart, as ``{rendition}+location``).
+    Serialised per (asset, copy) with an advisory lock, so concurrent requests build it once.
     """
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"delivery:{asset_id}:{rendition}"})
+    name = cache_name(rendition, keep_location)
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"delivery:{asset_id}:{name}"})
     asset = session.get(Asset, asset_id)
     if asset is None:
         return None
@@ -136,19 +139,19 @@ def ensure_delivery(session: Session, asset_id: uuid.UUID, rendition: str) -> De
     digest = credits.digest()
     key, mime, size = source(asset, rendition)
     existing = session.scalar(select(DeliveryFile).where(DeliveryFile.asset_id == asset_id,
-                                                         DeliveryFile.rendition == rendition))
+                                                         DeliveryFile.rendition == name))
     if (existing is not None and existing.meta_digest == digest and existing.crc32 is not None
             and get_storage().exists(existing.key)):
         return existing  # idempotency guard: already delivered with this metadata (and its CRC known)
     if mime in ("image/jpeg", "image/png") or mime in CONTAINERS or converts_to_jpeg(rendition, mime):
-        target, mime, size, embedded, crc = _tag(key, mime, credits, asset_id, rendition)
+        target, mime, size, embedded, crc = _tag(key, mime, credits, asset_id, rendition, keep_location)
     else:  # nothing to write into: hand out the rendition itself
         target, embedded, crc = key, False, _crc32(get_storage().iter_object(key))
     values = {"key": target, "mime": mime, "size": size, "meta_digest": digest, "embedded": embedded,
               "crc32": crc, "updated_at": func.now()}
-    session.execute(insert(DeliveryFile).values(id=uuid.uuid4(), asset_id=asset_id, rendition=rendition, **values)
+    session.execute(insert(DeliveryFile).values(id=uuid.uuid4(), asset_id=asset_id, rendition=name, **values)
                     .on_conflict_do_update(constraint="uq_delivery_file_asset_rendition", set_=values))
     session.flush()
     return session.scalar(select(DeliveryFile).where(DeliveryFile.asset_id == asset_id,
-                                                     DeliveryFile.rendition == rendition)
+                                                     DeliveryFile.rendition == name)
                           .execution_options(populate_existing=True))

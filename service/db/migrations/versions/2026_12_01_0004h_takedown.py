@@ -1,4 +1,5 @@
-"""takedown records: withdrawn assets, grace period, legal hold, purge summary (no content)
+"""takedown records (grace period, legal hold, purge summary without content); collections may keep GPS on purpose;
+restoring a revocation keeps its row
 
 Revision ID: 0004h
 Revises: 0003
@@ -51,9 +52,25 @@ def upgrade() -> None:
     op.create_index(op.f("ix_takedown_asset_id"), "takedown", ["asset_id"], unique=False)
     op.create_index(op.f("ix_takedown_status"), "takedown", ["status"], unique=False)
     op.create_index(op.f("ix_takedown_purge_after"), "takedown", ["purge_after"], unique=False)
+    op.add_column("collection", sa.Column("keep_location", sa.Boolean(), server_default="false", nullable=False))
+    op.add_column("collection", sa.Column("keep_location_by", sa.Uuid(), nullable=True))
+    op.add_column("collection", sa.Column("keep_location_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_foreign_key(op.f("fk_collection_keep_location_by_user_account"), "collection", "user_account",
+                          ["keep_location_by"], ["id"], ondelete="SET NULL")
+    op.add_column("portal_revocation", sa.Column("restored_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("portal_revocation", sa.Column("restored_by", sa.Uuid(), nullable=True))
+    op.create_foreign_key(op.f("fk_portal_revocation_restored_by_user_account"), "portal_revocation", "user_account",
+                          ["restored_by"], ["id"], ondelete="SET NULL")
 
 
 def downgrade() -> None:
+    op.drop_constraint(op.f("fk_portal_revocation_restored_by_user_account"), "portal_revocation", type_="foreignkey")
+    op.drop_column("portal_revocation", "restored_by")
+    op.drop_column("portal_revocation", "restored_at")
+    op.drop_constraint(op.f("fk_collection_keep_location_by_user_account"), "collection", type_="foreignkey")
+    op.drop_column("collection", "keep_location_at")
+    op.drop_column("collection", "keep_location_by")
+    op.drop_column("collection", "keep_location")
     op.drop_index(op.f("ix_takedown_purge_after"), table_name="takedown")
     op.drop_index(op.f("ix_takedown_status"), table_name="takedown")
     op.drop_index(op.f("ix_takedown_asset_id"), table_name="takedown")
