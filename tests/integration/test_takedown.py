@@ -95,6 +95,12 @@ def test_takedown_withdraws_at_once_and_purge_leaves_nothing(client: TestClient,
     assert package_assets(client, d, rebuilt) == {str(kept)}
     assert client.post(f"/api/v1/assets/{gone}/takedown", json={"reason": "x"},
                        headers=d.editor.headers).status_code == 409
+    # featured again by mistake and put in a release: still refused while the takedown stands
+    with session_scope() as session:
+        session.execute(update(Asset).where(Asset.id == gone).values(review_status="featured"))
+    release(client, d.editor, [gone])
+    assert client.get(f"/api/v1/portal/assets/{gone}/renditions/original", headers=d.outlet.headers,
+                      follow_redirects=False).status_code == 404
 
     assert traces(gone)  # the grace period: bytes and text still there, nothing purged yet
     assert sweep_takedowns() == 0
@@ -143,3 +149,13 @@ def test_submitter_request_legal_hold_and_roles(client: TestClient) -> None:
         assert session.get(Asset, asset) is None
         assert session.scalar(select(Takedown.status).where(Takedown.id == uuid.UUID(record["id"]))) == "purged"
     assert traces(asset) == {}
+
+
+def test_the_purge_sweep_is_beat_scheduled_on_the_default_queue() -> None:
+    from workers.celery_app import app
+
+    entry = app.conf.beat_schedule["purge-takedowns"]
+    assert entry["task"] == "purge.sweep_takedowns"
+    assert entry["options"]["queue"] == "default"
+    app.loader.import_default_modules()
+    assert "purge.sweep_takedowns" in app.tasks
