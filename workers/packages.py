@@ -120,6 +120,7 @@ def build(package_id: uuid.UUID) -> None:
         key = f"packages/{package.id}/mediadesk-{str(package.id)[:8]}.zip"
         package.status, package.key, package.done_items, package.done_bytes = PackageStatus.building, key, 0, 0
         package.error = None
+        items = list(package.items)
         session.commit()
         members, rows = _members(session, package)
         csv_bytes, json_bytes = _sidecars(rows)
@@ -141,6 +142,12 @@ def build(package_id: uuid.UUID) -> None:
     except BaseException:
         writer.abort()
         raise
+    with new_session() as session:
+        current = session.get(Package, package_id, with_for_update=True)
+        if current is None or current.items != items:
+            # taken down mid-build (service/takedown): the queued rebuild without it writes the ZIP and marks it
+            log.info("package %s changed while it was built; leaving it to the rebuild", package_id)
+            return
     _progress(package_id, status=PackageStatus.ready, size=writer.size, upload_id=None,
               finished_at=datetime.now(UTC))
 
