@@ -6,8 +6,9 @@
   ``delivery/`` prefixes, the upload's part objects, and the ZIP of every package that held it (each package is
   rebuilt without it, see ``drop_from_packages``);
 * rows: the asset and, by cascade, its renditions, jobs, collection items, delivered-copy rows, review row and
-  events, findings, tags, screening text (OCR, captions), hashes and embeddings; its upload row. Download audit rows
-  keep their time and outlet with ``asset_id`` set to NULL.
+  events, findings, tags, screening text (OCR, captions), hashes and embeddings; its upload row; its
+  submission (title, description) once no other file is left in it. Download audit rows keep their time and outlet
+  with ``asset_id`` set to NULL.
 
 It returns counts only, which the caller stores on the takedown record (the audit without content). Campaign
 retention (not built yet) is meant to call the same function with ``kind="retention"``.
@@ -20,12 +21,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from service.core.db import new_session
 from service.core.storage import get_storage
 from service.db.asset import Asset
+from service.db.submission import Submission
 from service.db.takedown import Takedown, TakedownStatus
 from service.db.upload import Upload
 from service.takedown.service import delete_delivered_copies, drop_from_packages
@@ -59,9 +61,24 @@ def purge_asset(session: Session, asset_id: uuid.UUID) -> dict[str, Any]:
                 objects += 1
         session.delete(upload)
     summary["objects"] = objects
+    submission_id = asset.submission_id if asset is not None else None
     summary["asset_rows"] = session.execute(delete(Asset).where(Asset.id == asset_id)).rowcount  # type: ignore[attr-defined]
     session.flush()
+    summary["submission_deleted"] = _drop_empty_submission(session, submission_id)
     return summary
+
+
+def _drop_empty_submission(session: Session, submission_id: uuid.UUID | None) -> bool:
+    """The submission's title and description go too once no file (finished or uploading) is left in it."""
+    if submission_id is None:
+        return False
+    left = session.scalar(select(exists().where(Asset.submission_id == submission_id))) or session.scalar(
+        select(exists().where(Upload.submission_id == submission_id)))
+    if left:
+        return False
+    session.execute(delete(Submission).where(Submission.id == submission_id))
+    session.flush()
+    return True
 
 
 def due(session: Session, now: datetime) -> list[Takedown]:

@@ -113,6 +113,7 @@ def test_takedown_withdraws_at_once_and_purge_leaves_nothing(client: TestClient,
         assert takedown is not None
         assert takedown.status == "purged"
         assert takedown.summary["asset_rows"] == 1
+        assert takedown.summary["submission_deleted"] is True  # its only file: title and description go too
         assert takedown.summary["objects"] >= 3  # original, web, thumb
         assert "学号" not in str(takedown.summary)
     listed = client.get("/api/v1/takedowns", params={"status": "purged"}, headers=d.editor.headers).json()
