@@ -69,7 +69,8 @@ def test_takedown_withdraws_at_once_and_purge_leaves_nothing(client: TestClient,
     gone, kept = released_asset(d, renditions=("web", "thumb")), released_asset(d)
     collection = release(client, d.editor, [gone, kept])
     with session_scope() as session:  # screening text (OCR) that must go with it
-        session.add(Finding(asset_id=gone, detector="ocr", label="text", score=0.9, detail={"text": "张三 学号"}))
+        session.add(Finding(asset_id=gone, detector="text", label="phone", score=0.9,
+                            detail={"text": "张三 学号 13812345678", "source": "ocr"}))
     link = fetch(client, f"/api/v1/portal/assets/{gone}/renditions/original", d.outlet.headers)
     url = link.headers["location"]
     assert httpx.get(url, timeout=30).status_code == 200
