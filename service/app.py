@@ -20,6 +20,7 @@ from service.portal.endpoints import router as portal_router
 from service.portal.pages import router as portal_pages_router
 from service.reports.endpoints import router as reports_router
 from service.review.endpoints import router as review_router
+from service.takedown.endpoints import router as takedown_router
 from service.web import deps as web_deps
 from service.web.auth import router as web_auth_router
 from service.web.media import router as web_media_router
@@ -54,6 +55,7 @@ def create_app() -> FastAPI:
     app.include_router(curation_router)
     app.include_router(portal_router)
     app.include_router(reports_router)
+    app.include_router(takedown_router)
     app.include_router(portal_pages_router)
     app.include_router(curation_pages_router)
     app.include_router(web_auth_router)

@@ -18,7 +18,8 @@ from service.core.queues import DEFAULT_TASK_TIME_LIMIT, QUEUES, STEP_QUEUES, re
 from service.core.queues import Queue as QueueName
 
 #: The modules whose tasks the worker runs (imported by Celery at worker start).
-TASK_MODULES = ["workers.pipeline", "workers.maintenance", "workers.metrics", "workers.packages"]
+TASK_MODULES = ["workers.pipeline", "workers.maintenance", "workers.metrics", "workers.packages",
+                "workers.purge"]
 
 
 def make_app() -> Celery:
@@ -45,6 +46,8 @@ def make_app() -> Celery:
                         "options": {"queue": QueueName.default.value}},
             "expire-uploads": {"task": "maintenance.expire_uploads", "schedule": 3600.0,
                                "options": {"queue": QueueName.default.value}},
+            "purge-takedowns": {"task": "purge.sweep_takedowns", "schedule": 3600.0,
+                                "options": {"queue": QueueName.default.value}},
             "portal-expire-packages": {"task": "portal.expire_packages", "schedule": 300.0,
                                        "options": {"queue": QueueName.default.value}},
         },

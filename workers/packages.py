@@ -23,7 +23,7 @@ from service.core.db import new_session
 from service.core.storage import get_storage
 from service.db.asset import Asset
 from service.db.credits import delivery_filename
-from service.db.portal import Package, PackageStatus
+from service.db.portal import Collection, Package, PackageStatus
 from workers.celery_app import app
 from workers.delivery.prepare import UnknownRendition, credits_of, ensure_delivery
 from workers.delivery.zipstream import ChangedWhileBuilding, Member, PackageWriter, write_zip
@@ -40,11 +40,11 @@ CSV_COLUMNS = ("file", "asset_id", "rendition", "headline", "caption", "credit",
 @app.task(  # type: ignore[untyped-decorator]
     name="portal.deliver", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5,
     soft_time_limit=1800, time_limit=1900, queue="default")
-def deliver(self: Task, asset_id: str, rendition: str) -> str | None:
-    """Make (or confirm) the tagged copy of one rendition; returns its key."""
+def deliver(self: Task, asset_id: str, rendition: str, keep_location: bool = False) -> str | None:
+    """Make (or confirm) the tagged copy of one rendition (with GPS only for a release that keeps it)."""
     try:
         with new_session() as session:
-            found = ensure_delivery(session, uuid.UUID(asset_id), rendition)
+            found = ensure_delivery(session, uuid.UUID(asset_id), rendition, keep_location)
             session.commit()
             return found.key if found else None
     except UnknownRendition:
@@ -82,9 +82,11 @@ def _members(session: Session, package: Package) -> tuple[list[Member], list[dic
     rows: list[dict[str, str]] = []
     taken = {"captions.csv", "captions.json"}
     now = datetime.now(UTC)
+    collection = session.get(Collection, package.collection_id) if package.collection_id else None
+    keep_location = bool(collection is not None and collection.keep_location)  # the editor's choice for a release
     for item in package.items:
         asset_id, rendition = uuid.UUID(item["asset_id"]), item["rendition"]
-        delivered = ensure_delivery(session, asset_id, rendition)
+        delivered = ensure_delivery(session, asset_id, rendition, keep_location)
         session.commit()  # release the advisory lock; the copy is durable now
         asset = session.get(Asset, asset_id)
         if delivered is None or asset is None:
@@ -112,6 +114,7 @@ def build(package_id: uuid.UUID) -> None:
         key = f"packages/{package.id}/mediadesk-{str(package.id)[:8]}.zip"
         package.status, package.key, package.done_items, package.done_bytes = PackageStatus.building, key, 0, 0
         package.error = None
+        items = list(package.items)
         session.commit()
         members, rows = _members(session, package)
         csv_bytes, json_bytes = _sidecars(rows)
@@ -133,6 +136,12 @@ def build(package_id: uuid.UUID) -> None:
     except BaseException:
         writer.abort()
         raise
+    with new_session() as session:
+        current = session.get(Package, package_id, with_for_update=True)
+        if current is None or current.items != items:
+            # taken down mid-build (service/takedown): the queued rebuild without it writes the ZIP and marks it
+            log.info("package %s changed while it was built; leaving it to the rebuild", package_id)
+            return
     _progress(package_id, status=PackageStatus.ready, size=writer.size, upload_id=None,
               finished_at=datetime.now(UTC))
 

@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     otel_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP traces endpoint (http://collector:4318); unset: tracing off"
     )
+    # Takedown (service/takedown, workers/purge.py)
+    takedown_grace_days: float = Field(default=7, ge=0, description="Days between a takedown and the purge of its "
+                                       "bytes and text (a legal hold stops the purge)")
     # Download portal
     portal_package_max_bytes: int = Field(default=10 * 1024**3, ge=1, description="Largest ZIP package one may ask for")
     portal_package_max_items: int = Field(default=2000, ge=1)

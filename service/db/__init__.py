@@ -27,6 +27,7 @@ from service.db.screening import (
     TagSource,
 )
 from service.db.submission import Submission
+from service.db.takedown import Takedown, TakedownStatus
 from service.db.upload import Upload
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "Finding",
     "Tag",
     "TagSource",
+    "Takedown",
+    "TakedownStatus",
     "ApiToken",
     "Asset",
     "Audience",

@@ -29,7 +29,8 @@ class Credits:
 
     def digest(self) -> str:
         """Fingerprint of what gets written into the file: a changed caption means a new delivered copy."""
-        payload = {**asdict(self), "date": self.date.isoformat() if self.date else None}
+        # "privacy" names the camera-metadata policy of workers/delivery/privacy.py: bumping it rebuilds cached copies.
+        payload = {**asdict(self), "date": self.date.isoformat() if self.date else None, "privacy": "strip-v1"}
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
@@ -60,6 +61,14 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "im
 
 def extension_for(mime: str | None) -> str:
     return EXTENSIONS.get((mime or "").lower(), "bin")
+
+
+LOCATION_SUFFIX = "+location"
+
+
+def cache_name(rendition: str, keep_location: bool) -> str:
+    """The delivered copy's name: a copy that keeps GPS (a release that shows the place) is cached apart."""
+    return f"{rendition}{LOCATION_SUFFIX}" if keep_location else rendition
 
 
 def delivery_key(asset_id: object, rendition: str, mime: str | None) -> str:

@@ -33,6 +33,11 @@ class Collection(IdMixin, TimestampMixin, Base):
     embargo_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), doc="hidden before this moment")
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), doc="set = taken off the portal")
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # An editor's decision that this release may show where the photos were taken (GPS kept in delivered JPEGs);
+    # who set it and when is recorded beside it (docs/PRIVACY.md).
+    keep_location: Mapped[bool] = mapped_column(default=False, server_default="false")
+    keep_location_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    keep_location_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     items: Mapped[list[CollectionItem]] = relationship(
         back_populates="collection", cascade="all, delete-orphan", order_by="CollectionItem.position"
@@ -72,6 +77,9 @@ class Revocation(IdMixin, TimestampMixin, Base):
     collection_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("collection.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(String(500), default="")
     revoked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Restoring access ends the revocation but keeps the row: who revoked, who restored and when stay on record.
+    restored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    restored_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
 
 class DeliveryFile(IdMixin, TimestampMixin, Base):

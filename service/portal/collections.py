@@ -76,6 +76,7 @@ def create_collection(session: Session, *, principal: Principal, data: Collectio
         release_at=data.release_at, embargo_until=data.embargo_until, created_by=principal.user_id,
     )
     session.add(collection)
+    set_keep_location(collection, data.keep_location, principal)
     session.flush()
     for org_id in _outlets(session, data.outlet_ids):
         session.add(CollectionOutlet(collection_id=collection.id, org_id=org_id))
@@ -100,9 +101,19 @@ def _set_cover(session: Session, collection: Collection, cover: uuid.UUID | None
     collection.cover_asset_id = cover
 
 
-def update_collection(session: Session, *, collection_id: uuid.UUID, data: CollectionPatch) -> Collection:
+def set_keep_location(collection: Collection, keep: bool, principal: Principal) -> None:
+    """An editor lets this release show where its photos were taken: who and when are kept with the flag."""
+    if keep != bool(collection.keep_location):
+        collection.keep_location = keep
+        collection.keep_location_by, collection.keep_location_at = principal.user_id, datetime.now(UTC)
+
+
+def update_collection(session: Session, *, collection_id: uuid.UUID, data: CollectionPatch,
+                      principal: Principal | None = None) -> Collection:
     collection = get_collection(session, collection_id, lock=True)
     fields = data.model_fields_set
+    if data.keep_location is not None and principal is not None:
+        set_keep_location(collection, data.keep_location, principal)
     for name in ("title", "description", "audience", "release_at", "embargo_until"):
         if name in fields and (name in ("release_at", "embargo_until") or getattr(data, name) is not None):
             setattr(collection, name, getattr(data, name))
@@ -147,6 +158,8 @@ def to_out(session: Session, collection: Collection) -> CollectionOut:
         audience=collection.audience.value, outlet_ids=[o.org_id for o in collection.outlets], asset_ids=asset_ids,
         release_at=collection.release_at, embargo_until=collection.embargo_until,
         withdrawn_at=collection.withdrawn_at, created_at=collection.created_at,
+        keep_location=bool(collection.keep_location), keep_location_by=collection.keep_location_by,
+        keep_location_at=collection.keep_location_at,
     )
 
 
@@ -166,6 +179,7 @@ def revoke(session: Session, *, principal: Principal, data: RevocationIn) -> Rev
         get_collection(session, data.collection_id)
     existing = session.scalar(select(Revocation).where(
         Revocation.org_id == data.org_id,
+        Revocation.restored_at.is_(None),
         Revocation.collection_id.is_(None) if data.collection_id is None
         else Revocation.collection_id == data.collection_id,
     ))
@@ -178,17 +192,23 @@ def revoke(session: Session, *, principal: Principal, data: RevocationIn) -> Rev
     return revocation
 
 
-def restore(session: Session, *, revocation_id: uuid.UUID) -> None:
-    revocation = session.get(Revocation, revocation_id)
+def restore(session: Session, *, revocation_id: uuid.UUID, principal: Principal | None = None) -> None:
+    """End the revocation; the row stays (restored_at/by) so the history of access is never lost."""
+    revocation = session.get(Revocation, revocation_id, with_for_update=True)
     if revocation is None:
         raise not_found("revocation")
-    session.delete(revocation)
+    if revocation.restored_at is None:
+        revocation.restored_at = datetime.now(UTC)
+        revocation.restored_by = principal.user_id if principal is not None else None
     session.flush()
 
 
-def list_revocations(session: Session) -> list[RevocationOut]:
-    rows = session.execute(select(Revocation, Organization.name)
-                           .join(Organization, Organization.id == Revocation.org_id)
-                           .order_by(Revocation.created_at.desc())).all()
+def list_revocations(session: Session, *, include_restored: bool = False) -> list[RevocationOut]:
+    query = (select(Revocation, Organization.name).join(Organization, Organization.id == Revocation.org_id)
+             .order_by(Revocation.created_at.desc()))
+    if not include_restored:
+        query = query.where(Revocation.restored_at.is_(None))
+    rows = session.execute(query).all()
     return [RevocationOut(id=r.id, org_id=r.org_id, org_name=name, collection_id=r.collection_id, reason=r.reason,
-                          created_at=r.created_at) for r, name in rows]
+                          created_at=r.created_at, revoked_by=r.revoked_by, restored_at=r.restored_at,
+                          restored_by=r.restored_by) for r, name in rows]

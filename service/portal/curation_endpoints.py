@@ -36,7 +36,8 @@ def get_collection(collection_id: uuid.UUID, principal: StaffDep, session: Sessi
 def update_collection(collection_id: uuid.UUID, body: CollectionPatch, principal: StaffDep,
                       session: SessionDep) -> CollectionOut:
     """Release (``release_at``), embargo, re-address or withdraw; takes effect on the outlets' next request."""
-    return collections.to_out(session, collections.update_collection(session, collection_id=collection_id, data=body))
+    return collections.to_out(session, collections.update_collection(session, collection_id=collection_id, data=body,
+                                                                     principal=principal))
 
 
 @router.post("/collections/{collection_id}/items", response_model=CollectionOut)
@@ -60,13 +61,15 @@ def revoke(body: RevocationIn, principal: StaffDep, session: SessionDep) -> Revo
 
 
 @router.get("/revocations", response_model=list[RevocationOut])
-def list_revocations(principal: StaffDep, session: SessionDep) -> list[RevocationOut]:
-    return collections.list_revocations(session)
+def list_revocations(principal: StaffDep, session: SessionDep,
+                     include_restored: bool = False) -> list[RevocationOut]:
+    """Active revocations; ``include_restored=true`` adds the restored ones (their rows are kept)."""
+    return collections.list_revocations(session, include_restored=include_restored)
 
 
 @router.delete("/revocations/{revocation_id}", status_code=204)
 def restore(revocation_id: uuid.UUID, principal: StaffDep, session: SessionDep) -> Response:
-    collections.restore(session, revocation_id=revocation_id)
+    collections.restore(session, revocation_id=revocation_id, principal=principal)
     return Response(status_code=204)
 
 

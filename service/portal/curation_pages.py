@@ -248,7 +248,7 @@ def revoke_form(collection_id: uuid.UUID, request: Request, principal: EditorPag
 def restore_form(revocation_id: uuid.UUID, request: Request, principal: EditorPage, session: SessionDep,
                  back: Annotated[str, Form(pattern=r"^/collections/[0-9a-f-]{36}$")] = "/collections") -> Response:
     if session.get(Revocation, revocation_id) is not None:
-        collections.restore(session, revocation_id=revocation_id)
+        collections.restore(session, revocation_id=revocation_id, principal=principal)
     return RedirectResponse(back, status_code=303)
 
 

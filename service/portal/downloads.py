@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from service.assets.on_demand import OnDemand, is_on_demand, request_rendition
@@ -16,11 +16,11 @@ from service.core.security import Principal
 from service.core.storage import content_disposition, get_storage
 from service.core.tasks import enqueue
 from service.db.asset import Asset
-from service.db.credits import credits_for, delivery_filename
+from service.db.credits import cache_name, credits_for, delivery_filename
 from service.db.org import Organization
-from service.db.portal import DeliveryFile, Download
+from service.db.portal import Collection, CollectionItem, DeliveryFile, Download
 from service.db.submission import Submission
-from service.portal import catalog, limits
+from service.portal import catalog, limits, visibility
 
 
 def source_of(asset: Asset, rendition: str) -> tuple[str, str, int]:
@@ -31,6 +31,13 @@ def source_of(asset: Asset, rendition: str) -> tuple[str, str, int]:
     if found is None or found.name.startswith(catalog.INTERNAL_RENDITION_PREFIXES):
         raise Problem(404, "rendition_not_found", "该素材没有此规格", f"this asset has no rendition {rendition!r}")
     return found.key, found.mime, found.size
+
+
+def keeps_location(session: Session, principal: Principal, asset_id: uuid.UUID) -> bool:
+    """The caller sees the asset in a release whose editor chose to show where it was taken (docs/PRIVACY.md)."""
+    return bool(session.scalar(select(exists().where(
+        CollectionItem.asset_id == asset_id, CollectionItem.collection_id == Collection.id,
+        Collection.keep_location.is_(True), visibility.collection_visible(principal)))))
 
 
 def current_delivery(session: Session, asset: Asset, submission: Submission, org: Organization,
@@ -69,10 +76,11 @@ def download(session: Session, *, principal: Principal, asset_id: uuid.UUID, ren
                              "made on request; retry shortly", "retry_after": 30}, status_code=202,
                             headers={"Retry-After": "30", "Cache-Control": "no-store"})
     source_of(asset, rendition)  # 404 for a rendition the asset does not have
-    delivered = current_delivery(session, asset, submission, org, rendition)
+    keep_location = keeps_location(session, principal, asset.id)
+    delivered = current_delivery(session, asset, submission, org, cache_name(rendition, keep_location))
     if delivered is None:
         # The tagged copy is made by a worker (portal.deliver); it is usually ready before anyone asks.
-        enqueue(session, "portal.deliver", str(asset.id), rendition, queue="default")
+        enqueue(session, "portal.deliver", str(asset.id), rendition, keep_location, queue="default")
         return JSONResponse({"status": "preparing", "detail": "正在写入图片说明，请稍后重试 / writing the caption into "
                              "the file; retry shortly", "retry_after": 2}, status_code=202,
                             headers={"Retry-After": "2", "Cache-Control": "no-store"})

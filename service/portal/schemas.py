@@ -23,6 +23,7 @@ class CollectionIn(BaseModel):
     asset_ids: list[uuid.UUID] = Field(default_factory=list, max_length=5000)
     release_at: BoundedDateTime | None = None
     embargo_until: BoundedDateTime | None = None
+    keep_location: bool = Field(default=False, description="Delivered JPEGs keep their GPS position (recorded)")
 
     @model_validator(mode="after")
     def _named_needs_outlets(self) -> CollectionIn:
@@ -43,6 +44,7 @@ class CollectionPatch(BaseModel):
     release_at: BoundedDateTime | None = None
     embargo_until: BoundedDateTime | None = None
     withdrawn: bool | None = None
+    keep_location: bool | None = None
 
 
 class ItemsIn(BaseModel):
@@ -62,6 +64,9 @@ class CollectionOut(BaseModel):
     embargo_until: datetime | None
     withdrawn_at: datetime | None
     created_at: datetime
+    keep_location: bool = False
+    keep_location_by: uuid.UUID | None = None
+    keep_location_at: datetime | None = None
 
 
 class RevocationIn(BaseModel):
@@ -77,6 +82,9 @@ class RevocationOut(BaseModel):
     collection_id: uuid.UUID | None
     reason: str
     created_at: datetime
+    revoked_by: uuid.UUID | None = None
+    restored_at: datetime | None = None
+    restored_by: uuid.UUID | None = None
 
 
 # portal (outlets) -----------------------------------------------------------------------------------------------

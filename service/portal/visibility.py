@@ -16,6 +16,7 @@ from service.core.security import Principal
 from service.db.asset import Asset, AssetStatus, ReviewStatus
 from service.db.org import Role
 from service.db.portal import Audience, Collection, CollectionItem, CollectionOutlet, Revocation
+from service.db.takedown import Takedown, TakedownStatus
 
 
 def _now(now: datetime | None) -> datetime:
@@ -41,6 +42,7 @@ def collection_visible(principal: Principal, now: datetime | None = None) -> Col
     )
     revoked = exists().where(
         Revocation.org_id == principal.org_id,
+        Revocation.restored_at.is_(None),
         or_(Revocation.collection_id.is_(None), Revocation.collection_id == Collection.id),
     )
     return and_(released, addressed, ~revoked)
@@ -51,8 +53,9 @@ def visible_collections(principal: Principal, now: datetime | None = None) -> Se
 
 
 def asset_releasable() -> ColumnElement[bool]:
-    """The asset itself may leave the house: processed and (still) featured by an editor."""
-    return and_(Asset.status == AssetStatus.ready, Asset.review_status == ReviewStatus.featured)
+    """The asset itself may leave the house: processed, (still) featured by an editor, and not taken down."""
+    taken_down = exists().where(Takedown.asset_id == Asset.id, Takedown.status == TakedownStatus.taken_down)
+    return and_(Asset.status == AssetStatus.ready, Asset.review_status == ReviewStatus.featured, ~taken_down)
 
 
 def asset_visible(principal: Principal, now: datetime | None = None) -> ColumnElement[bool]:

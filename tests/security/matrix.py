@@ -215,6 +215,16 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/api/v1/reports/week-summary", "–", STAFF_ONLY),
     Case("GET", "/api/v1/reports/findings", "–", STAFF_ONLY),
     Case("GET", "/api/v1/reports/outlet-usage", "–", STAFF_ONLY),
+    # takedown: editors and admins take down; a submitter asks for their own organisation's file
+    Case("POST", "/api/v1/assets/{asset_id}/takedown", "organisation A, ready", STAFF_ONLY,
+         fresh={"asset_id": "ready_asset_a"}, json={"reason": "权限矩阵"}),
+    Case("POST", "/api/v1/assets/{asset_id}/takedown-request", "submitter A's ready asset", OWN_ORG_OR_STAFF,
+         fresh={"asset_id": "ready_asset_a"}, json={"reason": "监护人撤回同意"}),
+    Case("GET", "/api/v1/takedowns", "–", STAFF_ONLY),
+    Case("PATCH", "/api/v1/takedowns/{takedown_id}", "requested by submitter A", STAFF_ONLY,
+         fresh={"takedown_id": "takedown_request_a"}, json={"legal_hold": True}),
+    Case("POST", "/api/v1/takedowns/{takedown_id}/decline", "requested by submitter A", STAFF_ONLY,
+         fresh={"takedown_id": "takedown_request_a"}),
     # the outlets' portal: only what was released to the caller's outlet (admins see it too)
     Case("GET", "/api/v1/portal/collections", "released to outlet X", "401 no no no listed hidden listed",
          listed="collection_x"),

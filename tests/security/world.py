@@ -209,6 +209,14 @@ class World:
             with session_scope() as session:
                 edit(session, principal=_principal(editor), asset_id=asset_id, version=None, add_tags=["权限矩阵"])
             return asset_id
+        if factory == "takedown_request_a":
+            from service.takedown.service import request_takedown
+
+            asset_id = asset_in_state(submitter_a, self.ids["submission_a_more"], self.ids["open_campaign"],
+                                      AssetStatus.ready)
+            with session_scope() as session:
+                return request_takedown(session, principal=_principal(submitter_a), asset_id=asset_id,
+                                        reason="权限矩阵：监护人撤回同意").id
         if factory == "cluster_ab":
             return make_cluster(self)
         if factory == "draft_collection":

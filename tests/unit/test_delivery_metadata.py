@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -33,16 +35,20 @@ def _tag(data: bytes, credits: Credits = CREDITS) -> Image.Image:
     return image
 
 
-def test_iptc_and_xmp_read_back_and_exif_is_kept() -> None:
+def test_iptc_and_xmp_read_back_and_camera_exif_is_dropped() -> None:
     exif = Image.Exif()
     exif[0x010F] = "Canon"
+    exif[0x0112] = 3
+    exif[0x8825] = {1: "N", 2: (36.0, 40.0, 1.5)}
     image = _tag(_jpeg(exif=exif.tobytes()))
     info = IptcImagePlugin.getiptcinfo(image)
     assert info is not None
     assert info[(2, 120)].decode() == "学生展示数控技能 & <b>"
     assert info[(2, 110)].decode() == "济南职业学院宣传部"
     assert info[(2, 25)] == ["产教融合".encode(), "职普融通".encode()]
-    assert image.getexif()[0x010F] == "Canon"
+    assert 0x010F not in image.getexif()
+    assert not image.getexif().get_ifd(0x8825)
+    assert image.getexif()[0x0112] == 3  # orientation kept: the photo still displays upright
     assert "学生展示数控技能 &amp; &lt;b&gt;" in image.info["xmp"].decode()
     assert image.size == (40, 30)
 
@@ -92,3 +98,53 @@ def test_delivery_names_are_unique_inside_a_package() -> None:
     assert name == "2023-05-15_etc_passwd_1a2b3c4d_web.jpg"
     assert [unique_name(name, taken) for _ in range(3)] == [
         name, name.replace(".jpg", "-2.jpg"), name.replace(".jpg", "-3.jpg")]
+
+
+def test_location_is_kept_only_when_asked() -> None:
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (36.0, 40.0, 1.5)}
+    exif[0x8769] = {0xA431: "SN-1"}
+    out = io.BytesIO()
+    write_jpeg_metadata(io.BytesIO(_jpeg(exif=exif.tobytes())), out, CREDITS, keep_location=True)
+    kept = Image.open(io.BytesIO(out.getvalue())).getexif()
+    assert kept.get_ifd(0x8825)[1] == "N"
+    assert b"SN-1" not in out.getvalue()
+
+
+def test_video_delivery_drops_the_camera_location(tmp_path: Path) -> None:
+    from workers.delivery.video_meta import write_video_metadata
+    from workers.ffmpeg import ffmpeg_binary
+
+    src, dst = tmp_path / "in.mp4", tmp_path / "out.mp4"
+    subprocess.run([ffmpeg_binary(), "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1",
+                    "-c:v", "libx264", "-metadata", "location=+36.6512+117.1201/", "-metadata", "model=iPhone 15",
+                    "-movflags", "use_metadata_tags", str(src)], check=True)
+    assert b"+36.6512" in src.read_bytes()
+    write_video_metadata(src, dst, CREDITS, "video/mp4")
+    data = dst.read_bytes()
+    assert b"+36.6512" not in data
+    assert b"iPhone" not in data
+    assert "学生展示数控技能".encode() in data
+
+
+def test_heic_original_becomes_a_jpeg_without_camera_exif(tmp_path: Path) -> None:
+    import pillow_heif
+
+    from workers.delivery.privacy import to_jpeg
+
+    pillow_heif.register_heif_opener()
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"
+    exif[0x8825] = {1: "N", 2: (36.0, 40.0, 1.5)}
+    src, dst, tagged = tmp_path / "in.heic", tmp_path / "out.jpg", io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(src, "HEIF", exif=exif.tobytes())
+    to_jpeg(src, dst)
+    write_jpeg_metadata(io.BytesIO(dst.read_bytes()), tagged, CREDITS)
+    image = Image.open(io.BytesIO(tagged.getvalue()))
+    assert image.format == "JPEG"
+    assert image.size == (64, 48)
+    assert not image.getexif().get_ifd(0x8825)
+    assert b"Canon" not in tagged.getvalue()
+    info = IptcImagePlugin.getiptcinfo(image)
+    assert info is not None
+    assert info[(2, 110)].decode() == "济南职业学院宣传部"

@@ -1,8 +1,10 @@
 """Write IPTC-IIM (APP13, Photoshop 3.0 resource 0x0404) and XMP (APP1) into a JPEG without re-encoding it.
 
 Only the header segments are rewritten; the compressed image data is copied byte for byte. Existing IPTC and XMP
-blocks are replaced, EXIF and ICC profiles kept. IIM text is UTF-8, declared by 1:90 = ESC % G, so newsroom systems
-(and Pillow's ``IptcImagePlugin.getiptcinfo``, exiftool) read Chinese captions correctly.
+blocks are replaced; the camera's EXIF is cut down to what :mod:`workers.delivery.privacy` allows (orientation, and GPS
+only when asked) and other camera segments are dropped; ICC profiles are kept. IIM text is UTF-8, declared by
+1:90 = ESC % G, so newsroom systems (and Pillow's ``IptcImagePlugin.getiptcinfo``, exiftool) read Chinese captions
+correctly.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 from service.db.credits import Credits
+from workers.delivery.privacy import keep_app_segment
 
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 PHOTOSHOP_HEADER = b"Photoshop 3.0\x00"
@@ -105,11 +108,14 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return struct.pack(">BBH", 0xFF, marker, len(payload) + 2) + payload
 
 
-def write_jpeg_metadata(src: BinaryIO, dst: BinaryIO, credits: Credits) -> None:
-    """Copy the JPEG ``src`` to ``dst`` with our IPTC and XMP blocks in place of any existing ones."""
+def write_jpeg_metadata(src: BinaryIO, dst: BinaryIO, credits: Credits, *, keep_location: bool = False) -> None:
+    """Copy the JPEG ``src`` to ``dst`` with our IPTC and XMP blocks in place of any existing ones.
+
+    The camera's EXIF keeps only the orientation (and GPS with ``keep_location``); the image data is not re-encoded.
+    """
     if src.read(2) != b"\xff\xd8":
         raise NotAJpeg("not a JPEG (no SOI marker)")
-    kept_app: list[bytes] = []  # APP0 (JFIF), APP1 EXIF, APP2 ICC … stay before our blocks, in order
+    kept_app: list[bytes] = []  # APP0 (JFIF), reduced APP1 EXIF, APP2 ICC, APP14 stay before our blocks, in order
     tail = b""
     while True:
         head = src.read(2)
@@ -121,7 +127,7 @@ def write_jpeg_metadata(src: BinaryIO, dst: BinaryIO, credits: Credits) -> None:
             if not fill:
                 raise NotAJpeg("truncated JPEG header")
             marker = fill[0]
-        if not 0xE0 <= marker <= 0xEF:
+        if not (0xE0 <= marker <= 0xEF or marker == 0xFE):  # COM comments are read (and dropped) too
             tail = bytes((0xFF, marker))  # first non-APP segment (DQT, SOF, …): the rest is copied verbatim
             break
         length_bytes = src.read(2)
@@ -131,10 +137,9 @@ def write_jpeg_metadata(src: BinaryIO, dst: BinaryIO, credits: Credits) -> None:
         payload = src.read(length - 2)
         if length < 2 or len(payload) != length - 2:
             raise NotAJpeg("truncated JPEG header")
-        if (marker == 0xE1 and payload.startswith(XMP_HEADER)) or (
-                marker == 0xED and payload.startswith(PHOTOSHOP_HEADER)):
-            continue
-        kept_app.append(bytes((0xFF, marker)) + length_bytes + payload)
+        kept = None if marker == 0xFE else keep_app_segment(marker, payload, keep_location=keep_location)
+        if kept is not None:
+            kept_app.append(_segment(marker, kept))
     dst.write(b"\xff\xd8")
     for segment in kept_app:
         dst.write(segment)

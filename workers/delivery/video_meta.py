@@ -51,7 +51,7 @@ def write_video_metadata(src: Path, dst: Path, credits: Credits, mime: str) -> N
     command = [
         ffmpeg_binary(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-protocol_whitelist", "file", "-f", demuxer, "-i", str(src),
-        "-map", "0", "-c", "copy", "-map_metadata", "0", *metadata_args(credits),
+        "-map", "0", "-c", "copy", "-map_metadata", "-1", *metadata_args(credits),  # camera tags (location, make) go
         "-movflags", "+faststart", "-f", muxer, str(dst),
     ]
     try:
