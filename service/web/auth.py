@@ -74,7 +74,10 @@ def login(
     request.state.cookie_out = sessions.create(str(user.id))
     # Only failures count: a school's staff behind one NAT address signing in at 9 a.m. are not a password spray.
     per_name, per_address = _limit_keys(ip, name)
-    get_redis().pipeline().delete(per_name).decr(per_address).execute()
+    pipe = get_redis().pipeline()
+    pipe.delete(per_name)
+    pipe.decr(per_address)
+    pipe.execute()
     response = RedirectResponse(safe_next(next, HOME_BY_ROLE[user.role]), status_code=303)
     return response
 
