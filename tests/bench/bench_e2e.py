@@ -259,7 +259,7 @@ def report(args: argparse.Namespace, runs: list[Run], photos: list[Sample], vide
     photo_cpu = [r.photos.worker_cpu / r.photos.files for r in runs]
     photo_steps = [sum(r.photos.step_cpu.values()) / r.photos.files for r in runs]
     base_photo = [r.base_photo_s for r in runs]
-    with_videos = all(r.videos.media_seconds > 0 and r.videos.worker_cpu > 0 for r in runs)  # --no-videos: photos only
+    with_videos = all(r.videos.media_seconds > 0 for r in runs)  # --no-videos: photo rows only
     video_wall = [r.videos.media_seconds / 60 / (r.videos.seconds / 60) for r in runs] if with_videos else []
     video_cpu = [r.videos.worker_cpu / r.videos.media_seconds for r in runs] if with_videos else []
     video_steps = [sum(r.videos.step_cpu.values()) / r.videos.media_seconds for r in runs] if with_videos else []
