@@ -259,10 +259,9 @@ def report(args: argparse.Namespace, runs: list[Run], photos: list[Sample], vide
     photo_cpu = [r.photos.worker_cpu / r.photos.files for r in runs]
     photo_steps = [sum(r.photos.step_cpu.values()) / r.photos.files for r in runs]
     base_photo = [r.base_photo_s for r in runs]
-    with_videos = all(r.videos.media_seconds > 0 for r in runs)  # --no-videos: photo rows only
-    video_wall = [r.videos.media_seconds / 60 / (r.videos.seconds / 60) for r in runs] if with_videos else []
-    video_cpu = [r.videos.worker_cpu / r.videos.media_seconds for r in runs] if with_videos else []
-    video_steps = [sum(r.videos.step_cpu.values()) / r.videos.media_seconds for r in runs] if with_videos else []
+    video_wall = [r.videos.media_seconds / 60 / (r.videos.seconds / 60) for r in runs]
+    video_cpu = [r.videos.worker_cpu / r.videos.media_seconds for r in runs]
+    video_steps = [sum(r.videos.step_cpu.values()) / r.videos.media_seconds for r in runs]
     base_video = [r.base_video_s for r in runs]
     rows = [
         ("photo: step CPU seconds per photo (job rows)", photo_steps, "{:.2f}"),
@@ -280,8 +279,6 @@ def report(args: argparse.Namespace, runs: list[Run], photos: list[Sample], vide
          "{:.2f}"),
         ("video-minutes per minute, wall clock, upload → final", video_wall, "{:.2f}"),
     ]
-    if not with_videos:
-        rows = [row for row in rows if not row[0].lstrip("*").startswith("video")]
     for name, values, fmt in rows:
         lines.append(f"| {name} | {', '.join(fmt.format(v) for v in values)} | {spread(values, fmt)} |")
     lines += ["", "CPU seconds per step (job rows, median of the runs):", "",
@@ -289,8 +286,7 @@ def report(args: argparse.Namespace, runs: list[Run], photos: list[Sample], vide
     names = [s.strip() for s in steps.split("→")]
     for step in names:
         per_photo = statistics.median(r.photos.step_cpu.get(step, 0.0) / r.photos.files for r in runs)
-        per_video_s = statistics.median(r.videos.step_cpu.get(step, 0.0) / r.videos.media_seconds
-                                        for r in runs) if with_videos else 0.0
+        per_video_s = statistics.median(r.videos.step_cpu.get(step, 0.0) / r.videos.media_seconds for r in runs)
         lines.append(f"| {step} | {per_photo:.3f} | {per_video_s:.3f} |")
     lines += ["", "Final statuses (last run): photos " + str(runs[-1].photos.statuses) + "; videos "
               + str(runs[-1].videos.statuses) + "."]
