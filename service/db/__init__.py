@@ -1,8 +1,10 @@
 """SQLAlchemy models, one module per aggregate. Import this package to register every table."""
 
 from service.db.asset import Asset, AssetKind, AssetStatus, Job, JobStatus, Rendition, ReviewStatus
+from service.db.audit import AuditLog
 from service.db.base import Base
 from service.db.campaign import Campaign
+from service.db.events import OutboxEvent
 from service.db.org import ApiToken, Organization, OrgKind, Role, User
 from service.db.portal import (
     Audience,
@@ -14,6 +16,15 @@ from service.db.portal import (
     Package,
     PackageStatus,
     Revocation,
+)
+from service.db.reporting import (
+    DocumentStatus,
+    DocumentType,
+    Report,
+    ReportAsset,
+    ReportDocument,
+    ReportKind,
+    ReportStatus,
 )
 from service.db.review import Review, ReviewEvent, SavedFilter
 from service.db.screening import (
@@ -31,6 +42,15 @@ from service.db.takedown import Takedown, TakedownStatus
 from service.db.upload import Upload
 
 __all__ = [
+    "AuditLog",
+    "DocumentStatus",
+    "DocumentType",
+    "OutboxEvent",
+    "Report",
+    "ReportAsset",
+    "ReportDocument",
+    "ReportKind",
+    "ReportStatus",
     "AssetEmbedding",
     "AssetHash",
     "AssetScreening",
