@@ -55,3 +55,29 @@ def test_a_keyed_event_is_published_once(servers: EmbeddedServers) -> None:
     assert second is None
     with session_scope() as session:
         assert session.scalar(select(func.count()).where(OutboxEvent.dedupe_key == key)) == 1
+
+
+def test_a_province_sees_its_schools_and_not_its_neighbours(servers: EmbeddedServers) -> None:
+    from service.core.orgscope import can_see_org, is_parent_reviewer, member_org_ids, visible_org_ids
+    from service.db.org import Organization, OrgKind
+    from tests.support import make_org
+
+    province, neighbour = make_org(OrgKind.province), make_org(OrgKind.province)
+    city, other_school = make_org(OrgKind.department), make_org(OrgKind.school)
+    school = make_org(OrgKind.school)
+    with session_scope() as session:
+        session.get_one(Organization, city).parent_id = province
+        session.get_one(Organization, school).parent_id = city
+        session.get_one(Organization, other_school).parent_id = neighbour
+    officer = make_actor(Role.submitter, org_id=province)
+    teacher = make_actor(Role.submitter, org_id=school)
+    as_principal = lambda a: Principal(user_id=a.user_id, username=a.username, role=a.role, org_id=a.org_id)  # noqa: E731
+    with session_scope() as session:
+        assert member_org_ids(session, province) == {province, city, school}
+        assert visible_org_ids(session, as_principal(officer)) == {province, city, school}
+        assert can_see_org(session, as_principal(officer), school)
+        assert not can_see_org(session, as_principal(officer), other_school)
+        assert not can_see_org(session, as_principal(teacher), province)
+        assert is_parent_reviewer(session, as_principal(officer), school)
+        assert not is_parent_reviewer(session, as_principal(teacher), school)
+        assert visible_org_ids(session, as_principal(make_actor(Role.editor))) is None
