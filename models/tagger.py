@@ -1,12 +1,14 @@
-"""Tagging from the week's taxonomy (``data/taxonomy.json``): text (a submission's, a caption, OCR) matched with
-jieba, capture time checked against the week, GPS checked against the submitter's province (``data/provinces.json``).
-EXIF is read once, by ``service.core.exif`` in the probe step; nothing here opens a file."""
+"""Tagging from a campaign's taxonomy (passed in as ``TaxonomyTag`` values: the campaign stores it, the caller reads
+it): text (a submission's, a caption, OCR) matched with jieba, capture time checked against the week, GPS checked
+against the submitter's province (``data/provinces.json``). EXIF is read once, by ``service.core.exif`` in the probe
+step; nothing here opens a file."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -35,39 +37,39 @@ class TagMatch:
     evidence: tuple[str, ...]
 
 
-@lru_cache(maxsize=1)
-def taxonomy() -> dict[str, Any]:
-    return json.loads((DATA / "taxonomy.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+_JIEBA_WORDS: set[str] = set()
 
 
 @lru_cache(maxsize=1)
-def taxonomy_tags() -> tuple[TaxonomyTag, ...]:
-    return tuple(TaxonomyTag(t["name"], t["en"], facet, tuple(t["keywords"]))
-                 for facet, tags in taxonomy()["facets"].items() for t in tags)
-
-
-@lru_cache(maxsize=1)
-def _jieba() -> Any:
+def _jieba_module() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    for tag in taxonomy_tags():  # keep multi-character terms whole
-        for word in (tag.name, *tag.keywords):
-            jieba.add_word(word, freq=20000)
     return jieba
 
 
-def match_text(text: str) -> list[TagMatch]:
+def _jieba(tags: Sequence[TaxonomyTag]) -> Any:
+    """jieba with every tag's name and keywords kept whole (added once per word, whatever campaign brought it)."""
+    jieba = _jieba_module()
+    for tag in tags:
+        for word in (tag.name, *tag.keywords):
+            if word not in _JIEBA_WORDS:
+                jieba.add_word(word, freq=20000)
+                _JIEBA_WORDS.add(word)
+    return jieba
+
+
+def match_text(text: str, tags: Sequence[TaxonomyTag]) -> list[TagMatch]:
     """Taxonomy tags whose name or keywords occur in ``text`` (Chinese or English aliases)."""
     compact = re.sub(r"\s+", "", text)
-    if not compact:
+    if not compact or not tags:
         return []
-    tokens = set(_jieba().lcut(compact))
+    tokens = set(_jieba(tags).lcut(compact))
     lower = text.lower()
     matches = []
-    for tag in taxonomy_tags():
+    for tag in tags:
         evidence = [w for w in (tag.name, *tag.keywords) if w in tokens or (len(w) >= 3 and w in compact)]
-        if tag.en.lower() in lower:
+        if tag.en and tag.en.lower() in lower:
             evidence.append(tag.en)
         if not evidence:
             continue
@@ -77,9 +79,9 @@ def match_text(text: str) -> list[TagMatch]:
     return matches
 
 
-def mentions_week(text: str) -> bool:
+def mentions_week(text: str, keywords: Sequence[str]) -> bool:
     compact = re.sub(r"\s+", "", text)
-    return any(k in compact for k in taxonomy()["week_keywords"])
+    return any(k and k in compact for k in keywords)
 
 
 def week_check(capture: datetime | None, week_start: date, week_end: date, slack_days: int = 1) -> str:

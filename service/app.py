@@ -7,6 +7,8 @@ from fastapi.staticfiles import StaticFiles
 
 from service.assets.clusters import router as clusters_router
 from service.assets.endpoints import router as assets_router
+from service.campaigns.endpoints import router as campaigns_router
+from service.campaigns.pages import router as campaign_pages_router
 from service.core import errors, openapi
 from service.core.inputguard import QueryTextGuard
 from service.ingest.endpoints import router as submissions_router
@@ -56,6 +58,8 @@ def create_app() -> FastAPI:
     app.include_router(portal_router)
     app.include_router(reports_router)
     app.include_router(takedown_router)
+    app.include_router(campaigns_router)
+    app.include_router(campaign_pages_router)
     app.include_router(portal_pages_router)
     app.include_router(curation_pages_router)
     app.include_router(web_auth_router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.tagger import taxonomy
+from service.campaigns.seed import seed_visual_prompts
 
 
 def build_tiny_chinese_clip(target: Path) -> Path:
@@ -18,7 +18,7 @@ def build_tiny_chinese_clip(target: Path) -> Path:
     )
 
     torch.manual_seed(0)
-    chars = sorted({c for label in taxonomy()["visual_prompts"].values() for c in label} | set("这是一张的照片"))
+    chars = sorted({c for label in seed_visual_prompts().values() for c in label} | set("这是一张的照片"))
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]
     target.mkdir(parents=True)
     (target / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")

@@ -1,4 +1,5 @@
-"""Administration: organisations, users, tokens, campaigns, and the demo data set."""
+"""Administration: organisations, users, tokens, and the demo data set (campaigns: ``service.campaigns.service``,
+re-exported here for the CLI)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.campaigns.service import create_campaign as create_campaign  # re-exported for the CLI and tests
 from service.core.bounds import ascii_int
 from service.core.security import hash_password, issue_token, normalize_username
 from service.db.campaign import Campaign
@@ -132,45 +134,6 @@ def find_user(session: Session, username: str) -> User:
 
 def create_token(session: Session, *, username: str, name: str = "cli", ttl_days: int | None = None) -> str:
     return issue_token(session, user=find_user(session, username), name=name, ttl_days=ttl_days)
-
-
-def create_campaign(
-    session: Session,
-    *,
-    year: int,
-    name: str,
-    theme: str,
-    week_start: date,
-    week_end: date,
-    plan_deadline: date | None = None,
-    summary_deadline: date | None = None,
-    upload_opens_at: datetime | None = None,
-    upload_closes_at: datetime | None = None,
-) -> Campaign:
-    """Create a campaign. By default uploads open at the plan deadline and close when the summary is due."""
-    if week_end < week_start:
-        raise AdminError("the week ends before it starts")
-    if session.scalar(select(Campaign).where(Campaign.name == name)):
-        raise AdminError(f"campaign {name!r} exists already")
-    summary_deadline = summary_deadline or week_end + timedelta(days=7)
-    opens = upload_opens_at or datetime.combine(plan_deadline or week_start - timedelta(days=14), time(0), BEIJING)
-    closes = upload_closes_at or datetime.combine(summary_deadline + timedelta(days=1), time(0), BEIJING)
-    if closes <= opens:
-        raise AdminError("the upload window closes before it opens")
-    campaign = Campaign(
-        year=year,
-        name=name,
-        theme=theme,
-        week_start=week_start,
-        week_end=week_end,
-        plan_deadline=plan_deadline,
-        summary_deadline=summary_deadline,
-        upload_opens_at=opens.astimezone(UTC),
-        upload_closes_at=closes.astimezone(UTC),
-    )
-    session.add(campaign)
-    session.flush()
-    return campaign
 
 
 def seed_2023(session: Session) -> Campaign:

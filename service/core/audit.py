@@ -33,6 +33,11 @@ ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "report.delete": ("删除报送草稿", "Report draft deleted"),
         "document.upload": ("上传文档", "Document uploaded"),
         "document.delete": ("删除文档", "Document deleted"),
+        # campaigns and their taxonomy
+        "campaign.create": ("创建活动周", "Campaign created"),
+        "campaign.edit": ("修改活动周", "Campaign edited"),
+        "taxonomy.edit": ("修改标签体系", "Taxonomy edited"),
+        "week_report.request": ("生成活动周工作报告", "Week report requested"),
     }
 )
 

@@ -7,11 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from service.campaigns.service import default_campaign, get_campaign
 from service.core.deps import PrincipalDep, SessionDep
+from service.db.campaign import campaign_taxonomy
 from service.db.submission import Submission
 from service.ingest import submissions
 from service.ingest.schemas import SubmissionCreate, SubmissionOut, SubmissionPage, SubmissionUpdate
-from service.ingest.vocabulary import CATEGORIES, THEME_TAGS
+from service.ingest.vocabulary import CATEGORIES
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 
@@ -58,9 +60,14 @@ def update_submission(
 
 
 @router.get("/vocabulary")
-def vocabulary() -> dict[str, object]:
-    """Categories and theme tags accepted in submission metadata."""
+def vocabulary(session: SessionDep, campaign_id: uuid.UUID | None = None) -> dict[str, object]:
+    """Categories and the theme tags accepted in submission metadata: those of ``campaign_id``, else of the campaign
+    open for uploads (else the latest)."""
+    campaign = get_campaign(session, campaign_id) if campaign_id else default_campaign(session)
+    themes = campaign_taxonomy(session, campaign.id).theme_tags if campaign else ()
     return {
         "categories": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in CATEGORIES.items()],
-        "theme_tags": list(THEME_TAGS),
+        "campaign_id": str(campaign.id) if campaign else None,
+        "theme_tags": [name for name, _ in themes],
+        "theme_tag_names": [{"name": name, "en": en} for name, en in themes],
     }

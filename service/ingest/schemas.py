@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.core.bounds import BoundedDate
 from service.core.text import clean_text
-from service.ingest.vocabulary import CATEGORIES, THEME_TAGS
+from service.ingest.vocabulary import CATEGORIES
 
 
 def check_category(value: str) -> str:
@@ -19,9 +19,8 @@ def check_category(value: str) -> str:
 
 
 def check_theme_tags(value: list[str]) -> list[str]:
-    unknown = [tag for tag in value if tag not in THEME_TAGS]
-    if unknown:
-        raise ValueError(f"未知的主题标签 / unknown theme tags: {', '.join(unknown)}")
+    """Shape only (deduplicated); whether each is one of the campaign's theme tags is checked by the service, which
+    knows the campaign (``service.campaigns.service.check_theme_tags``)."""
     return list(dict.fromkeys(value))
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from service.campaigns.service import check_theme_tags
 from service.core.errors import Problem, forbidden, not_found
 from service.core.security import Principal
 from service.db.asset import Asset, ReviewStatus
@@ -62,6 +63,7 @@ def create_submission(session: Session, *, principal: Principal, data: Submissio
         if campaign is None:
             raise Problem(409, "no_open_campaign", "当前没有开放上传的活动周", "no campaign is open for uploads now")
     fields = data.model_dump(exclude={"campaign_id", "org_id"})
+    fields["theme_tags"] = check_theme_tags(session, campaign.id, fields["theme_tags"])
     if fields["region_code"] is None:
         fields["region_code"] = org.region_code
     submission = Submission(campaign_id=campaign.id, org_id=org.id, created_by=principal.user_id, **fields)
@@ -134,6 +136,8 @@ def update_submission(
         if value is None and key in ("title", "category", "description", "activity", "place", "credits", "consent",
                                      "theme_tags"):
             continue
+        if key == "theme_tags":
+            value = check_theme_tags(session, submission.campaign_id, value)
         if getattr(submission, key) != value:
             changes[key] = value
     if not principal.is_staff and any(key in RELEASED_FIELDS for key in changes) and \

@@ -12,21 +12,5 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "summary": ("活动总结", "summary"),
 }
 
-#: theme tags a submitter may attach (三融, 四开放, 三贴近, 两走进 …)
-THEME_TAGS: tuple[str, ...] = (
-    "职普融通", "产教融合", "科教融汇",
-    "开放企业", "开放校园", "开放院所", "开放赛场",
-    "贴近社会", "贴近生活", "贴近群众",
-    "走进社区", "走进乡村",
-    "技能展示", "志愿服务", "大国工匠", "技能大赛", "乡村振兴",
-)
-#: English names of the theme tags (for English pages; the tag itself stays the Chinese term)
-THEME_TAGS_EN: dict[str, str] = {
-    "职普融通": "Vocational and general education together", "产教融合": "Industry–education integration",
-    "科教融汇": "Science and education together", "开放企业": "Open companies", "开放校园": "Open campus",
-    "开放院所": "Open institutes", "开放赛场": "Open competitions", "贴近社会": "Close to society",
-    "贴近生活": "Close to daily life", "贴近群众": "Close to the people", "走进社区": "Into communities",
-    "走进乡村": "Into villages", "技能展示": "Skills on show", "志愿服务": "Volunteering",
-    "大国工匠": "Master craftsmen",
-    "技能大赛": "Skills competitions", "乡村振兴": "Rural revitalisation",
-}
+# Theme tags and the taxonomy are stored per campaign (service.db.campaign); the shipped seed they start from is
+# service/campaigns/seed_taxonomy.json.

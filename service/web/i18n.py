@@ -2,8 +2,8 @@
 
 Every code a page shows (statuses, renditions, pipeline steps, audit fields, queues, sorts, provinces) gets its name
 here, in one place; finding names come from ``service.core.findings``, reasons from ``service.review.reasons`` and
-categories from ``service.ingest.vocabulary`` (their domain owners). ``name(group, code)`` is the one lookup the
-templates use, so a page never prints a raw code.
+categories from ``service.ingest.vocabulary``, theme tags from the campaign (their domain owners).
+``name(group, code)`` is the one lookup the templates use, so a page never prints a raw code.
 """
 
 from __future__ import annotations
@@ -205,9 +205,9 @@ def name(group: str, code: object, lang: str) -> str:
         category = CATEGORIES.get(raw)
         return category[1 if en else 0] if category else ("Other" if en else "其他")
     if group == "theme_tag":
-        from service.ingest.vocabulary import THEME_TAGS_EN
+        from service.campaigns.seed import seed_theme_names_en  # outside a campaign's page: the seed's names
 
-        return THEME_TAGS_EN.get(raw, raw) if en else raw
+        return seed_theme_names_en().get(raw, raw) if en else raw
     if group == "province":
         from service.review.regions import PROVINCES
 

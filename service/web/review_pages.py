@@ -277,6 +277,7 @@ def detail_with_error(request: Request, session: Session, principal: Principal, 
 
 @router.get("/dashboard")
 def dashboard_page(request: Request, principal: EditorPage, session: SessionDep) -> Response:
+    from service.campaigns.pages import current_campaign, recent_week_reports
     from service.review import dashboard
 
     raw = request.query_params.get("campaign_id")
@@ -284,6 +285,9 @@ def dashboard_page(request: Request, principal: EditorPage, session: SessionDep)
         campaign_id = uuid.UUID(raw) if raw else None
     except ValueError:
         campaign_id = None
+    if "campaign_id" not in request.query_params:  # no choice on the page: the header's current campaign
+        chosen = current_campaign(request, session)
+        campaign_id = chosen.id if chosen else None
     lang = i18n.lang_of(request)
     campaigns = session.scalars(select(Campaign).order_by(Campaign.week_start.desc()).limit(20)).all()
     counts = dashboard.counts(session, campaign_id=campaign_id)
@@ -305,4 +309,5 @@ def dashboard_page(request: Request, principal: EditorPage, session: SessionDep)
     return render(request, "dashboard.html", counts=counts, charts=charts,
                   backlog=dashboard.backlog(), slowest=dashboard.slowest_steps(session), campaigns=campaigns,
                   silent=dashboard.silent_organisations(session, campaign_id=campaign_id),
-                  campaign_id=campaign_id, export_query=f"?campaign_id={campaign_id}" if campaign_id else "")
+                  campaign_id=campaign_id, export_query=f"?campaign_id={campaign_id}" if campaign_id else "",
+                  week_reports=recent_week_reports(session, campaign_id), msg=request.query_params.get("msg"))

@@ -17,11 +17,11 @@ from service.core.errors import Problem
 from service.core.security import Principal
 from service.core.tasks import PIPELINE_STEPS
 from service.db.asset import Asset, AssetStatus, ReviewStatus
-from service.db.campaign import Campaign
+from service.db.campaign import Campaign, campaign_taxonomy
 from service.db.submission import Submission
 from service.ingest import submissions
 from service.ingest.schemas import SubmissionCreate, SubmissionUpdate
-from service.ingest.vocabulary import CATEGORIES, THEME_TAGS
+from service.ingest.vocabulary import CATEGORIES
 from service.web import forms, i18n
 from service.web.deps import SubmitterPage
 from service.web.templating import render
@@ -164,14 +164,23 @@ def summaries(session: Session, submission_ids: list[uuid.UUID]) -> dict[uuid.UU
     return out
 
 
-def _form_context(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    return {"values": values, "errors": errors, "categories": CATEGORIES, "theme_tags": THEME_TAGS}
+def _form_context(values: dict[str, Any], errors: dict[str, str], theme_tags: tuple[tuple[str, str], ...] = ()
+                  ) -> dict[str, Any]:
+    return {"values": values, "errors": errors, "categories": CATEGORIES, "theme_tags": theme_tags}
+
+
+def theme_tags_of(session: Session, campaign_id: uuid.UUID | None) -> tuple[tuple[str, str], ...]:
+    """(name, English name) of the theme tags the campaign offers (its stored taxonomy)."""
+    if campaign_id is None:
+        campaign = current_campaign(session)
+        campaign_id = campaign.id if campaign else None
+    return campaign_taxonomy(session, campaign_id).theme_tags if campaign_id else ()
 
 
 @router.get("/submissions/new")
-def new_page(request: Request, principal: SubmitterPage) -> Response:
+def new_page(request: Request, principal: SubmitterPage, session: SessionDep) -> Response:
     return render(request, "submission_form.html", submission=None,
-                  **_form_context({"category": "activity_photos", "theme_tags": []}, {}))
+                  **_form_context({"category": "activity_photos", "theme_tags": []}, {}, theme_tags_of(session, None)))
 
 
 @router.post("/submissions/new")
@@ -180,12 +189,13 @@ async def create(request: Request, principal: SubmitterPage, session: SessionDep
     model, errors = forms.validate(SubmissionCreate, values, i18n.lang_of(request))
     if model is None:
         return render(request, "submission_form.html", status_code=422, submission=None,
-                      **_form_context(values, errors))
+                      **_form_context(values, errors, theme_tags_of(session, None)))
     try:
         submission = submissions.create_submission(session, principal=principal, data=model)  # type: ignore[arg-type]
     except Problem as problem:
         return render(request, "submission_form.html", status_code=problem.status, submission=None,
-                      **_form_context(values, {"_": i18n.detail_text(problem.detail, i18n.lang_of(request))}))
+                      **_form_context(values, {"_": i18n.detail_text(problem.detail, i18n.lang_of(request))},
+                                      theme_tags_of(session, None)))
     return RedirectResponse(f"/submissions/{submission.id}?msg=created", status_code=303)
 
 
@@ -213,7 +223,8 @@ def detail_page(submission_id: uuid.UUID, request: Request, principal: Submitter
 def edit_page(submission_id: uuid.UUID, request: Request, principal: SubmitterPage, session: SessionDep) -> Response:
     submission = submissions.get_submission(session, principal=principal, submission_id=submission_id)
     values = {name: getattr(submission, name) for name in forms.FIELD_LABELS}
-    return render(request, "submission_form.html", submission=submission, **_form_context(values, {}))
+    return render(request, "submission_form.html", submission=submission,
+                  **_form_context(values, {}, theme_tags_of(session, submission.campaign_id)))
 
 
 @router.post("/submissions/{submission_id}/edit")
@@ -224,11 +235,11 @@ async def update(submission_id: uuid.UUID, request: Request, principal: Submitte
     if model is None or not values["title"]:
         errors.setdefault("title", forms.field_message({"loc": ("title",), "type": "missing"}, i18n.lang_of(request)))
         return render(request, "submission_form.html", status_code=422, submission=submission,
-                      **_form_context(values, errors))
+                      **_form_context(values, errors, theme_tags_of(session, submission.campaign_id)))
     try:
         submissions.update_submission(session, principal=principal, submission_id=submission.id,
                                       data=model)  # type: ignore[arg-type]
     except Problem as problem:
         return render(request, "submission_form.html", status_code=problem.status, submission=submission,
-                      **_form_context(values, {"_": problem.detail}))
+                      **_form_context(values, {"_": problem.detail}, theme_tags_of(session, submission.campaign_id)))
     return RedirectResponse(f"/submissions/{submission.id}?msg=saved", status_code=303)

@@ -76,8 +76,9 @@ templates.env.filters["filesize"] = size_text
 #: role -> navigation entries (message key, path)
 NAV: dict[Role, list[tuple[str, str]]] = {
     Role.submitter: [("nav.submissions", "/submissions"), ("nav.new_submission", "/submissions/new")],
-    Role.editor: [("nav.review", "/review"), ("nav.dashboard", "/dashboard")],
-    Role.admin: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.submissions", "/submissions")],
+    Role.editor: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.campaigns", "/campaigns")],
+    Role.admin: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.submissions", "/submissions"),
+                 ("nav.campaigns", "/campaigns")],
     Role.outlet: [("nav.portal", "/portal")],
 }
 
@@ -90,6 +91,23 @@ def csrf_token(request: Request) -> str:
         request.state.web_session = session
         request.state.cookie_out = session
     return session.csrf
+
+
+def campaign_switcher(request: Request) -> dict[str, Any] | None:
+    """The header's campaign switcher: every campaign by name, and the one this browser chose (cookie ``campaign``;
+    default: the one open for uploads)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.campaigns.service import chosen_campaign, list_campaigns
+    from service.core.db import session_scope
+
+    try:
+        with session_scope() as session:
+            campaigns = [(str(c.id), c.name) for c in list_campaigns(session)]
+            current = chosen_campaign(session, request.cookies.get("campaign"))
+            return {"campaigns": campaigns, "current": str(current.id) if current else None}
+    except SQLAlchemyError:  # an error page while the database is away still renders, without the switcher
+        return None
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -109,6 +127,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "principal": principal,
         "csrf_token": csrf_token(request),
         "nav": NAV.get(principal.role, []) if principal else [],
+        "switcher": campaign_switcher(request) if principal else None,
         "path": request.url.path,
     }
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)

@@ -9,7 +9,7 @@ import pytest
 
 from models.base import NotConfigured
 from models.clip import CLIP_DIRNAME, ZeroShotTagger
-from models.tagger import taxonomy
+from service.campaigns.seed import seed_visual_prompts
 from tests.screening_media import photo
 from tests.tiny_models import build_tiny_chinese_clip
 
@@ -20,7 +20,7 @@ def test_tiny_chinese_clip_tags_with_chinese_labels(tmp_path: Path, monkeypatch:
     tagger = ZeroShotTagger()
     assert tagger.configured()
     assert str(tmp_path) in tagger.source()
-    labels = list(taxonomy()["visual_prompts"].values())
+    labels = list(seed_visual_prompts().values())
     results = tagger.predict(([photo(1), photo(2)], labels))
     assert len(results) == 2
     for ranked in results:

@@ -4,6 +4,8 @@ capture-time and place checks. Reads no original: EXIF facts are what ``probe`` 
 * Per-file tags (``asset_tag``) need evidence from the file itself: its OCR text (``ocr``), its own caption
   (``metadata``), Chinese-CLIP zero-shot on its pixels when a model directory is configured (``visual``). The
   submitter's explicit choices for the submission (theme tags, activity) are kept as ``submitter`` tags.
+* The taxonomy is the asset's campaign's (``service.db.campaign.campaign_taxonomy``: stored per campaign, edited on
+  the campaign pages); the shipped seed is only copied into new campaigns.
 * Taxonomy tags matched in the submission's text (title, description, activity, place) describe the submission, not
   each of its files (a cup video in a report about appliance repair is not 家电维修): they are stored once on the
   submission as suggestions with their evidence (``submission.suggested_tags``), shown with that source.
@@ -24,10 +26,10 @@ from sqlalchemy.orm import Session
 
 from models.base import NotConfigured, get_model
 from models.clip import MIN_VISUAL_SCORE, ZeroShotTagger
-from models.tagger import match_text, mentions_week, province_check, taxonomy, taxonomy_tags, week_check
+from models.tagger import TaxonomyTag, match_text, mentions_week, province_check, week_check
 from service.core.findings import finding_type
 from service.db.asset import Asset, AssetKind, Job
-from service.db.campaign import Campaign
+from service.db.campaign import Campaign, CampaignTaxonomy, campaign_taxonomy
 from service.db.org import Organization
 from service.db.screening import AssetEmbedding, AssetScreening, AssetTag, Finding, Tag, TagSource
 from service.db.submission import Submission
@@ -51,13 +53,20 @@ def tag_ids(session: Session, names: list[tuple[str, str, str]]) -> dict[str, ob
     return dict(session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(wanted))).all())
 
 
-def _visual(session: Session, asset: Asset) -> tuple[list[tuple[str, float]], list[float] | None] | None:
+def model_tags(stored: CampaignTaxonomy) -> tuple[TaxonomyTag, ...]:
+    """The campaign's stored tags as the tagger's plain values."""
+    return tuple(TaxonomyTag(t.name, t.name_en, t.facet, t.synonyms) for t in stored.tags)
+
+
+def _visual(session: Session, asset: Asset,
+            prompts: dict[str, str]) -> tuple[list[tuple[str, float]], list[float] | None] | None:
     tagger = get_model(ZeroShotTagger)
     if not tagger.configured():
         return None
     if asset.kind == AssetKind.video:  # keyframes are not kept between steps; videos get OCR tags
         return [], None
-    prompts: dict[str, str] = taxonomy()["visual_prompts"]
+    if not prompts:
+        return [], None
     image = load_still(session, asset)
     try:
         labels = tagger.predict(([image], list(prompts.values())))[0]
@@ -68,11 +77,11 @@ def _visual(session: Session, asset: Asset) -> tuple[list[tuple[str, float]], li
     return [(by_prompt[v.label], v.score) for v in labels[:3] if v.score >= MIN_VISUAL_SCORE], embedding
 
 
-def submission_suggestions(submission: Submission) -> list[dict[str, Any]]:
+def submission_suggestions(submission: Submission, tags: tuple[TaxonomyTag, ...]) -> list[dict[str, Any]]:
     """Taxonomy tags matched in the submission's own text, with their evidence: suggestions for the submission."""
     text = " ".join([submission.title, submission.description, submission.activity, submission.place])
     return [{"name": m.name, "facet": m.facet, "score": m.score, "evidence": list(m.evidence),
-             "source": SUBMISSION_SOURCE} for m in sorted(match_text(text), key=lambda m: (-m.score, m.name))]
+             "source": SUBMISSION_SOURCE} for m in sorted(match_text(text, tags), key=lambda m: (-m.score, m.name))]
 
 
 def _finding(detector: str, code: str, score: float, detail: dict[str, Any]) -> Finding:
@@ -85,7 +94,9 @@ def tag_asset(session: Session, asset: Asset) -> list[tuple[str, str, float]]:
     campaign = session.get(Campaign, asset.campaign_id)
     org = session.get(Organization, asset.org_id)
     screening = session.get(AssetScreening, asset.id)
-    facets = {t.name: (t.en, t.facet) for t in taxonomy_tags()}
+    stored = campaign_taxonomy(session, asset.campaign_id)
+    tags = model_tags(stored)
+    facets = {t.name: (t.en, t.facet) for t in tags}
     found: dict[tuple[str, TagSource], float] = {}
 
     def add(name: str, source: TagSource, score: float) -> None:
@@ -95,18 +106,18 @@ def tag_asset(session: Session, asset: Asset) -> list[tuple[str, str, float]]:
         for name in [*submission.theme_tags, submission.activity]:
             if name and name in facets:
                 add(name, TagSource.submitter, 1.0)
-        suggestions = submission_suggestions(submission)
+        suggestions = submission_suggestions(submission, tags)
         if submission.suggested_tags != suggestions:
             submission.suggested_tags = suggestions
-    for match in match_text(asset.caption or ""):  # the file's own caption is per-file evidence
+    for match in match_text(asset.caption or "", tags):  # the file's own caption is per-file evidence
         add(match.name, TagSource.metadata, match.score)
     ocr_text = screening.ocr_text if screening else ""
-    for match in match_text(ocr_text):
+    for match in match_text(ocr_text, tags):
         add(match.name, TagSource.ocr, match.score)
-    if mentions_week(ocr_text):
+    if mentions_week(ocr_text, stored.week_keywords):
         add(WEEK_TAG[0], TagSource.ocr, 0.95)
     findings: list[Finding] = []
-    visual = _visual(session, asset)
+    visual = _visual(session, asset, stored.visual_prompts)
     if visual is None:
         findings.append(_finding("visual", "model_not_configured", 0.0, {
             "model": VISUAL_MODEL, "purpose": "visual_tags",
