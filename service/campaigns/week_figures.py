@@ -11,7 +11,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from service.db.asset import Asset, AssetKind, AssetStatus, Rendition, ReviewStatus
@@ -86,11 +86,12 @@ def week_figures(session: Session, campaign_id: uuid.UUID) -> WeekFigures:
     figures = WeekFigures(campaign=campaign.name, theme=campaign.theme,
                           week=f"{campaign.week_start:%Y年%-m月%-d日}—{campaign.week_end:%-m月%-d日}")
     ready = (Asset.campaign_id == campaign_id, Asset.status == AssetStatus.ready)
-    base = (select(func.substr(_region(), 1, 2), func.count(Asset.id)).select_from(Asset)
+    province = func.left(_region(), literal_column("2")).label("province")  # GB/T 2260: 37xxxx → 山东省
+    base = (select(province, func.count(Asset.id)).select_from(Asset)
             .join(Submission, Submission.id == Asset.submission_id)
             .join(Organization, Organization.id == Asset.org_id).where(*ready))
     regions: dict[str, int] = {}
-    for code, n in session.execute(base.group_by(func.substr(_region(), 1, 2))).all():
+    for code, n in session.execute(base.group_by(province)).all():
         name = province_name(code)
         regions[name] = regions.get(name, 0) + n
     figures.by_region = sorted(regions.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -68,7 +68,13 @@ def test_validation_messages_are_specific(client: TestClient) -> None:
                                                         "theme_tags": ["广告"]}, headers=alice.headers)
     assert response.status_code == 422
     fields = {tuple(e["loc"])[-1] for e in response.json()["errors"]}
-    assert fields == {"title", "category", "region_code", "theme_tags"}
+    assert fields == {"title", "category", "region_code"}
+    # Theme tags are the campaign's own (its stored taxonomy): checked once the campaign is known.
+    campaign = make_campaign()
+    response = client.post("/api/v1/submissions", json={"title": "开放校园", "campaign_id": str(campaign),
+                                                        "theme_tags": ["广告"]}, headers=alice.headers)
+    assert response.status_code == 422
+    assert response.json()["code"] == "unknown_theme_tag"
     assert "未知的主题标签" in response.text
 
 

@@ -66,6 +66,11 @@ STAFF_PAGE_GATE = "login no no in no no in"
 OUTLET_X = "401 no no no ok no ok"
 OUTLET_PAGE = "login no no no ok ok ok"
 OUTLET_X_PAGE = "login no no no ok no ok"
+SIGNED_IN = "401 ok ok ok ok ok ok"
+ADMIN_ONLY = "401 no no no no no ok"
+ADMIN_PAGE = "login no no no no no ok"
+ADMIN_PAGE_GATE = "login no no no no no in"
+NEW_CAMPAIGN = {"name": "@fresh:new_name", "year": 2025, "week_start": "2025-05-11", "week_end": "2025-05-17"}
 
 CASES: tuple[Case, ...] = (
     # operations and documentation: public by design (no data behind them)
@@ -78,6 +83,23 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/docs/oauth2-redirect", "–", PUBLIC),
     Case("GET", "/redoc", "–", PUBLIC),
     Case("GET", "/api/v1/vocabulary", "–", PUBLIC),
+    # campaigns: everyone signed in reads them and their taxonomy (forms need it); only admins create and edit
+    Case("GET", "/api/v1/campaigns", "–", "401 listed listed listed listed listed listed", listed="open_campaign"),
+    Case("POST", "/api/v1/campaigns", "new name", ADMIN_ONLY, json=NEW_CAMPAIGN),
+    Case("GET", "/api/v1/campaigns/{campaign_id}", "open", SIGNED_IN, path={"campaign_id": "open_campaign"}),
+    Case("PATCH", "/api/v1/campaigns/{campaign_id}", "open (theme unchanged)", ADMIN_ONLY,
+         path={"campaign_id": "open_campaign"}, json={"theme": "技能：让生活更美好"}),
+    Case("GET", "/api/v1/campaigns/{campaign_id}/taxonomy", "open", SIGNED_IN, path={"campaign_id": "open_campaign"}),
+    Case("PUT", "/api/v1/campaigns/{campaign_id}/taxonomy", "a fresh campaign", ADMIN_ONLY,
+         fresh={"campaign_id": "campaign"}, json={"theme_tags": [{"name": "开放校园", "en": "Open campus"}]}),
+    # the ministry's week report: editors and admins
+    Case("POST", "/api/v1/campaigns/{campaign_id}/week-reports", "open", STAFF_ONLY,
+         path={"campaign_id": "open_campaign"}),
+    Case("GET", "/api/v1/campaigns/{campaign_id}/week-reports", "open", STAFF_ONLY,
+         path={"campaign_id": "open_campaign"}),
+    Case("GET", "/api/v1/week-reports/{report_id}", "pending", STAFF_ONLY, path={"report_id": "week_report"}),
+    Case("GET", "/api/v1/week-reports/{report_id}/{fmt}", "pending (not built yet)", "401 no no 409 no no 409",
+         path={"report_id": "week_report", "fmt": "pdf"}),
     # submissions
     Case("POST", "/api/v1/submissions", "own organisation, open campaign", "401 ok ok ok no no ok",
          json={"campaign_id": "@open_campaign", "title": "权限矩阵：新建"}),
@@ -169,6 +191,17 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/favicon.ico", "–", PUBLIC),
     page("GET", "/", "home", "login ok ok ok ok ok ok"),
     page("GET", "/dashboard", "–", STAFF_PAGE),
+    page("POST", "/dashboard/week-report", "current campaign", STAFF_PAGE),
+    page("POST", "/campaign/switch", "empty form", "login ok ok ok ok ok ok"),
+    page("GET", "/campaigns", "–", STAFF_PAGE),
+    page("GET", "/campaigns/new", "–", ADMIN_PAGE),
+    page("POST", "/campaigns/new", "empty form", ADMIN_PAGE_GATE),
+    page("GET", "/campaigns/{campaign_id}/edit", "open", ADMIN_PAGE, path={"campaign_id": "open_campaign"}),
+    page("POST", "/campaigns/{campaign_id}/edit", "open (empty form)", ADMIN_PAGE_GATE,
+         path={"campaign_id": "open_campaign"}),
+    page("GET", "/campaigns/{campaign_id}/taxonomy", "open", ADMIN_PAGE, path={"campaign_id": "open_campaign"}),
+    page("POST", "/campaigns/{campaign_id}/taxonomy", "a fresh campaign (empty form)", ADMIN_PAGE,
+         fresh={"campaign_id": "campaign"}),
     page("GET", "/review", "–", STAFF_PAGE),
     page("GET", "/review/assets/{asset_id}", "organisation A, ready", STAFF_PAGE, path={"asset_id": "asset_a_ready"}),
     page("POST", "/review/assets/{asset_id}/decision", "organisation A, ready (empty form)", STAFF_PAGE_GATE,

@@ -225,6 +225,10 @@ class World:
             return make_revocation(self)
         if factory == "editor_filter":
             return make_filter(self)
+        if factory == "new_name":  # a name nobody has used (a campaign created by the row)
+            return uuid.uuid4()
+        if factory == "campaign":  # a campaign whose taxonomy a row may replace
+            return make_campaign(open_now=False)
         raise ValueError(f"unknown factory {factory!r}")
 
     def headers(self, role: str) -> dict[str, str]:
@@ -279,6 +283,13 @@ def build_world() -> World:
     world.ids["asset_featured_a"] = featured
     world.ids.update(cluster_ab=make_cluster(world), package_x=make_package(world),
                      collection_draft=make_draft_collection(world))
+    with session_scope() as session:
+        from service.db.campaign import WeekReport
+
+        report = WeekReport(campaign_id=open_campaign)  # pending: its downloads answer 409 until a worker built it
+        session.add(report)
+        session.flush()
+        world.ids["week_report"] = report.id
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     with_renditions(world.ids["asset_a_ready"])
     return world
