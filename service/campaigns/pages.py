@@ -69,7 +69,7 @@ i18n.register({
     "camp.tags": ("标签数", "Tags"),
     "camp.open": ("上传开放中", "Open for uploads"),
     "camp.week_report": ("活动周工作报告", "Week report"),
-    "camp.week_report_make": ("生成活动周工作报告（Word / PDF）", "Generate the week report (Word / PDF)"),
+    "camp.week_report_make": ("生成活动周工作报告（DOCX / PDF）", "Generate the week report (DOCX / PDF)"),
     "camp.week_report_started": ("报告正在生成，稍后刷新本页即可下载", "The report is being generated; reload shortly"),
     "week_report_status.pending": ("生成中", "Generating"),
     "week_report_status.ready": ("已生成", "Ready"),
@@ -128,7 +128,11 @@ def _parsed(values: dict[str, str], *, partial: bool) -> dict[str, Any]:
             if values[field]:
                 number = float(values[field])
                 out[field] = number if "seconds" in field else int(number)
-    except ValueError as exc:
+        for field in (*DATE_FIELDS, *MOMENT_FIELDS):
+            moment = out.get(field)
+            if moment is not None and not 2000 <= moment.year <= 2100:
+                raise ValueError(field)
+    except (ValueError, OverflowError) as exc:
         raise service.CampaignError("campaign_form_invalid", f"日期或数字格式不正确：{field}",
                                     f"{field} is not a valid date or number") from exc
     for field in ("year", "week_start", "week_end"):

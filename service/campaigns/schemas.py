@@ -9,17 +9,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.core.bounds import BoundedDate
+from service.core.bounds import BoundedDate, BoundedDateTime
+
+#: Larger than any real limit, small enough for a BIGINT and a float's exact integers.
+MAX_LIMIT = 10**15
 
 
 class CampaignLimits(BaseModel):
-    max_image_bytes: int | None = Field(default=None, ge=1)
-    max_video_bytes: int | None = Field(default=None, ge=1)
-    org_quota_bytes: int | None = Field(default=None, ge=1)
-    min_image_pixels: int | None = Field(default=None, ge=0)
-    min_video_height: int | None = Field(default=None, ge=0)
-    min_video_seconds: float | None = Field(default=None, ge=0)
-    max_video_seconds: float | None = Field(default=None, ge=1)
+    max_image_bytes: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
+    max_video_bytes: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
+    org_quota_bytes: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
+    min_image_pixels: int | None = Field(default=None, ge=0, le=MAX_LIMIT)
+    min_video_height: int | None = Field(default=None, ge=0, le=MAX_LIMIT)
+    min_video_seconds: float | None = Field(default=None, ge=0, le=MAX_LIMIT)
+    max_video_seconds: float | None = Field(default=None, ge=1, le=MAX_LIMIT)
 
 
 class CampaignCreate(CampaignLimits):
@@ -30,8 +33,8 @@ class CampaignCreate(CampaignLimits):
     week_end: BoundedDate
     plan_deadline: BoundedDate | None = None
     summary_deadline: BoundedDate | None = None
-    upload_opens_at: datetime | None = Field(default=None, description="without a zone: Beijing time")
-    upload_closes_at: datetime | None = Field(default=None, description="without a zone: Beijing time")
+    upload_opens_at: BoundedDateTime | None = Field(default=None, description="without a zone: Beijing time")
+    upload_closes_at: BoundedDateTime | None = Field(default=None, description="without a zone: Beijing time")
     copy_taxonomy_from: uuid.UUID | None = Field(default=None, description="another campaign; default: the seed")
 
 
@@ -43,8 +46,8 @@ class CampaignUpdate(CampaignLimits):
     week_end: BoundedDate | None = None
     plan_deadline: BoundedDate | None = None
     summary_deadline: BoundedDate | None = None
-    upload_opens_at: datetime | None = None
-    upload_closes_at: datetime | None = None
+    upload_opens_at: BoundedDateTime | None = None
+    upload_closes_at: BoundedDateTime | None = None
 
 
 class CampaignOut(BaseModel):

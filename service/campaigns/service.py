@@ -24,6 +24,7 @@ LIMITS: dict[str, float] = {
     "max_image_bytes": 1, "max_video_bytes": 1, "org_quota_bytes": 1, "min_image_pixels": 0,
     "min_video_height": 0, "min_video_seconds": 0, "max_video_seconds": 1,
 }
+MAX_LIMIT = 10**15
 EDITABLE = ("name", "year", "theme", "week_start", "week_end", "plan_deadline", "summary_deadline",
             "upload_opens_at", "upload_closes_at", *LIMITS)
 
@@ -65,9 +66,9 @@ def _check(session: Session, values: dict[str, Any], campaign_id: uuid.UUID | No
         raise CampaignError("campaign_upload_window", "上传截止时间须晚于上传开始时间",
                             "the upload window closes before it opens")
     for field, low in LIMITS.items():
-        if field in values and values[field] is not None and float(values[field]) < low:
-            raise CampaignError("campaign_limit_invalid", f"限额 {field} 不能小于 {low:g}",
-                                f"limit {field} must be at least {low:g}")
+        if field in values and values[field] is not None and not low <= float(values[field]) <= MAX_LIMIT:
+            raise CampaignError("campaign_limit_invalid", f"限额 {field} 须在 {low:g} 与 {MAX_LIMIT:g} 之间",
+                                f"limit {field} must be between {low:g} and {MAX_LIMIT:g}")
     if float(values.get("min_video_seconds") or 0) > float(values.get("max_video_seconds") or 1e12):
         raise CampaignError("campaign_limit_invalid", "最短视频时长大于最长视频时长",
                             "the minimum video length exceeds the maximum")

@@ -75,6 +75,8 @@ def test_bad_weeks_are_refused_with_clear_codes(client: TestClient) -> None:
         assert response.status_code == 422, (code, response.text)
         assert response.json()["code"] == code
         assert "/" in response.json()["detail"]  # zh-CN and English
+    for extreme in ({"upload_opens_at": "0001-01-01T00:00:00"}, {"max_video_bytes": 10**30}):
+        assert create(client, admin.headers, **extreme).status_code == 422, extreme  # refused, never a 500
     name = unique("2025年职业教育活动周")
     first = create(client, admin.headers, name=name, year=2025, week_start="2025-05-11", week_end="2025-05-17",
                    plan_deadline="2025-04-25", summary_deadline="2025-05-24",
