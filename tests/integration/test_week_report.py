@@ -23,6 +23,7 @@ from tests.support import (
     make_submission,
     unique,
     wait_until,
+    web_login,
 )
 
 
@@ -108,3 +109,23 @@ def test_week_report_is_generated_and_readable(client: TestClient, worker: Child
 
     assert build_week_report(uuid.UUID(report_id)).value == "ready"  # type: ignore[union-attr]
     assert client.get(f"/api/v1/week-reports/{report_id}/pdf", headers=submitter.headers).status_code == 403
+
+
+def test_dashboard_button_starts_a_report_and_lists_its_downloads(client: TestClient, worker: ChildProcess) -> None:
+    campaign_id = make_campaign()
+    password = "week-report-pw-1"
+    editor = make_actor(Role.editor, password=password)
+    csrf = web_login(client, editor.username, password)  # type: ignore[arg-type]
+    pressed = client.post("/dashboard/week-report", data={"csrf_token": csrf, "campaign_id": str(campaign_id)},
+                          follow_redirects=False)
+    assert pressed.status_code == 303
+    assert pressed.headers["location"].startswith(f"/dashboard?campaign_id={campaign_id}")
+
+    def listed_ready() -> str | None:
+        page = client.get(f"/dashboard?campaign_id={campaign_id}").text
+        return page if '/docx">DOCX</a>' in page else None
+
+    page = wait_until(listed_ready, timeout=120, message="dashboard lists the ready report")
+    assert "已生成" in page
+    link = page.split('href="/api/v1/week-reports/')[1].split('"')[0]
+    assert client.get(f"/api/v1/week-reports/{link}").content.startswith(b"PK")  # a DOCX is a ZIP
