@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.campaigns import service
@@ -19,7 +18,7 @@ from service.campaigns.endpoints import request_week_report
 from service.core.deps import SessionDep
 from service.core.errors import Problem
 from service.core.security import Principal
-from service.db.campaign import Campaign, WeekReport
+from service.db.campaign import Campaign
 from service.db.org import Role
 from service.web import i18n
 from service.web.deps import EditorPage, WebPrincipalDep, require_page_roles, safe_next
@@ -27,7 +26,6 @@ from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 AdminPage = Annotated[Principal, require_page_roles(Role.admin)]
-COOKIE = "campaign"
 DATE_FIELDS = ("week_start", "week_end", "plan_deadline", "summary_deadline")
 MOMENT_FIELDS = ("upload_opens_at", "upload_closes_at")
 
@@ -80,7 +78,7 @@ i18n.register({
 
 def current_campaign(request: Request, session: Session) -> Campaign | None:
     """The campaign this browser chose (cookie), else the one open for uploads, else the latest."""
-    return service.chosen_campaign(session, request.cookies.get(COOKIE))
+    return service.chosen_campaign(session, request.cookies.get(service.CAMPAIGN_COOKIE))
 
 
 @router.post("/campaign/switch")
@@ -92,7 +90,7 @@ async def switch(request: Request, principal: WebPrincipalDep) -> Response:
         chosen = uuid.UUID(str(form.get("campaign_id") or ""))
     except ValueError:
         return response
-    response.set_cookie(COOKIE, str(chosen), max_age=365 * 86400, samesite="lax", httponly=True)
+    response.set_cookie(service.CAMPAIGN_COOKIE, str(chosen), max_age=365 * 86400, samesite="lax", httponly=True)
     return response
 
 
@@ -257,12 +255,3 @@ async def week_report_button(request: Request, principal: EditorPage, session: S
         return RedirectResponse("/dashboard", status_code=303)
     request_week_report(session, principal, campaign.id, request.client.host if request.client else None)
     return RedirectResponse(f"/dashboard?campaign_id={campaign.id}&msg=week_report", status_code=303)
-
-
-def recent_week_reports(session: Session, campaign_id: uuid.UUID | None) -> list[WeekReport]:
-    """The dashboard's list of generated reports (newest first) for a campaign."""
-    if campaign_id is None:
-        return []
-    return list(session.scalars(select(WeekReport).where(WeekReport.campaign_id == campaign_id)
-                                .order_by(WeekReport.created_at.desc()).limit(5)).all())
-

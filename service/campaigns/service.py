@@ -16,7 +16,14 @@ from service.campaigns.seed import copy_seed
 from service.core import audit
 from service.core.errors import Problem, not_found
 from service.core.security import Principal
-from service.db.campaign import Campaign, CampaignFacet, CampaignTag, CampaignThemeTag, campaign_taxonomy
+from service.db.campaign import (
+    Campaign,
+    CampaignFacet,
+    CampaignTag,
+    CampaignThemeTag,
+    WeekReport,
+    campaign_taxonomy,
+)
 from service.web.i18n import BEIJING
 
 #: Editable limits and their lower bounds.
@@ -25,6 +32,8 @@ LIMITS: dict[str, float] = {
     "min_video_height": 0, "min_video_seconds": 0, "max_video_seconds": 1,
 }
 MAX_LIMIT = 10**15
+#: The browser's current campaign (the header's switcher); default: ``default_campaign``.
+CAMPAIGN_COOKIE = "campaign"
 EDITABLE = ("name", "year", "theme", "week_start", "week_end", "plan_deadline", "summary_deadline",
             "upload_opens_at", "upload_closes_at", *LIMITS)
 
@@ -171,6 +180,14 @@ def chosen_campaign(session: Session, raw: str | None) -> Campaign | None:
         if found is not None:
             return found
     return default_campaign(session)
+
+
+def recent_week_reports(session: Session, campaign_id: uuid.UUID | None, limit: int = 5) -> list[WeekReport]:
+    """A campaign's generated week reports, newest first (the dashboard lists them)."""
+    if campaign_id is None:
+        return []
+    return list(session.scalars(select(WeekReport).where(WeekReport.campaign_id == campaign_id)
+                                .order_by(WeekReport.created_at.desc()).limit(limit)).all())
 
 
 # --- taxonomy ---------------------------------------------------------------------------------------------------

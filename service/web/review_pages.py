@@ -277,7 +277,7 @@ def detail_with_error(request: Request, session: Session, principal: Principal, 
 
 @router.get("/dashboard")
 def dashboard_page(request: Request, principal: EditorPage, session: SessionDep) -> Response:
-    from service.campaigns.pages import current_campaign, recent_week_reports
+    from service.campaigns.service import CAMPAIGN_COOKIE, chosen_campaign, recent_week_reports
     from service.review import dashboard
 
     raw = request.query_params.get("campaign_id")
@@ -286,7 +286,7 @@ def dashboard_page(request: Request, principal: EditorPage, session: SessionDep)
     except ValueError:
         campaign_id = None
     if "campaign_id" not in request.query_params:  # no choice on the page: the header's current campaign
-        chosen = current_campaign(request, session)
+        chosen = chosen_campaign(session, request.cookies.get(CAMPAIGN_COOKIE))
         campaign_id = chosen.id if chosen else None
     lang = i18n.lang_of(request)
     campaigns = session.scalars(select(Campaign).order_by(Campaign.week_start.desc()).limit(20)).all()

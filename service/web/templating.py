@@ -98,13 +98,13 @@ def campaign_switcher(request: Request) -> dict[str, Any] | None:
     default: the one open for uploads)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from service.campaigns.service import chosen_campaign, list_campaigns
+    from service.campaigns.service import CAMPAIGN_COOKIE, chosen_campaign, list_campaigns
     from service.core.db import session_scope
 
     try:
         with session_scope() as session:
             campaigns = [(str(c.id), c.name) for c in list_campaigns(session)]
-            current = chosen_campaign(session, request.cookies.get("campaign"))
+            current = chosen_campaign(session, request.cookies.get(CAMPAIGN_COOKIE))
             return {"campaigns": campaigns, "current": str(current.id) if current else None}
     except SQLAlchemyError:  # an error page while the database is away still renders, without the switcher
         return None
