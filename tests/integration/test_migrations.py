@@ -56,3 +56,36 @@ def test_0004a_maps_old_finding_labels_to_vocabulary_codes(servers: EmbeddedServ
         assert 0.6 < review.risk_score < 0.8  # two high risks; facts and faces count for nothing
         assert {f["code"] for f in review.findings} == set(rows)
         assert "抖音号abc" in review.search_text
+
+
+def test_0005f_gives_every_existing_campaign_its_own_copy_of_the_seed(servers: EmbeddedServers) -> None:
+    """Campaigns made before taxonomies were stored keep tagging as before: the upgrade copies the seed into each."""
+    import uuid
+
+    from sqlalchemy import text
+
+    from service.campaigns.seed import seed_document
+    from service.core.db import session_scope
+    from service.db.campaign import campaign_taxonomy
+    from tests.support import make_campaign
+
+    cfg = alembic_config(servers.postgres.url)
+    command.downgrade(cfg, "0005a")
+    with session_scope() as session:
+        old = uuid.uuid4()
+        session.execute(text(
+            "INSERT INTO campaign (id, year, name, theme, week_start, week_end, upload_opens_at, upload_closes_at, "
+            "max_image_bytes, max_video_bytes, org_quota_bytes, min_image_pixels, min_video_height, "
+            "min_video_seconds, max_video_seconds, created_at, updated_at) VALUES (:id, 2023, :name, '', "
+            "'2023-05-14', '2023-05-20', now(), now() + interval '1 day', 1, 1, 1, 0, 0, 0, 1, now(), now())"),
+            {"id": old, "name": f"old-{old}"})
+    command.upgrade(cfg, "head")
+    seed = seed_document()
+    with session_scope() as session:
+        stored = campaign_taxonomy(session, old)
+        assert [name for name, _ in stored.theme_tags] == [t["name"] for t in seed["theme_tags"]]
+        assert len(stored.tags) == sum(len(f["tags"]) for f in seed["facets"])
+        assert stored.week_keywords == tuple(seed["week_keywords"])
+        assert stored.visual_prompts["技能展示"] == "技能展示"
+        # a campaign made afterwards gets the same copy from the service
+        assert campaign_taxonomy(session, make_campaign()).tags == stored.tags
