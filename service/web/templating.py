@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,11 @@ def csrf_token(request: Request) -> str:
     return session.csrf
 
 
+#: Domains add per-page context here at import time (e.g. the notification bell's unread count): each hook gets the
+#: request and the signed-in principal and returns extra template variables.
+CONTEXT_HOOKS: list[Callable[[Request, Principal], dict[str, Any]]] = []
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = i18n.lang_of(request)
     principal: Principal | None = getattr(request.state, "principal", None)
@@ -111,4 +117,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "nav": NAV.get(principal.role, []) if principal else [],
         "path": request.url.path,
     }
+    for hook in CONTEXT_HOOKS if principal else ():
+        assert principal is not None
+        base.update(hook(request, principal))
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
