@@ -61,17 +61,13 @@ def send_task(self: Task[Any, Any], delivery_id: str) -> str:
 def reminders_task() -> int:
     with session_scope() as session:
         written = schedule.remind_deadlines(session)
-    if written:
-        dispatch_task.apply_async(queue=QUEUE)
-    return written
+    return written  # each publish woke the dispatcher after the commit
 
 
 @app.task(name="notify.releases", acks_late=True, time_limit=300)  # type: ignore[untyped-decorator]
 def releases_task() -> int:
     with session_scope() as session:
         written = schedule.announce_releases(session)
-    if written:
-        dispatch_task.apply_async(queue=QUEUE)
     return written
 
 

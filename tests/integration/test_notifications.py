@@ -336,6 +336,63 @@ def test_a_lifted_embargo_is_announced_once_to_the_release_outlets() -> None:
     assert other.org_id not in [org for _, org in events()]
 
 
+def test_a_collection_saved_as_released_is_announced_at_once_to_its_outlet() -> None:
+    from service.core.security import Principal
+    from service.portal.collections import create_collection
+    from service.portal.schemas import CollectionIn
+
+    editor = make_actor(Role.editor)
+    named = make_actor(Role.outlet)
+    submitter = make_actor(Role.submitter)
+    asset_id = make_ready_asset(make_submission(submitter, make_campaign()), "closing.jpg")
+    with session_scope() as session:
+        from service.db.asset import Asset, ReviewStatus
+
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        asset.review_status = ReviewStatus.featured
+    principal = Principal(user_id=editor.user_id, username=editor.username, role=editor.role, org_id=editor.org_id)
+    with session_scope() as session:
+        collection = create_collection(session, principal=principal, data=CollectionIn(
+            title="闭幕式精选", audience=Audience.named, outlet_ids=[named.org_id], asset_ids=[asset_id],
+            release_at=datetime.now(UTC) - timedelta(minutes=1)))
+        collection_id = collection.id
+    with session_scope() as session:
+        found = [(e.kind, e.org_id, e.data["path"]) for e in session.scalars(
+            select(OutboxEvent).where(OutboxEvent.subject_id == collection_id))]
+    assert found == [("release_published", named.org_id, f"/portal/collections/{collection_id}")]
+    with session_scope() as session:  # the periodic check afterwards adds nothing
+        schedule.announce_releases(session)
+    with session_scope() as session:
+        assert len(list(session.scalars(select(OutboxEvent.id).where(OutboxEvent.subject_id == collection_id)))) == 1
+
+
+def test_an_smtp_outage_is_retried_and_then_delivered_once(smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.notify import dispatch
+    from tests.notify_support import free_port
+
+    org = make_org(OrgKind.school)
+    actor = make_actor(Role.submitter, org)
+    mail = with_email(actor)
+    monkeypatch.setenv("MEDIADESK_SMTP_PORT", str(free_port()))  # nobody listens there
+    get_settings.cache_clear()
+    publish_to(org, EventKind.submission_returned, "开放校园活动")
+    assert "retry" in dispatch_and_send()
+    row = deliveries(user_id=actor.user_id)[0]
+    assert row.status == DeliveryStatus.queued
+    assert row.attempts == 1
+    assert row.last_error
+    assert row.next_attempt_at is not None
+    monkeypatch.setenv("MEDIADESK_SMTP_PORT", str(smtp.port))
+    get_settings.cache_clear()
+    for _ in range(2):  # the retry, and a duplicate of it
+        with session_scope() as session:
+            dispatch.send(session, row.id)
+    assert len(smtp.to(mail)) == 1
+    row = deliveries(user_id=actor.user_id)[0]
+    assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.sent, 2, None)
+
+
 def test_robot_urls_are_guarded_against_ssrf(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     for url in ("http://example.com/robot", "https://10.0.0.8/robot", "https://169.254.169.254/latest",
                 "https://localhost/robot", "http://127.0.0.2:8080/x", "file:///etc/passwd", "https://user:pw@x.com/",
