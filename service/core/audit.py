@@ -33,6 +33,9 @@ ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "report.delete": ("删除报送草稿", "Report draft deleted"),
         "document.upload": ("上传文档", "Document uploaded"),
         "document.delete": ("删除文档", "Document deleted"),
+        # notifications: where an organisation's messages go (its team-chat robot)
+        "notify.webhook_set": ("设置群机器人", "Team-chat robot set"),
+        "notify.webhook_delete": ("删除群机器人", "Team-chat robot removed"),
     }
 )
 

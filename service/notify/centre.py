@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from service.core import audit
 from service.core.errors import Problem, forbidden, not_found
 from service.core.events import EventKind
 from service.core.security import Principal
@@ -87,11 +88,16 @@ def set_webhook(session: Session, *, principal: Principal, org_id: uuid.UUID, ki
     if kind == WebhookKind.wecom:
         row.secret = None
     session.flush()
+    audit.record(session, actor=principal, action="notify.webhook_set", target_kind="org_webhook", target_id=row.id,
+                 org_id=org_id, detail={"kind": kind.value, "host": webhooks.masked(row.url).split("?")[0],
+                                        "kinds": row.kinds, "enabled": enabled, "secret_set": bool(row.secret)})
     return row
 
 
 def delete_webhook(session: Session, *, principal: Principal, org_id: uuid.UUID) -> None:
     row = get_webhook(session, principal=principal, org_id=org_id)
     if row is not None:
+        audit.record(session, actor=principal, action="notify.webhook_delete", target_kind="org_webhook",
+                     target_id=row.id, org_id=org_id, detail={"kind": row.kind.value})
         session.delete(row)
         session.flush()

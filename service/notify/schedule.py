@@ -9,12 +9,13 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import String, and_, cast, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.core.config import get_settings
 from service.core.events import EventKind, publish
 from service.db.campaign import Campaign
+from service.db.events import OutboxEvent
 from service.db.notify import Channel, DeliveryStatus, NotificationDelivery
 from service.db.org import Organization, OrgKind, User
 from service.db.portal import Audience, Collection, CollectionItem, CollectionOutlet, Revocation
@@ -53,15 +54,17 @@ def remind_deadlines(session: Session, *, now: datetime | None = None) -> int:
             filed = exists().where(Report.org_id == Organization.id, Report.campaign_id == campaign.id,
                                    Report.kind == kind, Report.status.in_(FILED))
             has_users = exists().where(User.org_id == Organization.id, User.is_active.is_(True))
+            prefix = f"reminder:{kind.value}:{label}:{campaign.id}:"
+            reminded = exists().where(OutboxEvent.dedupe_key == func.concat(prefix, cast(Organization.id, String)))
             org_ids = session.scalars(select(Organization.id).where(
-                Organization.kind.in_(SUBMITTING_KINDS), ~filed, has_users))
+                Organization.kind.in_(SUBMITTING_KINDS), ~filed, has_users, ~reminded))
             for org_id in org_ids:
                 if publish(session, EventKind.deadline_reminder, subject_kind="campaign", subject_id=campaign.id,
                            org_id=org_id, campaign_id=campaign.id,
                            data={"title": f"{campaign.name} · {messages.REPORT_KINDS[kind][0]}",
                                  "report_kind": kind.value, "deadline": deadline.isoformat(),
                                  "days_left": days_left},
-                           dedupe_key=f"reminder:{kind.value}:{label}:{campaign.id}:{org_id}") is not None:
+                           dedupe_key=f"{prefix}{org_id}") is not None:
                     written += 1
     session.flush()
     return written
@@ -70,7 +73,8 @@ def remind_deadlines(session: Session, *, now: datetime | None = None) -> int:
 def _outlets_of(session: Session, collection: Collection) -> list[uuid.UUID]:
     revoked = exists().where(Revocation.org_id == Organization.id, Revocation.restored_at.is_(None),
                              or_(Revocation.collection_id.is_(None), Revocation.collection_id == collection.id))
-    query = select(Organization.id).where(Organization.kind == OrgKind.outlet, ~revoked)
+    has_users = exists().where(User.org_id == Organization.id, User.is_active.is_(True))
+    query = select(Organization.id).where(Organization.kind == OrgKind.outlet, ~revoked, has_users)
     if collection.audience != Audience.all_outlets:
         query = query.where(exists().where(CollectionOutlet.collection_id == collection.id,
                                            CollectionOutlet.org_id == Organization.id))

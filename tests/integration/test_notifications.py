@@ -435,6 +435,15 @@ def test_webhook_settings_never_show_the_token_or_secret(client: TestClient) -> 
     assert unknown.status_code == 422
     assert client.delete(f"/api/v1/orgs/{org}/webhook", headers=member.headers).status_code == 204
     assert client.get(f"/api/v1/orgs/{org}/webhook", headers=member.headers).json()["configured"] is False
+    from service.db.audit import AuditLog
+
+    with session_scope() as session:  # who pointed the organisation's messages where: audited, without the token
+        trail = [(a.action, a.actor_name, a.detail) for a in session.scalars(
+            select(AuditLog).where(AuditLog.org_id == org).order_by(AuditLog.at))]
+    assert [(action, actor) for action, actor, _ in trail] == [("notify.webhook_set", member.username),
+                                                                ("notify.webhook_delete", member.username)]
+    assert "abcdef987654" not in str(trail)
+    assert "SECverysecret" not in str(trail)
 
 
 def test_without_smtp_the_embedded_run_writes_to_the_mail_folder(monkeypatch: pytest.MonkeyPatch,
