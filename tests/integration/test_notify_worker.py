@@ -92,3 +92,18 @@ def test_the_dispatcher_run_again_sends_no_second_email(notify_worker: ChildProc
     assert "报送材料已采用" in smtp.to(mail)[0]["Subject"]
     rows = deliveries(user_id=actor.user_id)
     assert [(r.status, r.attempts) for r in rows] == [(DeliveryStatus.sent, 1)]
+
+
+def test_mediadesk_up_and_beat_run_the_notify_queue(tmp_path: Path) -> None:
+    from service.cli.up import child_processes
+    from service.core.config import Settings
+    from workers.celery_app import TASK_MODULES, app
+
+    app.loader.import_default_modules()  # what the worker does at start (TASK_MODULES)
+    assert "workers.notify" in TASK_MODULES
+    schedule = {entry["task"]: entry for entry in app.conf.beat_schedule.values()}
+    for task in ("notify.dispatch", "notify.releases", "notify.reminders", "notify.digests"):
+        assert schedule[task]["options"]["queue"] == "notify"
+        assert task in app.tasks
+    worker = next(c for c in child_processes(Settings(), {}, "127.0.0.1", 8000, tmp_path) if c.name == "worker")
+    assert "notify" in worker.args[worker.args.index("-Q") + 1].split(",")
