@@ -477,3 +477,30 @@ def test_the_notification_page_shows_the_bell_and_the_list_in_chinese(client: Te
     assert "报送材料已转报：活动方案" in page.text
     assert 'id="bell-count">1<' in page.text
     assert "北京时间" in page.text
+
+
+def test_an_organisation_member_sets_its_robot_on_the_page(client: TestClient) -> None:
+    from tests.support import csrf_from, web_login
+
+    org = make_org(OrgKind.school)
+    actor = make_actor(Role.submitter, org, password="notify-robot-2023")
+    web_login(client, actor.username, "notify-robot-2023")  # type: ignore[arg-type]
+    token = csrf_from(client.get("/notifications").text)
+    refused = client.post("/notifications/webhook", data={"csrf_token": token, "kind": "wecom",
+                                                          "url": "https://10.1.2.3/cgi-bin/webhook/send?key=x"})
+    assert refused.status_code == 422
+    assert "机器人地址不可用" in refused.text
+    saved = client.post("/notifications/webhook", follow_redirects=False, data={
+        "csrf_token": token, "kind": "dingtalk", "url": "http://127.0.0.1:9/robot/send?access_token=tok98765",
+        "secret": "SECpagesecret", "enabled": "1", "kinds": ["deadline_reminder"]})
+    assert saved.status_code == 303
+    page = client.get("/notifications").text
+    assert "钉钉" in page
+    assert "access_token=…8765" in page
+    assert "tok98765" not in page
+    assert "SECpagesecret" not in page
+    assert "已设置加签密钥" in page
+    with session_scope() as session:
+        robot = session.scalar(select(OrgWebhook).where(OrgWebhook.org_id == org))
+        assert robot is not None
+        assert (robot.kind, robot.secret, robot.kinds) == (WebhookKind.dingtalk, "SECpagesecret", ["deadline_reminder"])

@@ -188,6 +188,8 @@ CASES: tuple[Case, ...] = (
     page("POST", "/notifications/{notification_id}/read", "submitter A's notification", "login ok no no no no no",
          path={"notification_id": "notification_a"}),
     page("POST", "/notifications/preferences", "the caller's own (empty form)", "login ok ok ok ok ok ok"),
+    page("POST", "/notifications/webhook", "the caller's organisation (empty form)", "login in in in in in in"),
+    page("POST", "/notifications/webhook/delete", "the caller's organisation", "login ok ok ok ok ok ok"),
     # submitters' pages: editors work in the review pages instead (the API still serves them every submission)
     page("GET", "/submissions", "the caller's organisation", "login ok ok no no no ok"),
     page("GET", "/submissions/new", "–", "login ok ok no no no ok"),
