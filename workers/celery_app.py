@@ -59,6 +59,8 @@ def make_app() -> Celery:
                                  "options": {"queue": QueueName.notify.value}},
             "notify-digests": {"task": "notify.digests", "schedule": 600.0,
                                "options": {"queue": QueueName.notify.value}},
+            "notify-prune": {"task": "notify.prune", "schedule": 86400.0,
+                             "options": {"queue": QueueName.notify.value}},
         },
         task_always_eager=settings.task_eager,
     )

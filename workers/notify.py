@@ -77,3 +77,10 @@ def digests_task() -> int:
         to_send = schedule.send_digests(session)
     send_later(to_send)
     return len(to_send)
+
+
+@app.task(name="notify.prune", acks_late=True, time_limit=600)  # type: ignore[untyped-decorator]
+def prune_task() -> int:
+    """Old notifications and finished deliveries go after the retention period."""
+    with session_scope() as session:
+        return schedule.prune(session)

@@ -187,6 +187,9 @@ class Settings(BaseSettings):
         default=8, ge=0, le=23, description="Beijing hour at which daily digests go out"
     )
     notify_webhook_timeout_seconds: float = Field(default=10, gt=0, description="Timeout of one robot post")
+    notify_retention_days: int = Field(
+        default=180, ge=1, description="In-app notifications and finished deliveries older than this are deleted"
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -9,14 +9,14 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 
-from sqlalchemy import String, and_, cast, exists, func, or_, select, update
+from sqlalchemy import String, and_, cast, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.core.config import get_settings
 from service.core.events import EventKind, publish
 from service.db.campaign import Campaign
 from service.db.events import OutboxEvent
-from service.db.notify import Channel, DeliveryStatus, NotificationDelivery
+from service.db.notify import Channel, DeliveryStatus, Notification, NotificationDelivery
 from service.db.org import Organization, OrgKind, User
 from service.db.portal import Audience, Collection, CollectionItem, CollectionOutlet, Revocation
 from service.db.reporting import Report, ReportKind, ReportStatus
@@ -159,3 +159,17 @@ def send_digests(session: Session, *, now: datetime | None = None) -> list[uuid.
         to_send.append(digest_id)
     session.flush()
     return to_send
+
+
+def prune(session: Session, *, now: datetime | None = None) -> int:
+    """Delete in-app notifications and finished deliveries older than ``MEDIADESK_NOTIFY_RETENTION_DAYS`` (held and
+    queued ones stay until sent); returns how many rows went."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=get_settings().notify_retention_days)
+    gone = session.execute(delete(Notification).where(Notification.created_at < cutoff))
+    done = (DeliveryStatus.sent, DeliveryStatus.failed, DeliveryStatus.digested)
+    session.execute(update(NotificationDelivery).where(NotificationDelivery.digest_id.in_(
+        select(NotificationDelivery.id).where(NotificationDelivery.created_at < cutoff)))
+        .values(digest_id=None))
+    dropped = session.execute(delete(NotificationDelivery).where(NotificationDelivery.created_at < cutoff,
+                                                                 NotificationDelivery.status.in_(done)))
+    return int(getattr(gone, "rowcount", 0) or 0) + int(getattr(dropped, "rowcount", 0) or 0)

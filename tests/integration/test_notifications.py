@@ -504,3 +504,29 @@ def test_an_organisation_member_sets_its_robot_on_the_page(client: TestClient) -
         robot = session.scalar(select(OrgWebhook).where(OrgWebhook.org_id == org))
         assert robot is not None
         assert (robot.kind, robot.secret, robot.kinds) == (WebhookKind.dingtalk, "SECpagesecret", ["deadline_reminder"])
+
+
+def test_old_notifications_and_finished_deliveries_are_pruned() -> None:
+    org = make_org(OrgKind.school)
+    actor = make_actor(Role.submitter, org)
+    with_email(actor)
+    publish_to(org, EventKind.report_accepted, "活动总结")
+    dispatch_and_send()
+    assert deliveries(user_id=actor.user_id)[0].status == DeliveryStatus.sent
+    with session_scope() as session:  # nothing is old yet
+        schedule.prune(session)
+    assert len(deliveries(user_id=actor.user_id)) == 1
+    old = datetime.now(UTC) - timedelta(days=get_settings().notify_retention_days + 1)
+    with session_scope() as session:  # this user's rows age past the retention (other tests' rows stay fresh)
+        from sqlalchemy import update
+
+        from service.db.notify import NotificationDelivery
+
+        session.execute(update(Notification).where(Notification.user_id == actor.user_id).values(created_at=old))
+        session.execute(update(NotificationDelivery).where(NotificationDelivery.user_id == actor.user_id)
+                        .values(created_at=old))
+    with session_scope() as session:
+        schedule.prune(session)
+    assert deliveries(user_id=actor.user_id) == []
+    with session_scope() as session:
+        assert session.scalar(select(Notification.id).where(Notification.user_id == actor.user_id)) is None

@@ -102,7 +102,7 @@ def test_mediadesk_up_and_beat_run_the_notify_queue(tmp_path: Path) -> None:
     app.loader.import_default_modules()  # what the worker does at start (TASK_MODULES)
     assert "workers.notify" in TASK_MODULES
     schedule = {entry["task"]: entry for entry in app.conf.beat_schedule.values()}
-    for task in ("notify.dispatch", "notify.releases", "notify.reminders", "notify.digests"):
+    for task in ("notify.dispatch", "notify.releases", "notify.reminders", "notify.digests", "notify.prune"):
         assert schedule[task]["options"]["queue"] == "notify"
         assert task in app.tasks
     worker = next(c for c in child_processes(Settings(), {}, "127.0.0.1", 8000, tmp_path) if c.name == "worker")
