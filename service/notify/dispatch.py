@@ -57,59 +57,79 @@ def insert_delivery(session: Session, **values: Any) -> uuid.UUID | None:
 
 def dispatch_event(session: Session, event: OutboxEvent, now: datetime) -> list[uuid.UUID]:
     """Notify every recipient of one event; returns the deliveries to send now."""
+    return dispatch_group(session, [event], now)
+
+
+def dispatch_group(session: Session, events: list[OutboxEvent], now: datetime) -> list[uuid.UUID]:
+    """Notify the recipients of events of one kind about one subject (e.g. 40 files of one submission rejected in
+    one bulk action): an in-app notification each, but one e-mail per person and one robot post listing them all,
+    keyed by the first event. Returns the deliveries to send now."""
+    first = events[0]
     base_url = get_settings().public_url
-    users = recipients(session, event)
+    users = recipients(session, first)
     chosen = preferences.choices(session, [u.id for u in users])
     profiles = {p.user_id: p for p in session.scalars(
         select(NotificationProfile).where(NotificationProfile.user_id.in_([u.id for u in users])))} if users else {}
     to_send: list[uuid.UUID] = []
+
+    def message_for(lang: str) -> tuple[list[messages.Message], messages.Message]:
+        parts = [messages.compose(e.kind, e.subject_kind, e.subject_id, e.data, lang) for e in events]
+        return parts, parts[0] if len(parts) == 1 else messages.combine(first.kind, parts, lang)
+
     for user in users:
         profile = profiles.get(user.id)
         lang = preferences.language_of(profile)
-        message = messages.compose(event.kind, event.subject_kind, event.subject_id, event.data, lang)
-        if chosen.get((user.id, event.kind, Channel.in_app), preferences.DEFAULT).enabled:
-            session.execute(insert(Notification).values(
-                id=uuid.uuid4(), user_id=user.id, event_id=event.id, kind=event.kind, title=message.title,
-                body=message.text, link=message.link, created_at=event.created_at,
-            ).on_conflict_do_nothing(constraint="uq_notification_event_user"))
-        email_choice = chosen.get((user.id, event.kind, Channel.email), preferences.DEFAULT)
+        parts, message = message_for(lang)
+        if chosen.get((user.id, first.kind, Channel.in_app), preferences.DEFAULT).enabled:
+            for event, part in zip(events, parts, strict=True):
+                session.execute(insert(Notification).values(
+                    id=uuid.uuid4(), user_id=user.id, event_id=event.id, kind=event.kind, title=part.title,
+                    body=part.text, link=part.link, created_at=event.created_at,
+                ).on_conflict_do_nothing(constraint="uq_notification_event_user"))
+        email_choice = chosen.get((user.id, first.kind, Channel.email), preferences.DEFAULT)
         address = preferences.address_of(user, profile)
         if email_choice.enabled and address:
             held = email_choice.digest == Digest.daily
             content = {"title": message.title, "lines": list(message.lines), "link": message.link, "lang": lang,
-                       "at": event.created_at.isoformat(), **messages.email(message, base_url, lang)}
+                       "at": first.created_at.isoformat(), **messages.email(message, base_url, lang)}
             delivery = insert_delivery(
-                session, key=f"{event.id}:{user.id}:email", event_id=event.id, channel=Channel.email,
-                user_id=user.id, org_id=user.org_id, kind=event.kind, address=address, message=content,
+                session, key=f"{first.id}:{user.id}:email", event_id=first.id, channel=Channel.email,
+                user_id=user.id, org_id=user.org_id, kind=first.kind, address=address, message=content,
                 status=DeliveryStatus.held if held else DeliveryStatus.queued, next_attempt_at=None if held else now)
             if delivery is not None and not held:
                 to_send.append(delivery)
-    if event.org_id is not None and event.user_id is None:
-        robot = session.scalar(select(OrgWebhook).where(OrgWebhook.org_id == event.org_id,
+    if first.org_id is not None and first.user_id is None:
+        robot = session.scalar(select(OrgWebhook).where(OrgWebhook.org_id == first.org_id,
                                                         OrgWebhook.enabled.is_(True)))
-        if robot is not None and (not robot.kinds or event.kind in robot.kinds):
-            message = messages.compose(event.kind, event.subject_kind, event.subject_id, event.data, "zh")
+        if robot is not None and (not robot.kinds or first.kind in robot.kinds):
+            _, message = message_for("zh")
             body = webhooks.payload(robot.kind, message.title, messages.markdown(message, base_url))
             delivery = insert_delivery(
-                session, key=f"{event.id}:org:{event.org_id}:webhook", event_id=event.id, channel=Channel.webhook,
-                org_id=event.org_id, kind=event.kind, address=webhooks.masked(robot.url), message=body,
+                session, key=f"{first.id}:org:{first.org_id}:webhook", event_id=first.id, channel=Channel.webhook,
+                org_id=first.org_id, kind=first.kind, address=webhooks.masked(robot.url), message=body,
                 status=DeliveryStatus.queued, next_attempt_at=now)
             if delivery is not None:
                 to_send.append(delivery)
-    event.dispatched_at = now
+    for event in events:
+        event.dispatched_at = now
     return to_send
 
 
 def dispatch_pending(session: Session, *, limit: int = BATCH,
                      now: datetime | None = None) -> tuple[int, list[uuid.UUID]]:
-    """Take up to ``limit`` undispatched events (others' locked rows skipped) and dispatch them (flush only);
-    returns how many events were taken and the deliveries to send once committed."""
+    """Take up to ``limit`` undispatched events (others' locked rows skipped) and dispatch them, grouped by kind,
+    recipient and subject (flush only); returns how many events were taken and the deliveries to send once
+    committed."""
     at = now or datetime.now(UTC)
     events = session.scalars(select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None))
                              .order_by(OutboxEvent.created_at).limit(limit).with_for_update(skip_locked=True)).all()
-    to_send: list[uuid.UUID] = []
+    groups: dict[tuple[object, ...], list[OutboxEvent]] = {}
     for event in events:
-        to_send += dispatch_event(session, event, at)
+        key = (event.kind, event.org_id, event.user_id, event.subject_kind, event.subject_id or event.id)
+        groups.setdefault(key, []).append(event)
+    to_send: list[uuid.UUID] = []
+    for group in groups.values():
+        to_send += dispatch_group(session, group, at)
     session.flush()
     return len(events), to_send
 

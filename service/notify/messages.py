@@ -94,6 +94,21 @@ def compose(kind: str, subject_kind: str, subject_id: object, data: dict[str, An
     return Message(title=title[:300], lines=tuple(lines), link=link_for(subject_kind, subject_id, data))
 
 
+def combine(kind: str, parts: list[Message], lang: str) -> Message:
+    """One message for several events of one kind about one subject (a bulk action): each listed with its lines."""
+    en = lang == "en"
+    name = kind_name(kind, lang)
+    lines: list[str] = []
+    for part in parts[:50]:
+        lines.append(f"· {part.title}")
+        lines += [f"  {line}" for line in part.lines if not line.startswith(("About", "事项"))]
+    if len(parts) > 50:
+        lines.append(f"… and {len(parts) - 50} more" if en else f"…… 另有 {len(parts) - 50} 项")
+    title = f"{name} ({len(parts)})" if en else f"{name}（{len(parts)} 项）"
+    links = {part.link for part in parts}
+    return Message(title=title, lines=tuple(lines), link=parts[0].link if len(links) == 1 else "/notifications")
+
+
 def absolute(base_url: str, link: str) -> str:
     return base_url.rstrip("/") + link
 

@@ -256,9 +256,11 @@ def test_deadline_reminders_go_only_to_organisations_that_have_not_filed(smtp: S
                                                       f"reminder:plan:3d:{campaign}:{none}"]
     mail = with_email(actors[none])
     dispatch_and_send()
-    subjects = sorted(m["Subject"] for m in smtp.to(mail))
-    assert len(subjects) == 2
-    assert all("截止日期提醒" in s for s in subjects)
+    mails = smtp.to(mail)  # both reminders were still undispatched: one e-mail lists them
+    assert [m["Subject"] for m in mails] == ["【活动周】截止日期提醒（2 项）"]
+    text = mails[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "还剩 3 天" in text
+    assert "还剩 1 天" in text
     with session_scope() as session:
         bodies = list(session.scalars(select(Notification.body).where(Notification.user_id == actors[none].user_id)))
     assert len(bodies) == 2
@@ -530,3 +532,26 @@ def test_old_notifications_and_finished_deliveries_are_pruned() -> None:
     assert deliveries(user_id=actor.user_id) == []
     with session_scope() as session:
         assert session.scalar(select(Notification.id).where(Notification.user_id == actor.user_id)) is None
+
+
+def test_a_bulk_rejection_sends_one_email_and_one_robot_post_listing_the_files(
+        smtp: SmtpSink, robot: RobotReceiver, client: TestClient) -> None:
+    org = make_org(OrgKind.school)
+    actor = make_actor(Role.submitter, org)
+    mail = with_email(actor)
+    set_robot(org, WebhookKind.wecom, f"{robot.url}/bulk/{org}?key=bulk")
+    submission = uuid.uuid4()
+    with session_scope() as session:  # one bulk action: one transaction, one subject
+        for name in ("a.jpg", "b.jpg", "c.jpg"):
+            publish(session, EventKind.asset_rejected, subject_kind="submission", subject_id=submission,
+                    org_id=org, data={"title": name, "reason": "画面质量不足"})
+    dispatch_and_send()
+    mails = smtp.to(mail)
+    assert len(mails) == 1
+    assert mails[0]["Subject"] == "【活动周】文件未通过审核（3 项）"
+    text = mails[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert all(f"文件未通过审核：{n}" in text for n in ("a.jpg", "b.jpg", "c.jpg"))
+    assert f"/submissions/{submission}" in text
+    assert len(robot.at(f"/bulk/{org}")) == 1
+    assert "c.jpg" in robot.at(f"/bulk/{org}")[0].body["markdown"]["content"]
+    assert client.get("/api/v1/notifications", headers=actor.headers).json()["unread"] == 3
