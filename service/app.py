@@ -14,6 +14,8 @@ from service.core.inputguard import QueryTextGuard
 from service.ingest.endpoints import router as submissions_router
 from service.ingest.tus import TusHeaders
 from service.ingest.tus import router as tus_router
+from service.notify.endpoints import router as notify_router
+from service.notify.pages import router as notify_pages_router
 from service.ops import observability
 from service.ops.health import router as health_router
 from service.portal.curation_endpoints import router as curation_router
@@ -60,6 +62,8 @@ def create_app() -> FastAPI:
     app.include_router(takedown_router)
     app.include_router(campaigns_router)
     app.include_router(campaign_pages_router)
+    app.include_router(notify_router)
+    app.include_router(notify_pages_router)
     app.include_router(portal_pages_router)
     app.include_router(curation_pages_router)
     app.include_router(web_auth_router)

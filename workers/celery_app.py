@@ -19,7 +19,7 @@ from service.core.queues import Queue as QueueName
 
 #: The modules whose tasks the worker runs (imported by Celery at worker start).
 TASK_MODULES = ["workers.pipeline", "workers.maintenance", "workers.metrics", "workers.packages",
-                "workers.purge", "workers.week_report"]
+                "workers.purge", "workers.week_report", "workers.notify"]
 
 
 def make_app() -> Celery:
@@ -50,6 +50,17 @@ def make_app() -> Celery:
                                 "options": {"queue": QueueName.default.value}},
             "portal-expire-packages": {"task": "portal.expire_packages", "schedule": 300.0,
                                        "options": {"queue": QueueName.default.value}},
+            # Notifications (workers/notify.py): each run is idempotent (dedupe keys, unique delivery keys)
+            "notify-dispatch": {"task": "notify.dispatch", "schedule": float(settings.notify_dispatch_interval_seconds),
+                                "options": {"queue": QueueName.notify.value}},
+            "notify-releases": {"task": "notify.releases", "schedule": 60.0,
+                                "options": {"queue": QueueName.notify.value}},
+            "notify-reminders": {"task": "notify.reminders", "schedule": 3600.0,
+                                 "options": {"queue": QueueName.notify.value}},
+            "notify-digests": {"task": "notify.digests", "schedule": 600.0,
+                               "options": {"queue": QueueName.notify.value}},
+            "notify-prune": {"task": "notify.prune", "schedule": 86400.0,
+                             "options": {"queue": QueueName.notify.value}},
         },
         task_always_eager=settings.task_eager,
     )

@@ -38,6 +38,9 @@ ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "campaign.edit": ("修改活动周", "Campaign edited"),
         "taxonomy.edit": ("修改标签体系", "Taxonomy edited"),
         "week_report.request": ("生成活动周工作报告", "Week report requested"),
+        # notifications: where an organisation's messages go (its team-chat robot)
+        "notify.webhook_set": ("设置群机器人", "Team-chat robot set"),
+        "notify.webhook_delete": ("删除群机器人", "Team-chat robot removed"),
     }
 )
 

@@ -160,6 +160,37 @@ class Settings(BaseSettings):
         description="Copyright notice written into delivered files",
     )
 
+    # Notifications (service/notify, workers/notify.py; docs/REPORTING.md "Notifications")
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for e-mail notifications; unset outside production: each message is "
+        "written to the mail folder instead (MEDIADESK_NOTIFY_MAIL_DIR)"
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port (587 STARTTLS, 465 SSL, 25 plain)")
+    smtp_user: str | None = Field(default=None, description="SMTP login (unset: no AUTH)")
+    smtp_password: str | None = Field(default=None, description="SMTP password")
+    smtp_from: str = Field(default="mediadesk@localhost", description="From: address of notification e-mails")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="starttls (upgrade after connecting), ssl (TLS from the start) or none"
+    )
+    smtp_timeout_seconds: float = Field(default=20, gt=0, description="Connect/send timeout of one SMTP delivery")
+    notify_mail_dir: Path | None = Field(
+        default=None, description="Maildir that receives e-mails when no SMTP server is set (default DATA_DIR/mail)"
+    )
+    notify_dispatch_interval_seconds: int = Field(
+        default=30, ge=1, description="How often the dispatcher turns new events into notifications (beat)"
+    )
+    notify_max_attempts: int = Field(default=6, ge=1, description="Send attempts per e-mail or robot message")
+    notify_retry_base_seconds: float = Field(
+        default=30, ge=0, description="First retry delay of a failed send; doubles each attempt (with jitter)"
+    )
+    notify_digest_hour: int = Field(
+        default=8, ge=0, le=23, description="Beijing hour at which daily digests go out"
+    )
+    notify_webhook_timeout_seconds: float = Field(default=10, gt=0, description="Timeout of one robot post")
+    notify_retention_days: int = Field(
+        default=180, ge=1, description="In-app notifications and finished deliveries older than this are deleted"
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_networks(cls, value: str) -> str:
@@ -188,6 +219,11 @@ class Settings(BaseSettings):
                 if not getattr(self, name):
                     raise ValueError(f"MEDIADESK_{name.upper()} is required in production")
         return self
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where e-mails are written when no SMTP server is configured."""
+        return self.notify_mail_dir or self.data_dir / "mail"
 
     @property
     def run_dir(self) -> Path:

@@ -15,7 +15,12 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from service.core.queues import Queue
+from service.core.tasks import enqueue
 from service.db.events import OutboxEvent
+
+#: The notification dispatcher's task (workers/notify.py), sent by name after the commit.
+DISPATCH_TASK = "notify.dispatch"
 
 
 class EventKind(enum.StrEnum):
@@ -70,4 +75,8 @@ def publish(
     if dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
     inserted = session.execute(statement.returning(OutboxEvent.id)).scalar_one_or_none()
+    pending = session.info.get("pending_tasks", [])
+    if inserted is not None and not any(task.name == DISPATCH_TASK for task in pending):
+        # Wake the dispatcher once the event is committed (its periodic run is the fallback if this message is lost).
+        enqueue(session, DISPATCH_TASK, queue=Queue.notify.value)
     return inserted

@@ -3,7 +3,8 @@ redelivers an unacknowledged message. One home, imported by the API (to send), t
 the metrics and the dashboard (to count). Dependency-free.
 
 ARCHITECTURE.md: ``ingest`` (probe, hashing: light), ``media`` (ffmpeg, Pillow: CPU heavy), ``ml`` (model
-inference), ``default`` (sweeper, packages, reports); each can be scaled on its own machines.
+inference), ``default`` (sweeper, packages, reports), ``notify`` (notifications: waits on SMTP and robot servers, so
+a slow mail server never holds up the sweeper); each can be scaled on its own machines.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class Queue(enum.StrEnum):
     media = "media"
     ml = "ml"
     default = "default"
+    notify = "notify"  # notifications: in-app, e-mail, team-chat robots (slow remote servers, retried)
 
 
 #: Every queue, in the order operators read them (a worker consuming all of them: ``-Q ingest,media,ml,default``).

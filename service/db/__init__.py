@@ -5,6 +5,13 @@ from service.db.audit import AuditLog
 from service.db.base import Base
 from service.db.campaign import Campaign
 from service.db.events import OutboxEvent
+from service.db.notify import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationProfile,
+    OrgWebhook,
+)
 from service.db.org import ApiToken, Organization, OrgKind, Role, User
 from service.db.portal import (
     Audience,
@@ -42,6 +49,11 @@ from service.db.takedown import Takedown, TakedownStatus
 from service.db.upload import Upload
 
 __all__ = [
+    "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationProfile",
+    "OrgWebhook",
     "AuditLog",
     "DocumentStatus",
     "DocumentType",

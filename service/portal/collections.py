@@ -16,6 +16,7 @@ from service.db.asset import Asset, AssetStatus, ReviewStatus
 from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind
 from service.db.portal import Audience, Collection, CollectionItem, CollectionOutlet, Revocation
+from service.notify.schedule import announce_release
 from service.portal.schemas import CollectionIn, CollectionOut, CollectionPatch, RevocationIn, RevocationOut
 
 #: Renditions prepared (caption written in) as soon as an asset joins a collection, so downloads start at once.
@@ -84,6 +85,7 @@ def create_collection(session: Session, *, principal: Principal, data: Collectio
         add_items(session, collection, data.asset_ids)
     _set_cover(session, collection, data.cover_asset_id)
     session.flush()
+    announce_release(session, collection)  # released at once: its outlets hear now (later ones: the periodic check)
     return collection
 
 
@@ -133,6 +135,7 @@ def update_collection(session: Session, *, collection_id: uuid.UUID, data: Colle
     if collection.audience == Audience.named and not collection.outlets:
         raise Problem(422, "no_outlets", "指定媒体发布须至少列出一家媒体",
                       "a 'named' release needs at least one outlet")
+    announce_release(session, collection)
     return collection
 
 

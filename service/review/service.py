@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from service.assets.on_demand import request_all
 from service.core.errors import Problem
+from service.core.events import EventKind, publish
 from service.core.security import Principal
 from service.db.asset import Asset, ReviewStatus
 from service.db.review import Review
@@ -86,6 +87,15 @@ def decide(
                  before=old, after=new)
     if action == Action.feature:  # picked for central media: make the broadcast rendition now, not at upload
         request_all(session, asset)
+    if action.needs_reason:  # the submitting organisation hears why its file was not used (service/notify)
+        reason = REASONS.get(reason_code or "")
+        publish(session, EventKind.asset_rejected, subject_kind="submission", subject_id=asset.submission_id,
+                org_id=asset.org_id, campaign_id=asset.campaign_id,
+                data={"title": asset.original_filename, "asset_id": str(asset.id), "action": action.value,
+                      "reason_code": reason_code,
+                      "reason": "；".join(filter(None, [reason[0] if reason else "", review.reason_text])),
+                      "reason_en": "; ".join(filter(None, [reason[1] if reason else "", review.reason_text])),
+                      "advice": reason[2] if reason else ""})
     session.flush()
     return review
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,9 @@ def campaign_switcher(request: Request) -> dict[str, Any] | None:
             return {"campaigns": campaigns, "current": str(current.id) if current else None}
     except SQLAlchemyError:  # an error page while the database is away still renders, without the switcher
         return None
+#: Domains add per-page context here at import time (e.g. the notification bell's unread count): each hook gets the
+#: request and the signed-in principal and returns extra template variables.
+CONTEXT_HOOKS: list[Callable[[Request, Principal], dict[str, Any]]] = []
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -130,4 +134,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "switcher": campaign_switcher(request) if principal else None,
         "path": request.url.path,
     }
+    for hook in CONTEXT_HOOKS if principal else ():
+        assert principal is not None
+        base.update(hook(request, principal))
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)

@@ -215,6 +215,14 @@ CASES: tuple[Case, ...] = (
     # saved filters are personal: not even an admin deletes another user's
     page("POST", "/review/filters/{filter_id}/delete", "the editor's", "login no no ok no no no",
          fresh={"filter_id": "editor_filter"}),
+    # the notification centre page (and the bell in every header): one's own notifications only
+    page("GET", "/notifications", "the caller's own", "login ok ok ok ok ok ok"),
+    page("POST", "/notifications/read-all", "the caller's own", "login ok ok ok ok ok ok"),
+    page("POST", "/notifications/{notification_id}/read", "submitter A's notification", "login ok no no no no no",
+         path={"notification_id": "notification_a"}),
+    page("POST", "/notifications/preferences", "the caller's own (empty form)", "login ok ok ok ok ok ok"),
+    page("POST", "/notifications/webhook", "the caller's organisation (empty form)", "login in in in in in in"),
+    page("POST", "/notifications/webhook/delete", "the caller's organisation", "login ok ok ok ok ok ok"),
     # submitters' pages: editors work in the review pages instead (the API still serves them every submission)
     page("GET", "/submissions", "the caller's organisation", "login ok ok no no no ok"),
     page("GET", "/submissions/new", "–", "login ok ok no no no ok"),
@@ -258,6 +266,22 @@ CASES: tuple[Case, ...] = (
          fresh={"takedown_id": "takedown_request_a"}, json={"legal_hold": True}),
     Case("POST", "/api/v1/takedowns/{takedown_id}/decline", "requested by submitter A", STAFF_ONLY,
          fresh={"takedown_id": "takedown_request_a"}),
+    # notifications: every signed-in person has their own centre; nobody sees or marks another's (admins neither)
+    Case("GET", "/api/v1/notifications", "submitter A's notification", "401 listed hidden hidden hidden hidden hidden",
+         listed="notification_a"),
+    Case("GET", "/api/v1/notifications/unread-count", "the caller's own", "401 ok ok ok ok ok ok"),
+    Case("POST", "/api/v1/notifications/read-all", "the caller's own", "401 ok ok ok ok ok ok"),
+    Case("POST", "/api/v1/notifications/{notification_id}/read", "submitter A's notification",
+         "401 ok no no no no no", path={"notification_id": "notification_a"}),
+    Case("GET", "/api/v1/notification-preferences", "the caller's own", "401 ok ok ok ok ok ok"),
+    Case("PUT", "/api/v1/notification-preferences", "the caller's own", "401 ok ok ok ok ok ok",
+         json={"choices": [{"kind": "deadline_reminder", "channel": "email", "enabled": True, "digest": "daily"}]}),
+    # an organisation's team-chat robot: its own members and admins (editors have no say over a school's chat)
+    Case("GET", "/api/v1/orgs/{org_id}/webhook", "organisation A", "401 ok no no no no ok", path={"org_id": "org_a"}),
+    Case("PUT", "/api/v1/orgs/{org_id}/webhook", "organisation A", "401 ok no no no no ok", path={"org_id": "org_a"},
+         json={"kind": "wecom", "url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=matrix"}),
+    Case("DELETE", "/api/v1/orgs/{org_id}/webhook", "organisation A", "401 ok no no no no ok",
+         path={"org_id": "org_a"}),
     # the outlets' portal: only what was released to the caller's outlet (admins see it too)
     Case("GET", "/api/v1/portal/collections", "released to outlet X", "401 no no no listed hidden listed",
          listed="collection_x"),

@@ -169,6 +169,18 @@ def make_filter(world: World, role: str = "editor") -> uuid.UUID:
                            query={"status": "pending"}).id
 
 
+def make_notification(actor: Actor) -> uuid.UUID:
+    """An in-app notification of this user (as the dispatcher writes it)."""
+    from service.db.notify import Notification
+
+    with session_scope() as session:
+        row = Notification(user_id=actor.user_id, kind="asset_rejected", title="文件未通过审核：权限矩阵.jpg",
+                           body="原因：权限矩阵", link="/submissions")
+        session.add(row)
+        session.flush()
+        return row.id
+
+
 def make_package(world: World) -> uuid.UUID:
     """Outlet X's package of the photo released to it."""
     from service.portal.packages import request_package
@@ -290,6 +302,7 @@ def build_world() -> World:
         session.add(report)
         session.flush()
         world.ids["week_report"] = report.id
+    world.ids["notification_a"] = make_notification(submitter_a)
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     with_renditions(world.ids["asset_a_ready"])
     return world
