@@ -9,6 +9,7 @@ from service.assets.clusters import router as clusters_router
 from service.assets.endpoints import router as assets_router
 from service.core import errors, openapi
 from service.core.inputguard import QueryTextGuard
+from service.documents.endpoints import router as documents_router
 from service.ingest.endpoints import router as submissions_router
 from service.ingest.tus import TusHeaders
 from service.ingest.tus import router as tus_router
@@ -55,6 +56,7 @@ def create_app() -> FastAPI:
     app.include_router(curation_router)
     app.include_router(portal_router)
     app.include_router(reports_router)
+    app.include_router(documents_router)
     app.include_router(takedown_router)
     app.include_router(portal_pages_router)
     app.include_router(curation_pages_router)

@@ -19,7 +19,7 @@ from service.core.queues import Queue as QueueName
 
 #: The modules whose tasks the worker runs (imported by Celery at worker start).
 TASK_MODULES = ["workers.pipeline", "workers.maintenance", "workers.metrics", "workers.packages",
-                "workers.purge"]
+                "workers.purge", "workers.documents.tasks"]
 
 
 def make_app() -> Celery:
