@@ -50,6 +50,8 @@ def make_app() -> Celery:
                                 "options": {"queue": QueueName.default.value}},
             "portal-expire-packages": {"task": "portal.expire_packages", "schedule": 300.0,
                                        "options": {"queue": QueueName.default.value}},
+            "documents-requeue-lost": {"task": "documents.requeue_lost", "schedule": 600.0,
+                                       "options": {"queue": QueueName.default.value}},
         },
         task_always_eager=settings.task_eager,
     )

@@ -238,3 +238,38 @@ def test_inspection_is_idempotent(servers: object) -> None:
         assert again is not None
         assert (again.findings, again.text, again.updated_at) == before
     assert get_storage().list_keys(f"derived/documents/{document_id}/") == [thumbnail_key(document_id)]
+
+
+def test_a_lost_inspection_is_sent_again(servers: object) -> None:
+    """A document whose message never reached the broker is re-sent once it waited long enough, and only then."""
+    from datetime import UTC, datetime
+
+    from service.core.tasks import producer
+    from service.db.reporting import ReportDocument
+    from tests.documents_samples import make_document
+    from workers.documents.tasks import LOST_AFTER, requeue_lost
+
+    school = make_actor(Role.submitter)
+    document_id = make_document(school, make_report(school, make_campaign()), status="pending")
+    assert producer() is not None
+    with session_scope() as session:
+        fresh = session.get(ReportDocument, document_id)
+        assert fresh is not None
+        waited = fresh.updated_at
+    requeue_lost()  # pending for seconds only: left alone
+    with session_scope() as session:
+        row = session.get(ReportDocument, document_id)
+        assert row is not None
+        assert row.updated_at == waited
+        row.updated_at = datetime.now(UTC) - LOST_AFTER * 2
+    assert requeue_lost() >= 1
+    with session_scope() as session:
+        row = session.get(ReportDocument, document_id)
+        assert row is not None
+        resent = row.updated_at
+        assert datetime.now(UTC) - resent < LOST_AFTER  # re-sent, and not again before LOST_AFTER passes
+    requeue_lost()
+    with session_scope() as session:
+        row = session.get(ReportDocument, document_id)
+        assert row is not None
+        assert row.updated_at == resent

@@ -4,7 +4,8 @@ report's search text.
 
 A hostile file can crash or exhaust only the child: the task marks the document rejected (``document_too_complex``)
 and the worker goes on. Idempotent: a document no longer ``pending`` (or gone) is left alone; a task killed mid-way is
-redelivered (``acks_late``) and starts again from the original.
+redelivered (``acks_late``) and starts again from the original. A message that never reached the broker (an outage at
+upload time) is re-sent by ``documents.requeue_lost`` (beat, every 10 minutes) once the document waited 30 minutes.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import subprocess
 import sys
 import uuid
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from celery import Task
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.text_rules import compact
 from service.core.db import new_session
 from service.core.storage import get_storage
+from service.core.tasks import send_now
 from service.db.reporting import DocumentStatus, DocumentType, Report, ReportDocument
 from service.documents.service import INSPECT_QUEUE, INSPECT_TASK, refresh_search_text, thumbnail_key
 from workers.celery_app import app
@@ -39,6 +43,8 @@ log = logging.getLogger(__name__)
 CHILD_TIMEOUT_SECONDS = 120
 CHILD_CPU_SECONDS = 120
 CHILD_MEMORY_BYTES = 1536 * 1024**2
+#: A pending document untouched this long lost its message (its inspection takes at most a few minutes).
+LOST_AFTER = timedelta(minutes=30)
 #: Findings kept per document (a price list repeated on 300 pages is one finding per distinct text anyway).
 MAX_FINDINGS = 200
 
@@ -125,3 +131,21 @@ def screen(pages_text: list[str], *, paged: bool) -> list[dict[str, Any]]:
             if len(found) >= MAX_FINDINGS:
                 return list(found.values())
     return list(found.values())
+
+
+@app.task(name="documents.requeue_lost", queue="default")  # type: ignore[untyped-decorator]
+def requeue_lost() -> int:
+    """Re-send the inspection of documents pending for longer than ``LOST_AFTER``; returns how many."""
+    now = datetime.now(UTC)
+    with new_session() as session:
+        lost = list(session.scalars(select(ReportDocument).where(
+            ReportDocument.status == DocumentStatus.pending, ReportDocument.updated_at < now - LOST_AFTER)
+            .limit(1000)).all())
+        for document in lost:
+            document.updated_at = now  # re-sent at most once per LOST_AFTER
+        session.commit()
+    for document in lost:
+        send_now(INSPECT_TASK, str(document.id), queue=INSPECT_QUEUE)
+    if lost:
+        log.warning("re-sent the inspection of %d document(s) whose message was lost", len(lost))
+    return len(lost)
