@@ -37,7 +37,15 @@ def _admit(principal: Principal, report_id: uuid.UUID) -> int:
         return report.campaign.max_document_bytes
 
 
-@router.post("/reports/{report_id}/documents", status_code=202, response_model=DocumentOut)
+#: The upload's body as OpenAPI shows it (the endpoint streams the body itself, so FastAPI cannot infer it).
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary",
+                            "description": "PDF, DOCX, ODT or UTF-8/GB18030 text; typed by content"}}}}}}}
+
+
+@router.post("/reports/{report_id}/documents", status_code=202, response_model=DocumentOut,
+             openapi_extra=UPLOAD_BODY)
 async def upload_document(report_id: uuid.UUID, request: Request, principal: PrincipalDep,
                           session: SessionDep) -> DocumentOut:
     """Attach a PDF, DOCX, ODT or plain-text file (multipart field ``file``); inspected in the background."""

@@ -23,7 +23,8 @@ LIMITS = Limits(max_bytes=50 * 1024**2, max_pages=300)
 
 def samples() -> dict[str, bytes]:
     return {"pdf 1 page": pdf_bytes([HONEST_TEXT]), "pdf 50 pages": pdf_bytes([HONEST_TEXT * 20] * 50),
-            "docx 200 paragraphs": docx_bytes([HONEST_TEXT] * 200), "odt 200 paragraphs": odt_bytes([HONEST_TEXT] * 200)}
+            "docx 200 paragraphs": docx_bytes([HONEST_TEXT] * 200),
+            "odt 200 paragraphs": odt_bytes([HONEST_TEXT] * 200)}
 
 
 def main() -> None:

@@ -273,3 +273,33 @@ def test_a_lost_inspection_is_sent_again(servers: object) -> None:
         row = session.get(ReportDocument, document_id)
         assert row is not None
         assert row.updated_at == resent
+
+
+def test_bad_bodies_get_a_specific_answer_never_a_500(client: object) -> None:
+    from fastapi.testclient import TestClient
+
+    assert isinstance(client, TestClient)
+    school = make_actor(Role.submitter)
+    report_id = make_report(school, make_campaign())
+    url = f"/api/v1/reports/{report_id}/documents"
+    body, headers = multipart("a.txt", HONEST_TEXT.encode())
+    two = body.replace(b"--mediadesk-test-boundary--", b"--mediadesk-test-boundary") + body.split(b"\r\n", 1)[1]
+    cases = {
+        "json instead of a form": (b'{"file": "x"}', {"Content-Type": "application/json"}, 415, "multipart_required"),
+        "no boundary": (body, {"Content-Type": "multipart/form-data"}, 415, "multipart_required"),
+        "no file field": (body.replace(b'name="file"', b'name="other"'), headers, 400, "file_missing"),
+        "two files": (two, headers, 400, "one_file_only"),
+        "cut before the end": (body[: len(body) // 2], headers, 400, "file_missing"),
+        "garbage": (bytes(range(256)) * 4, headers, 400, None),
+    }
+    for name, (content, sent_headers, status, code) in cases.items():
+        response = client.post(url, content=content, headers=school.headers | sent_headers)
+        assert response.status_code == status, (name, response.status_code, response.text)
+        if code:
+            assert response.json()["code"] == code, name
+    with session_scope() as session:
+        from sqlalchemy import func, select
+
+        from service.db.reporting import ReportDocument
+
+        assert session.scalar(select(func.count()).where(ReportDocument.report_id == report_id)) == 0
