@@ -21,7 +21,7 @@ from service.core.errors import Problem, not_found
 from service.core.filenames import sanitize_filename
 from service.core.security import Principal
 from service.core.storage import get_storage
-from service.db.reporting import ReportDocument
+from service.db.reporting import DocumentStatus, ReportDocument
 from service.documents import service
 from service.documents.schemas import DocumentOut
 from service.documents.upload import receive
@@ -98,11 +98,14 @@ def get_thumbnail(document_id: uuid.UUID, principal: PrincipalDep, session: Sess
 
 @router.get("/documents/{document_id}/download", status_code=307, response_class=RedirectResponse)
 def download_document(document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> RedirectResponse:
-    """307 to a presigned URL of the original that expires after ``presign_ttl_seconds``. A refused document is
-    not handed out (it may be hostile); its reason is on GET."""
+    """307 to a presigned URL of the original that expires after ``presign_ttl_seconds``. Only a document that
+    passed its inspection is handed out (a refused or not yet inspected one may be hostile); the reason is on GET."""
     document, _ = service.document_for(session, principal, document_id)
-    if document.status.value == "rejected":
+    if document.status == DocumentStatus.rejected:
         raise Problem(409, "document_rejected", "该文档已被拒收，不提供下载", "a refused document is not handed out")
+    if document.status == DocumentStatus.pending:
+        raise Problem(409, "document_pending", "文档正在检查，检查通过后才能下载",
+                      "the document is still being inspected; it can be downloaded once it passed")
     mime = _mime(document)
     url = get_storage().presigned_get(document.object_key, ttl_seconds=get_settings().presign_ttl_seconds,
                                       filename=document.filename, content_type=mime)

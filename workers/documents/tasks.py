@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from models.text_rules import compact
 from service.core.db import new_session
+from service.core.events import EventKind, publish
 from service.core.storage import get_storage
 from service.core.tasks import send_now
 from service.db.reporting import DocumentStatus, DocumentType, Report, ReportDocument
@@ -61,23 +62,35 @@ def inspect_document(self: Task, document_id: str) -> str | None:
 
 
 def inspect(document_id: uuid.UUID) -> str | None:
+    """Inspect one pending document. No transaction stays open while the child runs; the result is written under a
+    row lock, and only if the document is still there and pending (deleted meanwhile: its thumbnail goes too)."""
     with new_session() as session:
         document = session.get(ReportDocument, document_id)
         if document is None or document.status != DocumentStatus.pending:
             return None  # deleted meanwhile, or done by an earlier delivery of this message
         report = session.get(Report, document.report_id)
         assert report is not None  # noqa: S101 - the foreign key cascades
+        key = document.object_key
         limits = Limits(max_bytes=report.campaign.max_document_bytes, max_pages=report.campaign.max_document_pages)
-        with scratch_dir("document-") as folder:
-            source = fetch_original(document.object_key, folder)
-            out = folder / "out"
-            out.mkdir()
-            result = run_child(source, out, limits)
-            thumbnail = out / THUMBNAIL
-            if "reject" not in result and result.get("thumbnail") and thumbnail.is_file():
-                key = thumbnail_key(document.id)
-                get_storage().put_file(key, thumbnail, "image/jpeg")
-                document.thumbnail_key = key
+    thumb_key = None
+    with scratch_dir("document-") as folder:
+        source = fetch_original(key, folder)
+        out = folder / "out"
+        out.mkdir()
+        result = run_child(source, out, limits)
+        thumbnail = out / THUMBNAIL
+        if "reject" not in result and result.get("thumbnail") and thumbnail.is_file():
+            thumb_key = thumbnail_key(document_id)
+            get_storage().put_file(thumb_key, thumbnail, "image/jpeg")
+    with new_session() as session:
+        document = session.scalar(select(ReportDocument).where(ReportDocument.id == document_id).with_for_update())
+        if document is None or document.status != DocumentStatus.pending:
+            if document is None and thumb_key:
+                get_storage().delete(thumb_key)
+            return None
+        report = session.get(Report, document.report_id)
+        assert report is not None  # noqa: S101 - the foreign key cascades
+        document.thumbnail_key = thumb_key
         apply_result(session, document, report, result)
         session.commit()
         return document.status.value
@@ -109,6 +122,10 @@ def apply_result(session: Session, document: ReportDocument, report: Report, res
         document.reject_code = str(result["reject"])
         document.reject_detail = str(result.get("detail") or "")[:2000]
         session.flush()
+        publish(session, EventKind.document_rejected, subject_kind="report_document", subject_id=document.id,
+                org_id=report.org_id, user_id=document.uploaded_by, campaign_id=report.campaign_id,
+                data={"report_id": str(report.id), "filename": document.filename, "reject_code": document.reject_code},
+                dedupe_key=f"document_rejected:{document.id}")
         return
     pages_text: list[str] = [str(text) for text in result.get("pages_text") or []]
     document.doc_type = DocumentType(result["doc_type"])
