@@ -11,6 +11,7 @@ from service.campaigns.endpoints import router as campaigns_router
 from service.campaigns.pages import router as campaign_pages_router
 from service.core import errors, openapi
 from service.core.inputguard import QueryTextGuard
+from service.documents.endpoints import router as documents_router
 from service.ingest.endpoints import router as submissions_router
 from service.ingest.tus import TusHeaders
 from service.ingest.tus import router as tus_router
@@ -59,6 +60,7 @@ def create_app() -> FastAPI:
     app.include_router(curation_router)
     app.include_router(portal_router)
     app.include_router(reports_router)
+    app.include_router(documents_router)
     app.include_router(takedown_router)
     app.include_router(campaigns_router)
     app.include_router(campaign_pages_router)

@@ -19,7 +19,7 @@ from service.core.queues import Queue as QueueName
 
 #: The modules whose tasks the worker runs (imported by Celery at worker start).
 TASK_MODULES = ["workers.pipeline", "workers.maintenance", "workers.metrics", "workers.packages",
-                "workers.purge", "workers.week_report", "workers.notify"]
+                "workers.purge", "workers.week_report", "workers.notify", "workers.documents.tasks"]
 
 
 def make_app() -> Celery:
@@ -61,6 +61,8 @@ def make_app() -> Celery:
                                "options": {"queue": QueueName.notify.value}},
             "notify-prune": {"task": "notify.prune", "schedule": 86400.0,
                              "options": {"queue": QueueName.notify.value}},
+            "documents-requeue-lost": {"task": "documents.requeue_lost", "schedule": 600.0,
+                                       "options": {"queue": QueueName.default.value}},
         },
         task_always_eager=settings.task_eager,
     )

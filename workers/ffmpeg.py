@@ -86,7 +86,9 @@ class RunResult:
     stderr_tail: str
 
 
-def _limits(cpu_seconds: int, memory_bytes: int) -> Callable[[], None]:
+def child_limits(cpu_seconds: int, memory_bytes: int) -> Callable[[], None]:
+    """A ``preexec_fn``: CPU and address-space limits, and death with the parent (also for the document parser)."""
+
     def apply() -> None:  # runs in the child between fork and exec
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -104,7 +106,7 @@ def run(args: list[str], *, timeout: float, duration: float | None = None,
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     cpu = cpu_seconds or int(timeout * max(os.cpu_count() or 1, 1)) + 10
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=_limits(cpu, memory_bytes), start_new_session=True, close_fds=True)
+                            preexec_fn=child_limits(cpu, memory_bytes), start_new_session=True, close_fds=True)
     readers = [threading.Thread(target=_drain_stderr, args=(proc, tail), daemon=True),
                threading.Thread(target=_read_progress, args=(proc, duration, on_progress), daemon=True)]
     for reader in readers:

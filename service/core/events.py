@@ -29,6 +29,7 @@ class EventKind(enum.StrEnum):
     report_accepted = "report_accepted"
     submission_returned = "submission_returned"  # a province returned a member's submission in pre-review
     asset_rejected = "asset_rejected"  # an editor rejected a file (to its organisation)
+    document_rejected = "document_rejected"  # a report's document refused by its inspection (to its uploader)
     deadline_reminder = "deadline_reminder"  # plan / summary due in 3 days or 1 day, not yet filed
     release_published = "release_published"  # a collection released to an outlet (to the outlet)
     embargo_lifted = "embargo_lifted"  # an embargoed release became downloadable (to the outlet)
@@ -40,6 +41,7 @@ EVENT_NAMES: Mapping[EventKind, tuple[str, str]] = {
     EventKind.report_accepted: ("报送材料已采用", "Report accepted"),
     EventKind.submission_returned: ("报送被退回", "Submission returned"),
     EventKind.asset_rejected: ("文件未通过审核", "File rejected"),
+    EventKind.document_rejected: ("文档被拒收", "Document refused"),
     EventKind.deadline_reminder: ("截止日期提醒", "Deadline reminder"),
     EventKind.release_published: ("新发布素材", "New release"),
     EventKind.embargo_lifted: ("禁发期已解除", "Embargo lifted"),

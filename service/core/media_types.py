@@ -11,6 +11,9 @@ Decisions (docs/PIPELINE.md "Accepted file types"):
 
 * MPEG-TS / M2TS (``.ts``, ``.mts``, ``.m2ts`` from AVCHD camcorders) is accepted: ffmpeg's ``mpegts`` demuxer reads
   both packet sizes.
+* Documents (PDF, DOCX, ODT, plain text) are a report's attachments, typed here too (``DOCUMENT_TYPES``,
+  ``sniff_document``): the media sniffer refuses them with "upload it as a report document", the documents' upload
+  and worker accept them. The whole-file checks (zip directory, macros, PDF actions) are the document worker's.
 * GIF is refused everywhere: it holds at most 256 colours, so it is never the original photo, and an animated GIF
   is not a video the desk can publish. Refused before any decoder opens it (a GIF header can claim 65535×65535).
 """
@@ -30,7 +33,7 @@ SNIFF_MIN_BYTES = 256
 #: ``Image.MAX_IMAGE_PIXELS`` and the probe's own check are both set from this one number.
 MAX_IMAGE_PIXELS = 240_000_000
 
-IMAGE, VIDEO = "image", "video"
+IMAGE, VIDEO, DOCUMENT = "image", "video", "document"
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class MediaType:
     """One accepted file type."""
 
     code: str  # stable short name, recorded as the probe's ``container``
-    kind: str  # image | video (the values of ``service.db.asset.AssetKind``)
+    kind: str  # image | video (the values of ``service.db.asset.AssetKind``) | document (a report's attachment)
     mime: str
     extensions: tuple[str, ...]  # what such files are usually called (shown to submitters, never trusted)
     label: str  # how the submitter knows it
@@ -63,6 +66,20 @@ TYPES: tuple[MediaType, ...] = (
 )
 BY_CODE: dict[str, MediaType] = {t.code: t for t in TYPES}
 BY_MIME: dict[str, MediaType] = {t.mime: t for t in TYPES}
+#: A report's documents (``service.db.reporting.DocumentType`` has the same codes). A DOCX and an ODT are both ZIP
+#: packages: the first bytes tell an ODT (its uncompressed ``mimetype`` member comes first), the document worker
+#: confirms either from the ZIP directory.
+DOCUMENT_TYPES: tuple[MediaType, ...] = (
+    MediaType("pdf", DOCUMENT, "application/pdf", ("pdf",), "PDF"),
+    MediaType("docx", DOCUMENT, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ("docx",),
+              "Word (DOCX)"),
+    MediaType("odt", DOCUMENT, "application/vnd.oasis.opendocument.text", ("odt",), "ODT"),
+    MediaType("txt", DOCUMENT, "text/plain; charset=utf-8", ("txt",), "TXT"),
+)
+DOCUMENT_BY_CODE: dict[str, MediaType] = {t.code: t for t in DOCUMENT_TYPES}
+ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
+#: Encodings a plain-text document may use (UTF-8 with or without a BOM; GB18030, a superset of GBK and GB2312).
+TEXT_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "gb18030")
 #: ffmpeg demuxers an input may be forced to (everything else, e.g. hls, concat, image2, lavfi, is refused).
 DEMUXERS: frozenset[str] = frozenset(t.demuxer for t in TYPES if t.demuxer)
 #: Pillow format names of accepted photos.
@@ -154,15 +171,13 @@ def _refusal(head: bytes) -> Refusal:
         return Refusal("unsupported", "不接受 GIF 图片或动图（最多 256 色，不是原始照片），请上传原始照片或视频",
                        "GIF files are not accepted (at most 256 colours, never the original photo); upload the "
                        "original photo or video")
+    document = _document_label(head)
+    if document is not None:  # a document is not a photo: say where it belongs
+        return Refusal("unsupported", f"这是 {document} 文档，不是照片或视频；请在报送材料中作为文档上传",
+                       f"this is a {document} document, not a photo or video; upload it as a report document")
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b")):
         return Refusal("unsupported", "压缩包不能作为素材上传，请解压后逐个上传照片或视频",
                        "archives (ZIP, RAR, 7z, gzip) are not accepted; unpack and upload the photos or videos")
-    if head.startswith(b"%PDF"):
-        return Refusal("unsupported", "不接受 PDF 文档，请上传照片或视频",
-                       "PDF documents are not accepted; upload photos or videos")
-    if head.startswith((b"\xd0\xcf\x11\xe0", b"{\\rtf")):
-        return Refusal("unsupported", "不接受 Office 文档，请上传照片或视频",
-                       "office documents are not accepted; upload photos or videos")
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE" or head.startswith((b"ID3", b"fLaC", b"OggS")):
         return Refusal("unsupported", "不接受纯音频文件，请上传照片或视频",
                        "audio-only files are not accepted; upload photos or videos")
@@ -174,6 +189,62 @@ def _refusal(head: bytes) -> Refusal:
         return Refusal("text", "这是一个文本文件，不是照片或视频", "this is a text file, not a photo or video")
     return Refusal("unsupported", f"无法识别的文件格式；支持 {accepted_summary('zh')}",
                    f"unrecognised file format; accepted: {accepted_summary('en')}")
+
+
+def _document_label(head: bytes) -> str | None:
+    """The kind of office document the first bytes show (for the media sniffer's refusal), or None."""
+    if head.startswith(b"%PDF"):
+        return "PDF"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "Office"
+    if head.startswith(b"{\\rtf"):
+        return "RTF"
+    if head.startswith(b"PK\x03\x04") and any(marker in head for marker in (
+            b"[Content_Types].xml", b"word/", b"mimetypeapplication/vnd.oasis.opendocument")):
+        return "ODF" if b"opendocument" in head else "Word"
+    return None
+
+
+def sniff_document(head: bytes) -> MediaType | Refusal:
+    """Classify a report document by its first bytes (``SNIFF_BYTES``). ``Refusal.why``: ``empty`` | ``media`` (a
+    photo or video: upload it as media) | ``legacy_office`` (OLE: an old .doc or an encrypted Office file, which
+    nothing here can inspect) | ``unsupported``. A ZIP is a DOCX or ODT candidate the worker confirms."""
+    if not head:
+        return Refusal("empty", "文件为空（0 字节）", "the file is empty (0 bytes)")
+    if head.startswith(b"%PDF-"):
+        return DOCUMENT_BY_CODE["pdf"]
+    if head.startswith(b"PK\x03\x04"):
+        odt = head[30:38] == b"mimetype" and head[38:38 + len(ODT_MIMETYPE)] == ODT_MIMETYPE
+        return DOCUMENT_BY_CODE["odt" if odt else "docx"]
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return Refusal("legacy_office",
+                       "旧版 Word 文档（.doc）或加密的 Office 文档无法检查，请另存为不加密的 DOCX 或 PDF",
+                       "old Word (.doc) or encrypted Office files cannot be inspected; save it as an unencrypted "
+                       "DOCX or PDF")
+    if _by_magic(head) is not None:
+        return Refusal("media", "这是照片或视频，不是文档；请作为素材上传",
+                       "this is a photo or video, not a document; upload it as media")
+    if text_encoding(head) is not None and not head.lstrip().lower().startswith((b"<!doctype html", b"<html", b"<svg")):
+        return DOCUMENT_BY_CODE["txt"]
+    return Refusal("unsupported", f"无法识别的文档格式；支持 {document_summary('zh')}",
+                   f"unrecognised document format; accepted: {document_summary('en')}")
+
+
+def document_summary(lang: str = "zh") -> str:
+    labels = [t.label for t in DOCUMENT_TYPES]
+    return ", ".join(labels) if lang == "en" else "、".join(labels)
+
+
+def text_encoding(data: bytes, *, final: bool = False) -> str | None:
+    """The encoding of ``TEXT_ENCODINGS`` that decodes ``data`` as text (no control characters but tab, line and page
+    breaks), or None for binary. ``final=False`` tolerates a character cut at the end of a sample."""
+    for encoding in TEXT_ENCODINGS:
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(data, final=final)
+        except UnicodeDecodeError:
+            continue
+        return encoding if text and all(ch >= " " or ch in "\t\n\r\f" for ch in text) else None
+    return None
 
 
 def looks_like_text(head: bytes) -> bool:

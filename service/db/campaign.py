@@ -19,6 +19,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from service.db.base import Base, IdMixin, TimestampMixin, str_enum
 
+#: A plan or summary with pictures is a few MB; 50 MB leaves room for a scanned one.
+DEFAULT_MAX_DOCUMENT_BYTES = 50 * 1024**2
+DEFAULT_MAX_DOCUMENT_PAGES = 300
+
 
 class Campaign(IdMixin, TimestampMixin, Base):
     __tablename__ = "campaign"
@@ -42,6 +46,11 @@ class Campaign(IdMixin, TimestampMixin, Base):
     min_video_height: Mapped[int] = mapped_column(default=360)
     min_video_seconds: Mapped[float] = mapped_column(default=1.0)
     max_video_seconds: Mapped[float] = mapped_column(default=30 * 60.0)
+    # a report's documents (PDF, DOCX, ODT, text): refused above these at upload and by the document worker
+    max_document_bytes: Mapped[int] = mapped_column(BigInteger, default=DEFAULT_MAX_DOCUMENT_BYTES,
+                                                    server_default=str(DEFAULT_MAX_DOCUMENT_BYTES))
+    max_document_pages: Mapped[int] = mapped_column(default=DEFAULT_MAX_DOCUMENT_PAGES,
+                                                    server_default=str(DEFAULT_MAX_DOCUMENT_PAGES))
 
     def upload_open(self, at: datetime) -> bool:
         return self.upload_opens_at <= at < self.upload_closes_at

@@ -18,6 +18,7 @@ BENCHMARKS = {
     "queue": "tests.bench.bench_queue",  # review queue API and page at 1M assets
     "package": "tests.bench.bench_package",  # ZIP package build vs plain zip
     "observability": "tests.bench.observability",  # request middleware overhead
+    "documents": "tests.bench.bench_documents",  # a report document's inspection, child process vs in-process
     "e2e": "tests.bench.bench_e2e",  # upload → ready per worker core, cores for the week (make bench-e2e records it)
 }
 

@@ -1,4 +1,6 @@
-"""The hostile media corpus, generated in code: bombs, polyglots, truncations and ffmpeg SSRF attempts.
+"""The hostile media corpus, generated in code: bombs, polyglots, truncations and ffmpeg SSRF attempts; and the
+hostile report documents (``documents``: encrypted and scripted PDFs, zip bombs, XML entities, macros, traversal),
+each with the reject code it must get (built in ``tests.documents_samples``).
 
 Every network reference points at a ``Sentinel``: a loopback listener that records any connection, so a test can
 prove that no worker ever followed one (and a proxy variable pointing at a second sentinel catches proxied fetches).
@@ -15,7 +17,10 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
+from tests.documents_samples import HostileDocument, hostile_documents
 from tests.load.media import photo, video
+
+__all__ = ["Hostile", "HostileDocument", "Sentinel", "corpus", "documents"]
 
 
 @dataclass(frozen=True)
@@ -168,3 +173,15 @@ def _audio_only_mp4() -> bytes:
         subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
                         "-t", "1", "-c:a", "aac", "-y", str(out)], check=True, timeout=60, stdin=subprocess.DEVNULL)
         return out.read_bytes()
+
+
+def documents(sentinel: Sentinel) -> list[HostileDocument]:
+    """The hostile documents, plus a DOCX whose XML names the sentinel as an external entity (never fetched)."""
+    from tests.documents_samples import docx_with_document_xml
+
+    xxe = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "{sentinel.url}/xxe">]>'
+           '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+           "<w:body><w:p><w:r><w:t>&x;</w:t></w:r></w:p></w:body></w:document>")
+    return [*hostile_documents(),
+            HostileDocument("xxe-sentinel.docx", docx_with_document_xml(xxe), "document_xml_entities",
+                            "an external entity pointing at the sentinel")]

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.documents_samples import HONEST_TEXT, multipart
 from tests.security.world import PATCH_BYTES, ROLES
 
 
@@ -71,6 +72,9 @@ ADMIN_ONLY = "401 no no no no no ok"
 ADMIN_PAGE = "login no no no no no ok"
 ADMIN_PAGE_GATE = "login no no no no no in"
 NEW_CAMPAIGN = {"name": "@fresh:new_name", "year": 2025, "week_start": "2025-05-11", "week_end": "2025-05-17"}
+#: A report's documents are added and removed by its own organisation's submitters only (staff see, never edit).
+OWN_SUBMITTERS = "401 ok no no no no no"
+DOCUMENT_BODY, DOCUMENT_HEADERS = multipart("权限矩阵.txt", HONEST_TEXT.encode())
 
 CASES: tuple[Case, ...] = (
     # operations and documentation: public by design (no data behind them)
@@ -256,6 +260,24 @@ CASES: tuple[Case, ...] = (
     Case("GET", "/api/v1/reports/week-summary", "–", STAFF_ONLY),
     Case("GET", "/api/v1/reports/findings", "–", STAFF_ONLY),
     Case("GET", "/api/v1/reports/outlet-usage", "–", STAFF_ONLY),
+    # a report's documents: seen by its organisation, those above it and staff; changed by its own submitters
+    Case("POST", "/api/v1/reports/{report_id}/documents", "organisation A's draft report", OWN_SUBMITTERS,
+         path={"report_id": "report_a_draft"}, content=DOCUMENT_BODY, headers=DOCUMENT_HEADERS),
+    Case("POST", "/api/v1/reports/{report_id}/documents", "organisation A's accepted report",
+         "401 409 no no no no no", path={"report_id": "report_a_accepted"}, content=DOCUMENT_BODY,
+         headers=DOCUMENT_HEADERS),
+    Case("GET", "/api/v1/reports/{report_id}/documents", "organisation A's filed report",
+         "401 listed no listed no no listed", path={"report_id": "report_a_filed"}, listed="document_a"),
+    Case("GET", "/api/v1/documents/{document_id}", "organisation A's filed report, ready", OWN_ORG_OR_STAFF,
+         path={"document_id": "document_a"}),
+    Case("GET", "/api/v1/documents/{document_id}/thumbnail", "organisation A's filed report, ready",
+         OWN_ORG_OR_STAFF, path={"document_id": "document_a"}),
+    Case("GET", "/api/v1/documents/{document_id}/download", "organisation A's filed report, ready",
+         OWN_ORG_OR_STAFF, path={"document_id": "document_a"}),
+    Case("DELETE", "/api/v1/documents/{document_id}", "organisation A's draft report", OWN_SUBMITTERS,
+         fresh={"document_id": "draft_document_a"}),
+    Case("DELETE", "/api/v1/documents/{document_id}", "organisation A's filed report", "401 409 no no no no no",
+         path={"document_id": "document_a"}),
     # takedown: editors and admins take down; a submitter asks for their own organisation's file
     Case("POST", "/api/v1/assets/{asset_id}/takedown", "organisation A, ready", STAFF_ONLY,
          fresh={"asset_id": "ready_asset_a"}, json={"reason": "权限矩阵"}),

@@ -1,6 +1,7 @@
 """The hostile media corpus through the real upload path and a real worker: every file ends refused with a specific
 reason, no worker process dies or hangs past its limits, and nothing reaches the network (a sentinel listener named
-in the files, and a sentinel proxy in the worker's environment, both stay silent)."""
+in the files, and a sentinel proxy in the worker's environment, both stay silent). Hostile report documents go the
+same way through the documents' upload and their worker, each refused with its own code."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import httpx
 import pytest
 
 from service.db.org import Role
+from tests.documents_samples import HONEST_TEXT, PHONE_TEXT, make_report, multipart, pdf_bytes
 from tests.load.tus import tus_available, upload_simple
-from tests.security.hostile import Sentinel, corpus
+from tests.security.hostile import Sentinel, corpus, documents
 from tests.support import (
     LiveAPI,
     decodable_media,
@@ -91,6 +93,67 @@ def test_hostile_files_are_refused_without_harm(live_api: LiveAPI, child_env: di
             f"a worker connected to the URL inside a file: {sentinel.connections} {sentinel.requests}")
         assert proxy.connections == [], f"a worker used the proxy: {proxy.connections} {proxy.requests}"
         assert elapsed < 420
+    finally:
+        worker.stop()
+        sentinel.stop()
+        proxy.stop()
+
+
+def test_hostile_documents_are_refused_with_their_reason(live_api: LiveAPI, child_env: dict[str, str],
+                                                         logs_dir: Path) -> None:
+    submitter = make_actor(Role.submitter)
+    sentinel, proxy = Sentinel().start(), Sentinel().start()
+    proxy_env = {name: proxy.url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                                              "all_proxy")}
+    worker = worker_process(child_env | proxy_env | {"NO_PROXY": "", "no_proxy": ""}, logs_dir,
+                            name="hostile-documents-worker", concurrency=1).start()
+    try:
+        report_id = make_report(submitter, make_campaign(), title="恶意文档测试")
+        items = documents(sentinel)
+        expected = {item.name: item.code for item in items}
+        uploaded: dict[str, str] = {}
+        codes: dict[str, str] = {}
+        with httpx.Client(base_url=live_api.url, headers=submitter.headers, timeout=120) as client:
+            def send(name: str, data: bytes) -> httpx.Response:
+                body, headers = multipart(name, data)
+                return client.post(f"/api/v1/reports/{report_id}/documents", content=body, headers=headers)
+
+            # the control: an honest PDF through the same path ends ready (a wall refusing everything would pass too)
+            control = send("对照.pdf", pdf_bytes([HONEST_TEXT, PHONE_TEXT]))
+            assert control.status_code == 202, control.text
+            uploaded[CONTROL] = control.json()["id"]
+            for item in items:
+                response = send(item.name, item.data)
+                assert response.status_code < 500, f"{item.name} ({item.why}): {response.status_code} {response.text}"
+                if response.status_code == 202:
+                    uploaded[item.name] = response.json()["id"]
+                else:
+                    assert response.status_code in CONTENT_REFUSALS, f"{item.name}: {response.text}"
+                    codes[item.name] = response.json()["code"]
+            final: dict[str, dict[str, object]] = {}
+
+            def all_final() -> bool:
+                for name, document_id in uploaded.items():
+                    if name not in final:
+                        body = client.get(f"/api/v1/documents/{document_id}").json()
+                        if body["status"] in ("ready", "rejected"):
+                            final[name] = body
+                return len(final) == len(uploaded)
+
+            wait_until(all_final, timeout=300, interval=1, message="every hostile document to be inspected")
+        assert final[CONTROL]["status"] == "ready", final[CONTROL]
+        for name, body in final.items():
+            if name != CONTROL:
+                reject = body["reject"] or {}
+                codes[name] = reject.get("code", f"({body['status']})")  # type: ignore[union-attr]
+        assert codes == expected, {name: (codes.get(name), code) for name, code in expected.items()
+                                   if codes.get(name) != code}
+        assert worker.proc is not None
+        assert worker.proc.poll() is None, "the worker process died"
+        deaths = [marker for marker in WORKER_DEATH if marker in worker.log()]
+        assert not deaths, f"worker log shows {deaths}"
+        assert sentinel.connections == [], f"something fetched an external entity: {sentinel.requests}"
+        assert proxy.connections == [], f"a worker used the proxy: {proxy.requests}"
     finally:
         worker.stop()
         sentinel.stop()

@@ -241,6 +241,10 @@ class World:
             return uuid.uuid4()
         if factory == "campaign":  # a campaign whose taxonomy a row may replace
             return make_campaign(open_now=False)
+        if factory == "draft_document_a":  # a document of a new draft report of A (deleting it is allowed)
+            from tests.documents_samples import make_document, make_report
+
+            return make_document(submitter_a, make_report(submitter_a, self.ids["open_campaign"]))
         raise ValueError(f"unknown factory {factory!r}")
 
     def headers(self, role: str) -> dict[str, str]:
@@ -250,6 +254,19 @@ class World:
 
 #: Every matrix actor's password (throwaway users on throwaway servers), for the web pages' cookie sessions.
 PASSWORD = "matrix-password-2023"  # noqa: S105
+
+
+def _reports_of_a(world: World) -> None:
+    """Organisation A's reports in the states that matter, and a ready document (with a thumbnail) of the filed one."""
+    from tests.documents_samples import make_document, make_report
+
+    submitter_a = world.actors["submitter_a"]
+    assert submitter_a is not None
+    campaign = world.ids["open_campaign"]
+    world.ids.update(report_a_draft=make_report(submitter_a, campaign, title="权限矩阵：草稿案例"),
+                     report_a_filed=make_report(submitter_a, campaign, status="filed", title="权限矩阵：已提交案例"),
+                     report_a_accepted=make_report(submitter_a, campaign, status="accepted", title="权限矩阵：已采用"))
+    world.ids["document_a"] = make_document(submitter_a, world.ids["report_a_filed"], thumbnail=photo(32, 45, seed=5))
 
 
 def build_world() -> World:
@@ -304,5 +321,6 @@ def build_world() -> World:
         world.ids["week_report"] = report.id
     world.ids["notification_a"] = make_notification(submitter_a)
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
+    _reports_of_a(world)
     with_renditions(world.ids["asset_a_ready"])
     return world

@@ -1,6 +1,7 @@
 """Text in the picture (OCR) and in the caption, checked by the promotion rules (``models.text_rules``): phone numbers,
 prices, promotional wording, other platforms' watermarks, sensitive words. Also leaves the OCR text on the
-``Screening`` for search and tagging, and its cost as the ``ocr_time`` fact."""
+``Screening`` for search and tagging, and its cost as the ``ocr_time`` fact. A report document's text goes through
+the same rules (``typed_text_findings``, called by ``workers.documents.tasks``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,16 @@ def finding_of(hit: RuleHit) -> tuple[str, dict[str, Any]]:
     rule, _, platform = hit.label.partition(":")
     code = RULE_CODES[rule]
     return code, ({"platform": platform} if platform else {})
+
+
+def typed_text_findings(text: str, source: str, **evidence: Any) -> list[Found]:
+    """The rule hits in typed text (a caption, a report document's text) as vocabulary findings; ``evidence`` adds
+    where the text was (a document's page)."""
+    found = []
+    for hit in check_text(text, source):
+        code, extra = finding_of(hit)
+        found.append(Found(code, CAPTION_SCORE, {"text": hit.text, "source": source, **evidence, **extra}))
+    return found
 
 
 def _ocr_findings(t: float | None, ocr: OcrResult) -> list[Found]:
@@ -55,9 +66,7 @@ class TextDetector(Detector):
                 texts.append(ocr.text)
             found += _ocr_findings(frame.t, ocr)
         screening.ocr_text = "\n".join(texts)
-        for hit in check_text(media.caption, "caption"):
-            code, extra = finding_of(hit)
-            found.append(Found(code, CAPTION_SCORE, {"text": hit.text, "source": "caption", **extra}))
+        found += typed_text_findings(media.caption, "caption")
         unique: dict[tuple[str, str, str], Found] = {}
         for item in found:  # a banner seen in ten keyframes is one finding, at its first frame
             key = (item.code, str(item.detail.get("source")), compact(str(item.detail.get("text", ""))))
