@@ -83,7 +83,8 @@ def user_create(
     username: str,
     role: Annotated[Role, typer.Option(help="submitter | editor | outlet | admin")],
     org: Annotated[str, typer.Option(help="organisation name or id")],
-    password: Annotated[str | None, typer.Option(help="web login password (≥ 10 characters)",
+    password: Annotated[str | None, typer.Option(help="web login password (≥ 12 characters, not the user name, "
+                                                 "not common, not one kind of character)",
                                                  envvar="MEDIADESK_NEW_USER_PASSWORD")] = None,
     display_name: str = "",
     data: DataOpt = None,

@@ -77,7 +77,8 @@ templates.env.filters["filesize"] = size_text
 NAV: dict[Role, list[tuple[str, str]]] = {
     Role.submitter: [("nav.submissions", "/submissions"), ("nav.new_submission", "/submissions/new")],
     Role.editor: [("nav.review", "/review"), ("nav.dashboard", "/dashboard")],
-    Role.admin: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.submissions", "/submissions")],
+    Role.admin: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.submissions", "/submissions"),
+                 ("nav.users", "/admin/users"), ("nav.orgs", "/admin/orgs"), ("nav.audit", "/admin/audit")],
     Role.outlet: [("nav.portal", "/portal")],
 }
 
