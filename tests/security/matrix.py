@@ -66,6 +66,10 @@ STAFF_PAGE_GATE = "login no no in no no in"
 OUTLET_X = "401 no no no ok no ok"
 OUTLET_PAGE = "login no no no ok ok ok"
 OUTLET_X_PAGE = "login no no no ok no ok"
+ADMIN_ONLY = "401 no no no no no ok"
+ADMIN_PAGE = "login no no no no no ok"
+ADMIN_PAGE_GATE = "login no no no no no in"
+SIGNED_IN = "401 ok ok ok ok ok ok"
 
 CASES: tuple[Case, ...] = (
     # operations and documentation: public by design (no data behind them)
@@ -283,6 +287,57 @@ CASES: tuple[Case, ...] = (
     page("POST", "/portal/packages", "empty form", "login no no no in in in"),
     page("GET", "/portal/packages/{package_id}", "outlet X's package", OUTLET_X_PAGE,
          path={"package_id": "package_x"}),
+    # accounts: admins manage users and organisations (a fresh account per destructive call); each signed-in user
+    # changes only their own password and sees and ends only their own sessions
+    Case("GET", "/api/v1/admin/users", "–", ADMIN_ONLY),
+    Case("POST", "/api/v1/admin/users", "a new submitter of organisation A", ADMIN_ONLY,
+         json={"username": "matrix-new-user", "role": "submitter", "org_id": "@org_a"}),
+    Case("GET", "/api/v1/admin/users/{user_id}", "submitter B", ADMIN_ONLY, path={"user_id": "user_b"}),
+    Case("PATCH", "/api/v1/admin/users/{user_id}", "an account of organisation A", ADMIN_ONLY,
+         fresh={"user_id": "user_a"}, json={"display_name": "权限矩阵"}),
+    Case("POST", "/api/v1/admin/users/{user_id}/password", "an account of organisation A (reset link)", ADMIN_ONLY,
+         fresh={"user_id": "user_a"}, json={}),
+    Case("GET", "/api/v1/admin/users/{user_id}/tokens", "submitter B", ADMIN_ONLY, path={"user_id": "user_b"}),
+    Case("POST", "/api/v1/admin/users/{user_id}/tokens/revoke", "an account of organisation A", ADMIN_ONLY,
+         fresh={"user_id": "user_a"}, json={}),
+    Case("GET", "/api/v1/admin/users/{user_id}/sessions", "submitter B", ADMIN_ONLY, path={"user_id": "user_b"}),
+    Case("DELETE", "/api/v1/admin/users/{user_id}/sessions", "an account of organisation A", ADMIN_ONLY,
+         fresh={"user_id": "user_a"}),
+    Case("POST", "/api/v1/admin/users/import", "a dry run of an empty CSV", ADMIN_ONLY,
+         headers={"Content-Type": "text/csv"}, content=b"username,role,org\n"),
+    Case("GET", "/api/v1/admin/orgs", "–", ADMIN_ONLY),
+    Case("POST", "/api/v1/admin/orgs", "a new school", ADMIN_ONLY, json={"name": "权限矩阵：新单位", "kind": "school"}),
+    Case("PATCH", "/api/v1/admin/orgs/{org_id}", "a school", ADMIN_ONLY, fresh={"org_id": "org_fresh"},
+         json={"region_code": "370100"}),
+    Case("GET", "/api/v1/admin/audit", "–", ADMIN_ONLY),
+    Case("GET", "/api/v1/admin/audit/export.{fmt}", "CSV export", ADMIN_ONLY, path={"fmt": "csv"}),
+    Case("POST", "/api/v1/account/password", "own account, wrong current password", "401 422 422 422 422 422 422",
+         json={"current_password": "not-my-password", "new_password": "Lantern-river-2026"}),
+    Case("GET", "/api/v1/account/sessions", "own sessions", SIGNED_IN),
+    Case("DELETE", "/api/v1/account/sessions/{handle}", "a handle that is none of the caller's sessions",
+         "401 404 404 404 404 404 404", path={"handle": "0123456789abcdef0123"}),
+    page("GET", "/admin/users", "–", ADMIN_PAGE),
+    page("POST", "/admin/users", "empty form", ADMIN_PAGE_GATE),
+    page("GET", "/admin/users/{user_id}", "submitter B", ADMIN_PAGE, path={"user_id": "user_b"}),
+    page("POST", "/admin/users/{user_id}", "an account of organisation A (empty form)", ADMIN_PAGE_GATE,
+         fresh={"user_id": "user_a"}),
+    page("GET", "/admin/users-import", "–", ADMIN_PAGE),
+    page("POST", "/admin/users-import", "empty form", ADMIN_PAGE_GATE),
+    page("GET", "/admin/orgs", "–", ADMIN_PAGE),
+    page("POST", "/admin/orgs", "empty form", ADMIN_PAGE_GATE),
+    page("GET", "/admin/audit", "–", ADMIN_PAGE),
+    page("GET", "/account/password", "own account", "login ok ok ok ok ok ok"),
+    page("POST", "/account/password", "own account (empty form)", "login in in in in in in"),
+    page("POST", "/account/sessions/{handle}/end", "a handle that is none of the caller's sessions",
+         "login ok ok ok ok ok ok", path={"handle": "0123456789abcdef0123"}),
+    # a reset link works without a session (its token is the credential); an unknown token is gone for everyone
+    Case("GET", "/account/reset/{token}", "an unknown token", "410 410 410 410 410 410 410",
+         path={"token": "no-such-reset-token-0000000000"}),
+    page("POST", "/account/reset/{token}", "an unknown token", "410 410 410 410 410 410 410",
+         path={"token": "no-such-reset-token-0000000000"}),
+    # sign-in through OpenID Connect: not configured on the matrix's servers (404); a callback without a code refused
+    Case("GET", "/login/oidc", "not configured", "404 404 404 404 404 404 404"),
+    Case("GET", "/login/oidc/callback", "no code, no state", "403 403 403 403 403 403 403"),
     # assets (outlets use the portal, never the working API)
     Case("GET", "/api/v1/assets", "organisation A's ready asset", "401 listed hidden listed hidden hidden listed",
          params={"submission_id": "@submission_a"}, listed="asset_a_ready"),

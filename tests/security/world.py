@@ -225,6 +225,10 @@ class World:
             return make_revocation(self)
         if factory == "editor_filter":
             return make_filter(self)
+        if factory == "user_a":  # an account of organisation A that admin actions may reset, deactivate, end
+            return make_actor(Role.submitter, self.ids["org_a"], password=PASSWORD).user_id
+        if factory == "org_fresh":
+            return make_org(OrgKind.school, name=unique("权限矩阵单位"))
         raise ValueError(f"unknown factory {factory!r}")
 
     def headers(self, role: str) -> dict[str, str]:
@@ -279,6 +283,7 @@ def build_world() -> World:
     world.ids["asset_featured_a"] = featured
     world.ids.update(cluster_ab=make_cluster(world), package_x=make_package(world),
                      collection_draft=make_draft_collection(world))
+    world.ids["user_b"] = submitter_b.user_id
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     with_renditions(world.ids["asset_a_ready"])
     return world
