@@ -33,6 +33,9 @@ ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "report.delete": ("删除报送草稿", "Report draft deleted"),
         "document.upload": ("上传文档", "Document uploaded"),
         "document.delete": ("删除文档", "Document deleted"),
+        # submissions (the metadata of a batch of files; edits name the fields, not their text)
+        "submission.create": ("新建报送", "Submission created"),
+        "submission.edit": ("修改报送信息", "Submission edited"),
         # review: decisions and edits on a file (the asset page's history still reads review_event, which holds the
         # before/after text and goes with the asset when it is purged; this log keeps which fields changed)
         "review.approve": ("采用", "Approved"),

@@ -16,7 +16,7 @@ from service.core.kv import get_redis
 from service.core.security import normalize_username, verify_password
 from service.db.org import Role, User
 from service.web import sessions
-from service.web.deps import CHANGE_PASSWORD_PATH, safe_next
+from service.web.deps import OWN_CREDENTIALS_PAGE, safe_next
 from service.web.i18n import lang_of, translator
 from service.web.templating import render
 
@@ -89,7 +89,7 @@ def start_session(request: Request, user: User, ip: str) -> None:
 
 def _after_login(user: User, next_path: str) -> Response:
     if user.must_change_password:
-        return RedirectResponse(CHANGE_PASSWORD_PATH, status_code=303)
+        return RedirectResponse(OWN_CREDENTIALS_PAGE, status_code=303)
     return RedirectResponse(safe_next(next_path, HOME_BY_ROLE[user.role]), status_code=303)
 
 

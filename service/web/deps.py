@@ -29,7 +29,7 @@ class PasswordChangeRequired(Exception):
     """An admin reset this user's password: every page leads to the change-password page until it is changed."""
 
 
-CHANGE_PASSWORD_PATH = "/account/password"
+OWN_CREDENTIALS_PAGE = "/account/password"
 
 
 def web_principal(request: Request) -> Principal:
@@ -37,7 +37,7 @@ def web_principal(request: Request) -> Principal:
     if principal is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
-    if getattr(request.state, "must_change_password", False) and request.url.path != CHANGE_PASSWORD_PATH:
+    if getattr(request.state, "must_change_password", False) and request.url.path != OWN_CREDENTIALS_PAGE:
         raise PasswordChangeRequired()
     return principal
 
@@ -73,7 +73,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PasswordChangeRequired)
     async def _change(request: Request, exc: PasswordChangeRequired) -> Response:
-        return RedirectResponse(CHANGE_PASSWORD_PATH, status_code=303)
+        return RedirectResponse(OWN_CREDENTIALS_PAGE, status_code=303)
 
     @app.exception_handler(PageForbidden)
     async def _forbidden(request: Request, exc: PageForbidden) -> Response:

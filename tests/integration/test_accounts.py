@@ -59,6 +59,9 @@ def test_one_time_password_must_be_changed_at_first_login(client: TestClient) ->
     assert response.headers["location"] == "/account/password"
     # every page leads back to the change form until the password is changed
     assert client.get("/submissions", follow_redirects=False).headers["location"] == "/account/password"
+    blocked = client.get("/api/v1/submissions")
+    assert blocked.status_code == 403
+    assert blocked.json()["code"] == "password_change_required"
     page = client.get("/account/password")
     assert "管理员重置了您的密码" in page.text
     csrf = csrf_from(page.text)

@@ -145,3 +145,18 @@ def test_filters_in_beijing_time_and_export_with_names(client: TestClient) -> No
     # the export itself is on the record
     assert client.get("/api/v1/admin/audit", params={"action": "audit.export", "actor": admin.username},
                       headers=admin.headers).json()["total"] == 2
+
+
+def test_submission_edits_name_fields_not_text(client: TestClient) -> None:
+    submitter = make_actor(Role.submitter)
+    created = client.post("/api/v1/submissions", headers=submitter.headers,
+                          json={"campaign_id": str(make_campaign()), "title": "开放校园：王同学的作品"})
+    assert created.status_code == 201, created.text
+    sid = created.json()["id"]
+    patched = client.patch(f"/api/v1/submissions/{sid}", headers=submitter.headers,
+                           json={"title": "开放校园：李同学", "place": "山东省济南市"})
+    assert patched.status_code == 200
+    rows = rows_for(sid)
+    assert [r.action for r in rows] == ["submission.create", "submission.edit"]
+    assert rows[1].detail == {"fields": ["place", "title"]}
+    assert "同学" not in str([r.detail for r in rows])
