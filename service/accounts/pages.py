@@ -16,7 +16,7 @@ from service.core.clientaddr import client_address
 from service.core.config import get_settings
 from service.core.deps import SessionDep
 from service.core.errors import Problem
-from service.db.org import OrgKind, Role
+from service.db.org import Organization, OrgKind, Role
 from service.web import i18n, sessions
 from service.web.deps import AdminPage, WebPrincipalDep
 from service.web.templating import render
@@ -89,6 +89,7 @@ i18n.register({
     "acct.none": ("无", "None"),
     "acct.search": ("查找", "Search"),
     "acct.reset_title": ("设置新密码", "Set a new password"),
+    "acct.members": ("本单位用户", "Users of this organisation"),
     "org_kind.province": ("省级教育行政部门", "Provincial department"),
     "org_kind.committee": ("行指委/教指委", "Teaching committee"),
     "org_kind.school": ("学校", "School"),
@@ -318,3 +319,45 @@ def create_org_form(request: Request, principal: AdminPage, session: SessionDep,
         return render(request, "accounts/orgs.html", status_code=422, orgs=orgs, total=total, kinds=list(OrgKind),
                       q="", error=_problem_text(request, problem), names={o.id: o.name for o in orgs})
     return RedirectResponse("/admin/orgs", status_code=303)
+
+
+@router.get("/admin/orgs/{org_id}")
+def org_page(org_id: uuid.UUID, request: Request, principal: AdminPage, session: SessionDep) -> Response:
+    return _org_page(request, session, org_id)
+
+
+def _org_page(request: Request, session: SessionDep, org_id: uuid.UUID, *, status_code: int = 200,
+              error: str | None = None) -> Response:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise Problem(404, "not_found", "未找到该单位", "organisation not found")
+    orgs, _ = service.list_orgs(session, limit=1000)
+    members, _ = service.list_users(session, org_id=org_id, limit=500)
+    return render(request, "accounts/org.html", status_code=status_code, org=org, orgs=orgs, kinds=list(OrgKind),
+                  members=members, error=error, msg=request.query_params.get("msg", ""))
+
+
+@router.post("/admin/orgs/{org_id}")
+def update_org_form(org_id: uuid.UUID, request: Request, principal: AdminPage, session: SessionDep,
+                    name: Annotated[str, Form(max_length=200)] = "",
+                    kind: Annotated[str, Form(max_length=20)] = "",
+                    region_code: Annotated[str, Form(max_length=6)] = "",
+                    parent_id: Annotated[str, Form(max_length=40)] = "") -> Response:
+    try:
+        try:
+            fields: dict[str, object] = {"region_code": region_code or None,
+                                         "parent_id": uuid.UUID(parent_id) if parent_id else None}
+            if name:
+                fields["name"] = name
+            if kind:
+                fields["kind"] = OrgKind(kind)
+        except ValueError as exc:
+            raise Problem(422, "validation_error", "单位类型或上级单位无效", "invalid kind or parent") from exc
+        service.update_org(session, actor=principal, org_id=org_id, fields=fields, ip=client_address(request))
+    except Problem as problem:
+        session.rollback()
+        if problem.status == 404:
+            raise
+        return _org_page(request, session, org_id, status_code=problem.status,
+                         error=_problem_text(request, problem))
+    return RedirectResponse(f"/admin/orgs/{org_id}?msg=saved", status_code=303)

@@ -245,4 +245,17 @@ def test_admin_pages_show_names_not_codes(client: TestClient) -> None:
     assert dry.status_code == 200
     assert "未知角色" in dry.text
     assert "审计日志" in client.get("/admin/audit").text
-    assert "山东" in client.get("/admin/orgs").text or client.get("/admin/orgs").status_code == 200
+    orgs = client.get("/admin/orgs")
+    assert orgs.status_code == 200
+    assert "教育部" in orgs.text  # kinds by name
+    page = client.get(f"/admin/orgs/{admin.org_id}")
+    assert page.status_code == 200
+    renamed = unique("司局")
+    saved = client.post(f"/admin/orgs/{admin.org_id}", data={"csrf_token": csrf, "name": renamed, "kind": "ministry",
+                                                             "region_code": "bad"})
+    assert saved.status_code == 422
+    assert "6 位数字" in saved.text
+    saved = client.post(f"/admin/orgs/{admin.org_id}", data={"csrf_token": csrf, "name": renamed, "kind": "ministry",
+                                                             "region_code": "110000"}, follow_redirects=False)
+    assert saved.status_code == 303
+    assert renamed in client.get(f"/admin/orgs/{admin.org_id}").text

@@ -325,6 +325,8 @@ CASES: tuple[Case, ...] = (
     page("POST", "/admin/users-import", "empty form", ADMIN_PAGE_GATE),
     page("GET", "/admin/orgs", "–", ADMIN_PAGE),
     page("POST", "/admin/orgs", "empty form", ADMIN_PAGE_GATE),
+    page("GET", "/admin/orgs/{org_id}", "organisation A", ADMIN_PAGE, path={"org_id": "org_a"}),
+    page("POST", "/admin/orgs/{org_id}", "a school (empty form)", ADMIN_PAGE_GATE, fresh={"org_id": "org_fresh"}),
     page("GET", "/admin/audit", "–", ADMIN_PAGE),
     page("GET", "/account/password", "own account", "login ok ok ok ok ok ok"),
     page("POST", "/account/password", "own account (empty form)", "login in in in in in in"),
