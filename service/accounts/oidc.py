@@ -29,7 +29,7 @@ from service.admin import service as admin
 from service.core import audit
 from service.core.config import get_settings
 from service.core.kv import get_redis
-from service.core.security import normalize_username
+from service.core.security import normalize_username, principal_for
 from service.db.org import Role, User
 
 STATE_TTL_SECONDS = 600
@@ -157,4 +157,6 @@ def complete(session: Session, *, code: str, state: str, ip: str | None = None) 
     if user.oidc_subject is None:
         user.oidc_subject = subject
         session.flush()
+        audit.record(session, actor=principal_for(user), action="user.oidc_bind", target_kind="user",
+                     target_id=user.id, org_id=user.org_id, ip=ip, detail={"issuer": settings.oidc_issuer})
     return SignIn(user=user, next_path=str(saved.get("next") or ""))

@@ -82,6 +82,7 @@ ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "user.tokens_revoke": ("吊销令牌", "API tokens revoked"),
         "user.sessions_end": ("结束登录会话", "Web sessions ended"),
         "user.import": ("批量导入用户", "Users imported in bulk"),
+        "user.oidc_bind": ("绑定统一身份认证账号", "Bound to an identity provider account"),
         "org.create": ("创建单位", "Organisation created"),
         "org.edit": ("修改单位", "Organisation edited"),
         "audit.export": ("导出审计日志", "Audit log exported"),

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from service.accounts import oidc
 from service.core.db import session_scope
+from service.db.audit import AuditLog
 from service.db.org import Role, User
 from service.web.sessions import COOKIE_NAME
 from tests.support import make_actor
@@ -151,6 +152,10 @@ def test_known_user_signs_in_and_the_subject_is_bound(client: TestClient, provid
         user = session.scalar(select(User).where(User.id == editor.user_id))
         assert user is not None
         assert user.oidc_subject == "moe-8812"
+        bound = session.scalar(select(AuditLog).where(AuditLog.target_id == editor.user_id,
+                                                       AuditLog.action == "user.oidc_bind"))
+        assert bound is not None
+        assert bound.actor_id == editor.user_id
     # the same account cannot later be claimed by another identity with the same name
     provider.claims = {"sub": "someone-else", "preferred_username": editor.username}
     fresh = TestClient(client.app)
