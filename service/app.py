@@ -5,8 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from service.accounts.endpoints import router as accounts_router
+from service.accounts.pages import router as accounts_pages_router
 from service.assets.clusters import router as clusters_router
 from service.assets.endpoints import router as assets_router
+from service.auditlog.endpoints import router as audit_router
+from service.auditlog.pages import router as audit_pages_router
 from service.campaigns.endpoints import router as campaigns_router
 from service.campaigns.pages import router as campaign_pages_router
 from service.core import errors, openapi
@@ -66,6 +70,8 @@ def create_app() -> FastAPI:
     app.include_router(campaign_pages_router)
     app.include_router(notify_router)
     app.include_router(notify_pages_router)
+    app.include_router(accounts_router)
+    app.include_router(audit_router)
     app.include_router(portal_pages_router)
     app.include_router(curation_pages_router)
     app.include_router(web_auth_router)
@@ -73,5 +79,7 @@ def create_app() -> FastAPI:
     app.include_router(submit_pages_router)
     app.include_router(review_pages_router)
     app.include_router(review_actions_router)
+    app.include_router(accounts_pages_router)
+    app.include_router(audit_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

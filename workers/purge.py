@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
+from service.core import audit
 from service.core.db import new_session
 from service.core.storage import get_storage
 from service.db.asset import Asset
@@ -91,6 +92,11 @@ def due(session: Session, now: datetime) -> list[Takedown]:
 def purge_takedown(session: Session, takedown: Takedown) -> None:
     takedown.summary = purge_asset(session, takedown.asset_id)
     takedown.status, takedown.purged_at, takedown.purge_kind = TakedownStatus.purged, datetime.now(UTC), "takedown"
+    # counts and ids only: the purged file's name and text must not survive in the log
+    audit.record(session, actor=None, action="takedown.purge", target_kind="asset", target_id=takedown.asset_id,
+                 org_id=takedown.org_id, detail={"takedown_id": str(takedown.id),
+                                                 **{k: v for k, v in takedown.summary.items()
+                                                    if isinstance(v, (int, bool))}})
 
 
 @app.task(name="purge.sweep_takedowns", queue="default")  # type: ignore[untyped-decorator]

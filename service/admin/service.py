@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.campaigns.service import create_campaign as create_campaign  # re-exported for the CLI and tests
 from service.core.bounds import ascii_int
+from service.core.passwords import PasswordRejected, check_password
 from service.core.security import hash_password, issue_token, normalize_username
 from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind, Role, User
@@ -106,13 +107,16 @@ def create_user(
     username = normalize_username(username)
     if not username:
         raise AdminError("username must not be empty")
+    if password is not None:
+        try:
+            check_password(password, username)
+        except PasswordRejected as exc:
+            raise AdminError(str(exc)) from exc
     if session.scalar(select(User).where(User.username == username)):
         raise AdminError(f"user {username!r} exists already")
     organisation = find_org(session, org)
     if role == Role.outlet and organisation.kind != OrgKind.outlet:
         raise AdminError("outlet users must belong to an organisation of kind 'outlet'")
-    if password is not None and len(password) < 10:
-        raise AdminError("password must have at least 10 characters")
     user = User(
         username=username,
         role=role,

@@ -14,6 +14,7 @@ import typer
 
 from service.admin import service
 from service.cli.context import use_data_dir
+from service.core import audit
 from service.core.config import get_settings
 from service.core.db import session_scope
 from service.db.org import OrgKind, Role
@@ -56,6 +57,8 @@ def org_create(
     try:
         with session_scope() as session:
             org = service.create_org(session, name=name, kind=kind, region_code=region, parent=parent)
+            audit.record(session, actor=None, action="org.create", target_kind="organization", target_id=org.id,
+                         org_id=org.id, detail={"kind": kind.value, "via": "cli"})
             typer.echo(str(org.id))
     except service.AdminError as exc:
         _fail(exc)
@@ -83,7 +86,8 @@ def user_create(
     username: str,
     role: Annotated[Role, typer.Option(help="submitter | editor | outlet | admin")],
     org: Annotated[str, typer.Option(help="organisation name or id")],
-    password: Annotated[str | None, typer.Option(help="web login password (≥ 10 characters)",
+    password: Annotated[str | None, typer.Option(help="web login password (≥ 12 characters, not the user name, "
+                                                 "not common, not one kind of character)",
                                                  envvar="MEDIADESK_NEW_USER_PASSWORD")] = None,
     display_name: str = "",
     data: DataOpt = None,
@@ -94,6 +98,9 @@ def user_create(
         with session_scope() as session:
             user = service.create_user(session, username=username, role=role, org=org, password=password,
                                        display_name=display_name)
+            audit.record(session, actor=None, action="user.create", target_kind="user", target_id=user.id,
+                         org_id=user.org_id, detail={"role": role.value, "with_password": password is not None,
+                                                     "via": "cli"})
             typer.echo(str(user.id))
     except service.AdminError as exc:
         _fail(exc)

@@ -129,6 +129,19 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Wrong API tokens per client address per minute before 429 (all replicas)"
     )
 
+    # Sign-in through an OpenID Connect provider (docs/ACCOUNTS.md); off while oidc_issuer is empty
+    oidc_issuer: str = Field(default="", description="OpenID Connect issuer URL (its discovery document is read)")
+    oidc_client_id: str = Field(default="", description="OpenID Connect client id registered with the provider")
+    oidc_client_secret: str = Field(default="", description="OpenID Connect client secret")
+    oidc_scopes: str = Field(default="openid profile email", description="Scopes requested at the provider")
+    oidc_user_claim: str = Field(
+        default="preferred_username", description="id_token claim matched to a user name (e.g. preferred_username)"
+    )
+    oidc_auto_create_org: str = Field(
+        default="", description="Empty: unknown users are refused; else an organisation name where they are created "
+        "as submitters"
+    )
+
     # Observability (docs/OPERATIONS.md)
     log_format: Literal["text", "json"] = Field(
         default="text", description="json: one JSON object per line with request_id, asset_id and step"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.core import ratelimit
 from service.core.db import new_session
-from service.core.errors import forbidden, unauthorized
+from service.core.errors import Problem, forbidden, unauthorized
 from service.core.security import Principal, authenticate_token
 from service.db.org import Role
 
@@ -42,6 +42,9 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
             ratelimit.note_failure(request, "token")
     elif (cookie_principal := getattr(request.state, "principal", None)) is not None:
         principal = cookie_principal  # set by the web session middleware (cookie + CSRF)
+        if getattr(request.state, "must_change_password", False) and request.url.path != "/api/v1/account/password":
+            raise Problem(403, "password_change_required", "管理员重置了您的密码，请先修改密码",
+                          "an administrator reset your password: change it first")
     if principal is None:
         raise unauthorized()
     request.state.principal = principal

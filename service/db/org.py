@@ -49,6 +49,11 @@ class User(IdMixin, TimestampMixin, Base):
     role: Mapped[Role] = mapped_column(str_enum(Role, "user_role"))
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
+    must_change_password: Mapped[bool] = mapped_column(
+        default=False, server_default="false", doc="Set by an admin's reset: the next web login asks for a new one")
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    oidc_subject: Mapped[str | None] = mapped_column(
+        String(255), unique=True, doc="The identity provider's `sub`, bound at the first OpenID Connect login")
 
     org: Mapped[Organization] = relationship(lazy="joined")
 

@@ -9,6 +9,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from service.campaigns.service import check_theme_tags
+from service.core import audit
 from service.core.errors import Problem, forbidden, not_found
 from service.core.security import Principal
 from service.db.asset import Asset, ReviewStatus
@@ -69,6 +70,8 @@ def create_submission(session: Session, *, principal: Principal, data: Submissio
     submission = Submission(campaign_id=campaign.id, org_id=org.id, created_by=principal.user_id, **fields)
     session.add(submission)
     session.flush()
+    audit.record(session, actor=principal, action="submission.create", target_kind="submission",
+                 target_id=submission.id, org_id=org.id, detail={"campaign_id": str(campaign.id)})
     return submission
 
 
@@ -146,6 +149,9 @@ def update_submission(
     for key, value in changes.items():
         setattr(submission, key, value)
     session.flush()
+    if changes:  # which fields, never their text (a title or description goes when the submission is purged)
+        audit.record(session, actor=principal, action="submission.edit", target_kind="submission",
+                     target_id=submission.id, org_id=submission.org_id, detail={"fields": sorted(changes)})
     sync_submission(session, submission.id)  # the review queue searches and filters on these fields
     return submission
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.assets.on_demand import request_all
+from service.core import audit
 from service.core.errors import Problem, not_found
 from service.core.security import Principal
 from service.core.tasks import enqueue
@@ -40,8 +42,9 @@ def _outlets(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
     return list(dict.fromkeys(ids))
 
 
-def add_items(session: Session, collection: Collection, asset_ids: list[uuid.UUID]) -> int:
-    """Add featured, processed assets (in the order given); returns how many were new."""
+def add_items(session: Session, collection: Collection, asset_ids: list[uuid.UUID],
+              principal: Principal | None = None) -> int:
+    """Add featured, processed assets (in the order given); returns how many were new (audited when any)."""
     ids = list(dict.fromkeys(asset_ids))
     assets = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(ids)))}
     missing = [str(i) for i in ids if i not in assets]
@@ -66,6 +69,10 @@ def add_items(session: Session, collection: Collection, asset_ids: list[uuid.UUI
             enqueue(session, "portal.deliver", str(asset_id), rendition, queue="default")
         added += 1
     session.flush()
+    if added:
+        new_ids = [str(i) for i in ids if i not in present]
+        audit.record(session, actor=principal, action="collection.items_add", target_kind="collection",
+                     target_id=collection.id, detail={"asset_ids": new_ids})
     return added
 
 
@@ -81,12 +88,49 @@ def create_collection(session: Session, *, principal: Principal, data: Collectio
     session.flush()
     for org_id in _outlets(session, data.outlet_ids):
         session.add(CollectionOutlet(collection_id=collection.id, org_id=org_id))
+    session.flush()
+    audit.record(session, actor=principal, action="collection.create", target_kind="collection",
+                 target_id=collection.id, detail=_state(collection))
     if data.asset_ids:
-        add_items(session, collection, data.asset_ids)
+        add_items(session, collection, data.asset_ids, principal)
     _set_cover(session, collection, data.cover_asset_id)
     session.flush()
     announce_release(session, collection)  # released at once: its outlets hear now (later ones: the periodic check)
     return collection
+
+
+def _state(collection: Collection) -> dict[str, Any]:
+    """What the audit log keeps of a collection: release, embargo, audience, outlets, withdrawal (no titles)."""
+    def at(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {"release_at": at(collection.release_at), "embargo_until": at(collection.embargo_until),
+            "audience": collection.audience.value if collection.audience else None,
+            "outlet_ids": sorted(str(o.org_id) for o in collection.outlets),
+            "withdrawn": collection.withdrawn_at is not None, "keep_location": bool(collection.keep_location),
+            "cover_asset_id": str(collection.cover_asset_id) if collection.cover_asset_id else None}
+
+
+def _audit_update(session: Session, collection: Collection, before: dict[str, Any], fields: set[str],
+                  principal: Principal | None) -> None:
+    """One row per kind of change, so a release, an embargo and a withdrawal can be filtered apart."""
+    after = _state(collection)
+    changed = {k for k in after if before[k] != after[k]} | (fields & {"title", "description"})
+    actions: list[tuple[str, set[str]]] = []
+    if "release_at" in changed:
+        actions.append(("collection.release", {"release_at"}))
+    if "embargo_until" in changed:
+        actions.append(("collection.embargo", {"embargo_until"}))
+    if "withdrawn" in changed:
+        actions.append(("collection.withdraw" if after["withdrawn"] else "collection.unwithdraw", {"withdrawn"}))
+    rest = changed - {"release_at", "embargo_until", "withdrawn"}
+    if rest:
+        actions.append(("collection.edit", rest))
+    for action, keys in actions:
+        detail: dict[str, Any] = {"fields": sorted(keys)}
+        detail.update({k: {"from": before[k], "to": after[k]} for k in sorted(keys) if k in after})
+        audit.record(session, actor=principal, action=action, target_kind="collection", target_id=collection.id,
+                     detail=detail)
 
 
 def _set_cover(session: Session, collection: Collection, cover: uuid.UUID | None) -> None:
@@ -113,6 +157,7 @@ def set_keep_location(collection: Collection, keep: bool, principal: Principal) 
 def update_collection(session: Session, *, collection_id: uuid.UUID, data: CollectionPatch,
                       principal: Principal | None = None) -> Collection:
     collection = get_collection(session, collection_id, lock=True)
+    before = _state(collection)
     fields = data.model_fields_set
     if data.keep_location is not None and principal is not None:
         set_keep_location(collection, data.keep_location, principal)
@@ -136,10 +181,12 @@ def update_collection(session: Session, *, collection_id: uuid.UUID, data: Colle
         raise Problem(422, "no_outlets", "指定媒体发布须至少列出一家媒体",
                       "a 'named' release needs at least one outlet")
     announce_release(session, collection)
+    _audit_update(session, collection, before, set(fields), principal)
     return collection
 
 
-def remove_item(session: Session, *, collection_id: uuid.UUID, asset_id: uuid.UUID) -> None:
+def remove_item(session: Session, *, collection_id: uuid.UUID, asset_id: uuid.UUID,
+                principal: Principal | None = None) -> None:
     collection = get_collection(session, collection_id, lock=True)
     item = session.scalar(select(CollectionItem).where(CollectionItem.collection_id == collection.id,
                                                        CollectionItem.asset_id == asset_id))
@@ -149,6 +196,8 @@ def remove_item(session: Session, *, collection_id: uuid.UUID, asset_id: uuid.UU
     if collection.cover_asset_id == asset_id:
         collection.cover_asset_id = None
     session.flush()
+    audit.record(session, actor=principal, action="collection.item_remove", target_kind="collection",
+                 target_id=collection.id, detail={"asset_id": str(asset_id)})
 
 
 def to_out(session: Session, collection: Collection) -> CollectionOut:
@@ -192,6 +241,9 @@ def revoke(session: Session, *, principal: Principal, data: RevocationIn) -> Rev
                             revoked_by=principal.user_id)
     session.add(revocation)
     session.flush()
+    audit.record(session, actor=principal, action="revocation.create", target_kind="revocation",
+                 target_id=revocation.id, org_id=data.org_id,
+                 detail={"collection_id": str(data.collection_id) if data.collection_id else None})
     return revocation
 
 
@@ -203,6 +255,9 @@ def restore(session: Session, *, revocation_id: uuid.UUID, principal: Principal 
     if revocation.restored_at is None:
         revocation.restored_at = datetime.now(UTC)
         revocation.restored_by = principal.user_id if principal is not None else None
+        audit.record(session, actor=principal, action="revocation.restore", target_kind="revocation",
+                     target_id=revocation.id, org_id=revocation.org_id,
+                     detail={"collection_id": str(revocation.collection_id) if revocation.collection_id else None})
     session.flush()
 
 

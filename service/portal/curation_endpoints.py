@@ -43,13 +43,13 @@ def update_collection(collection_id: uuid.UUID, body: CollectionPatch, principal
 @router.post("/collections/{collection_id}/items", response_model=CollectionOut)
 def add_items(collection_id: uuid.UUID, body: ItemsIn, principal: StaffDep, session: SessionDep) -> CollectionOut:
     collection = collections.get_collection(session, collection_id, lock=True)
-    collections.add_items(session, collection, body.asset_ids)
+    collections.add_items(session, collection, body.asset_ids, principal)
     return collections.to_out(session, collection)
 
 
 @router.delete("/collections/{collection_id}/items/{asset_id}", status_code=204)
 def remove_item(collection_id: uuid.UUID, asset_id: uuid.UUID, principal: StaffDep, session: SessionDep) -> Response:
-    collections.remove_item(session, collection_id=collection_id, asset_id=asset_id)
+    collections.remove_item(session, collection_id=collection_id, asset_id=asset_id, principal=principal)
     return Response(status_code=204)
 
 

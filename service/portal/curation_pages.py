@@ -143,7 +143,7 @@ def add_items_form(collection_id: uuid.UUID, request: Request, principal: Editor
         return RedirectResponse(f"/collections/{collection_id}?msg=none_chosen", status_code=303)
     try:
         added = collections.add_items(session, collections.get_collection(session, collection_id, lock=True),
-                                      asset_id)
+                                      asset_id, principal)
     except Problem as problem:
         return problem_page(request, problem)
     return RedirectResponse(f"/collections/{collection_id}?msg=added&n={added}", status_code=303)
@@ -153,7 +153,7 @@ def add_items_form(collection_id: uuid.UUID, request: Request, principal: Editor
 def remove_item_form(collection_id: uuid.UUID, asset_id: uuid.UUID, request: Request, principal: EditorPage,
                      session: SessionDep) -> Response:
     try:
-        collections.remove_item(session, collection_id=collection_id, asset_id=asset_id)
+        collections.remove_item(session, collection_id=collection_id, asset_id=asset_id, principal=principal)
     except Problem as problem:
         return problem_page(request, problem)
     return RedirectResponse(f"/collections/{collection_id}?msg=removed", status_code=303)
@@ -190,7 +190,7 @@ async def add_from_queue(request: Request, principal: EditorPage, session: Sessi
     if target:
         try:
             collection = collections.get_collection(session, uuid.UUID(str(target)), lock=True)
-            added = collections.add_items(session, collection, ids)
+            added = collections.add_items(session, collection, ids, principal)
         except (ValueError, Problem) as exc:
             session.rollback()
             message = i18n.detail_text(exc.detail, i18n.lang_of(request)) if isinstance(exc, Problem) else str(exc)
@@ -226,7 +226,7 @@ def update_collection_form(
         except ValueError as exc:
             return problem_page(request, Problem(422, "validation_error", str(exc), "the form has errors"))
     try:
-        collections.update_collection(session, collection_id=collection_id, data=patch)
+        collections.update_collection(session, collection_id=collection_id, data=patch, principal=principal)
     except Problem as problem:
         return problem_page(request, problem)
     return RedirectResponse(f"/collections/{collection_id}?msg=saved", status_code=303)

@@ -44,7 +44,7 @@ def set_legal_hold(takedown_id: uuid.UUID, body: TakedownPatch, principal: Staff
                    session: SessionDep) -> TakedownOut:
     """Set or lift the legal hold (a held takedown is never purged)."""
     return TakedownOut.model_validate(service.set_legal_hold(session, takedown_id=takedown_id,
-                                                             legal_hold=body.legal_hold))
+                                                             legal_hold=body.legal_hold, principal=principal))
 
 
 @router.post("/takedowns/{takedown_id}/decline", response_model=TakedownOut)

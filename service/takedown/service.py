@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from service.core import audit
 from service.core.config import get_settings
 from service.core.errors import Problem, not_found
 from service.core.security import Principal
@@ -95,6 +96,9 @@ def take_down(session: Session, *, principal: Principal, asset_id: uuid.UUID, re
                         "delivered_copies": delete_delivered_copies(session, asset_id)}
     session.flush()
     sync_review_row(session, asset_id)
+    audit.record(session, actor=principal, action="takedown.take_down", target_kind="asset", target_id=asset_id,
+                 org_id=asset.org_id, detail={"takedown_id": str(takedown.id), "legal_hold": legal_hold,
+                                              **takedown.summary})
     return takedown
 
 
@@ -113,6 +117,8 @@ def request_takedown(session: Session, *, principal: Principal, asset_id: uuid.U
                         requested_at=datetime.now(UTC), legal_hold=False, summary={})
     session.add(takedown)
     session.flush()
+    audit.record(session, actor=principal, action="takedown.request", target_kind="asset", target_id=asset_id,
+                 org_id=asset.org_id, detail={"takedown_id": str(takedown.id)})
     return takedown
 
 
@@ -130,10 +136,15 @@ def get_takedown(session: Session, takedown_id: uuid.UUID) -> Takedown:
     return takedown
 
 
-def set_legal_hold(session: Session, *, takedown_id: uuid.UUID, legal_hold: bool) -> Takedown:
+def set_legal_hold(session: Session, *, takedown_id: uuid.UUID, legal_hold: bool,
+                   principal: Principal | None = None) -> Takedown:
     takedown = get_takedown(session, takedown_id)
     if takedown.status == TakedownStatus.purged:
         raise Problem(409, "already_purged", "该素材已彻底删除", "this asset has already been purged")
+    if takedown.legal_hold != legal_hold:
+        audit.record(session, actor=principal, action="takedown.legal_hold", target_kind="asset",
+                     target_id=takedown.asset_id, org_id=takedown.org_id,
+                     detail={"takedown_id": str(takedown.id), "legal_hold": legal_hold})
     takedown.legal_hold = legal_hold
     session.flush()
     return takedown
@@ -144,5 +155,7 @@ def decline(session: Session, *, principal: Principal, takedown_id: uuid.UUID) -
     if takedown.status != TakedownStatus.requested:
         raise Problem(409, "not_a_request", "只能驳回待处理的下架申请", "only a pending request can be declined")
     takedown.status, takedown.decided_by = TakedownStatus.declined, principal.user_id
+    audit.record(session, actor=principal, action="takedown.decline", target_kind="asset",
+                 target_id=takedown.asset_id, org_id=takedown.org_id, detail={"takedown_id": str(takedown.id)})
     session.flush()
     return takedown

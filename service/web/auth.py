@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from service.accounts import oidc
 from service.core.clientaddr import client_address
 from service.core.config import get_settings
 from service.core.deps import SessionDep
@@ -15,7 +16,7 @@ from service.core.kv import get_redis
 from service.core.security import normalize_username, verify_password
 from service.db.org import Role, User
 from service.web import sessions
-from service.web.deps import safe_next
+from service.web.deps import OWN_CREDENTIALS_PAGE, safe_next
 from service.web.i18n import lang_of, translator
 from service.web.templating import render
 
@@ -43,7 +44,7 @@ def _rate_limited(ip: str, name: str) -> bool:
 
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the query name users see
-    return render(request, "login.html", next=safe_next(next, ""), error=None, username="")
+    return render(request, "login.html", next=safe_next(next, ""), error=None, username="", oidc=oidc.enabled())
 
 
 @router.post("/login")
@@ -68,18 +69,59 @@ def login(
     if user is None or not ok or not user.is_active:
         return render(request, "login.html", status_code=401, next=safe_next(next, ""), error=t("login.failed"),
                       username=username)
-    old: sessions.WebSession | None = request.state.web_session
-    if old is not None:
-        sessions.destroy(old)
-    request.state.cookie_out = sessions.create(str(user.id))
+    start_session(request, user, ip)
     # Only failures count: a school's staff behind one NAT address signing in at 9 a.m. are not a password spray.
     per_name, per_address = _limit_keys(ip, name)
     pipe = get_redis().pipeline()
     pipe.delete(per_name)
     pipe.decr(per_address)
     pipe.execute()
-    response = RedirectResponse(safe_next(next, HOME_BY_ROLE[user.role]), status_code=303)
-    return response
+    return _after_login(user, next)
+
+
+def start_session(request: Request, user: User, ip: str) -> None:
+    """A new session id at every login (no fixation); the anonymous one goes."""
+    old: sessions.WebSession | None = request.state.web_session
+    if old is not None:
+        sessions.destroy(old)
+    request.state.cookie_out = sessions.create(str(user.id), ip=ip, agent=request.headers.get("user-agent", ""))
+
+
+def _after_login(user: User, next_path: str) -> Response:
+    if user.must_change_password:
+        return RedirectResponse(OWN_CREDENTIALS_PAGE, status_code=303)
+    return RedirectResponse(safe_next(next_path, HOME_BY_ROLE[user.role]), status_code=303)
+
+
+@router.get("/login/oidc")
+def login_oidc(request: Request, next: str | None = None) -> Response:  # noqa: A002
+    """Send the browser to the identity provider (404 where none is configured)."""
+    t = translator(lang_of(request))
+    if not oidc.enabled():
+        return render(request, "login.html", status_code=404, next=safe_next(next, ""),
+                      error=t("login.oidc.off"), username="")
+    try:
+        return RedirectResponse(oidc.authorization_url(safe_next(next, "")), status_code=303)
+    except oidc.OidcError as exc:
+        return render(request, "login.html", status_code=502, next=safe_next(next, ""),
+                      error=t(f"login.oidc.{exc.code}"), username="")
+
+
+@router.get(oidc.CALLBACK_PATH)
+def login_oidc_callback(request: Request, session: SessionDep, code: str = "", state: str = "",
+                        error: str = "") -> Response:
+    """The provider sends the browser back here with a code; any failure shows the login page with a reason."""
+    t = translator(lang_of(request))
+    ip = client_address(request)
+    try:
+        if error or not code:
+            raise oidc.OidcError("provider_refused")
+        signed_in = oidc.complete(session, code=code[:2000], state=state, ip=ip)
+    except oidc.OidcError as exc:
+        return render(request, "login.html", status_code=403 if exc.code != "provider_unreachable" else 502,
+                      next="", error=t(f"login.oidc.{exc.code}"), username="")
+    start_session(request, signed_in.user, ip)
+    return _after_login(signed_in.user, signed_in.next_path)
 
 
 @router.post("/logout")

@@ -25,11 +25,20 @@ class PageForbidden(Exception):
     """The user is logged in but their role may not open this page."""
 
 
+class PasswordChangeRequired(Exception):
+    """An admin reset this user's password: every page leads to the change-password page until it is changed."""
+
+
+OWN_CREDENTIALS_PAGE = "/account/password"
+
+
 def web_principal(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
+    if getattr(request.state, "must_change_password", False) and request.url.path != OWN_CREDENTIALS_PAGE:
+        raise PasswordChangeRequired()
     return principal
 
 
@@ -46,6 +55,7 @@ def require_page_roles(*roles: Role) -> object:
 
 
 EditorPage = Annotated[Principal, require_page_roles(Role.editor, Role.admin)]
+AdminPage = Annotated[Principal, require_page_roles(Role.admin)]
 SubmitterPage = Annotated[Principal, require_page_roles(Role.submitter, Role.admin)]
 
 
@@ -60,6 +70,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _change(request: Request, exc: PasswordChangeRequired) -> Response:
+        return RedirectResponse(OWN_CREDENTIALS_PAGE, status_code=303)
 
     @app.exception_handler(PageForbidden)
     async def _forbidden(request: Request, exc: PageForbidden) -> Response:

@@ -36,6 +36,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.failed": ("用户名或密码错误", "Wrong username or password"),
     "login.rate_limited": ("登录尝试过于频繁，请一分钟后再试", "Too many login attempts; try again in a minute"),
     "login.expired": ("页面已过期，请重新登录", "The page expired; please log in again"),
+    "login.oidc.off": ("未配置统一身份认证", "Sign-in through an identity provider is not configured"),
+    "login.oidc.provider_unreachable": (
+        "无法连接身份认证服务，请稍后再试",
+        "The identity provider cannot be reached; try again later",
+    ),
+    "login.oidc.provider_mismatch": (
+        "身份认证服务配置有误，请联系管理员",
+        "The identity provider is misconfigured; contact an administrator",
+    ),
+    "login.oidc.provider_refused": ("身份认证服务拒绝了登录", "The identity provider refused the sign-in"),
+    "login.oidc.state_invalid": (
+        "登录请求已过期或无效，请重新登录",
+        "The sign-in request expired or is invalid; start again",
+    ),
+    "login.oidc.token_exchange_failed": (
+        "无法完成身份认证，请重新登录",
+        "The sign-in could not be completed; start again",
+    ),
+    "login.oidc.token_invalid": ("身份凭证校验失败", "The identity token failed verification"),
+    "login.oidc.subject_mismatch": (
+        "该账号已绑定其他身份，请联系管理员",
+        "This account is bound to another identity; contact an administrator",
+    ),
+    "login.oidc.unknown_user": (
+        "系统中没有与该身份对应的账号，请联系管理员开通",
+        "No account matches this identity; ask an administrator for one",
+    ),
+    "login.oidc.user_inactive": ("该账号已停用", "This account has been deactivated"),
+    "login.oidc.button": ("统一身份认证登录", "Sign in with the identity provider"),
     "home.welcome": ("欢迎", "Welcome"),
     "error.title": ("出错了", "Something went wrong"),
     "error.back": ("返回首页", "Back to the start page"),

@@ -30,13 +30,21 @@ _NO_CSP_PATHS = ("/docs", "/redoc")  # Swagger UI needs its CDN scripts; it carr
 
 def principal_for_user_id(user_id: str) -> Principal | None:
     """The active user behind a session, or None (deleted or deactivated since login)."""
+    found = _session_user(user_id)
+    return found[0] if found else None
+
+
+def _session_user(user_id: str) -> tuple[Principal, bool] | None:
+    """The active user behind a session and whether they must change their password first."""
     with session_scope() as db:
         row = db.execute(
-            select(User.id, User.username, User.role, User.org_id, User.is_active).where(User.id == uuid.UUID(user_id))
+            select(User.id, User.username, User.role, User.org_id, User.is_active, User.must_change_password)
+            .where(User.id == uuid.UUID(user_id))
         ).first()
     if row is None or not row.is_active:
         return None
-    return Principal(user_id=row.id, username=row.username, role=row.role, org_id=row.org_id)
+    principal = Principal(user_id=row.id, username=row.username, role=row.role, org_id=row.org_id)
+    return principal, bool(row.must_change_password)
 
 
 def content_security_policy() -> str:
@@ -71,14 +79,14 @@ class WebSessionMiddleware:
             state["web_session"] = session
             if session is not None:
                 receive = await self._check_csrf(request, session, receive, state)
-                principal = None
+                found = None
                 if session.user_id:
-                    principal = await anyio.to_thread.run_sync(principal_for_user_id, session.user_id)
-                if principal is not None:
+                    found = await anyio.to_thread.run_sync(_session_user, session.user_id)
+                if found is not None:
                     if request.method in UNSAFE_METHODS and not state["csrf_ok"]:
                         await _csrf_refused(scope, receive, send)
                         return
-                    state["principal"] = principal
+                    state["principal"], state["must_change_password"] = found
         await self.app(scope, receive, self._wrap_send(scope, send, state))
 
     async def _check_csrf(

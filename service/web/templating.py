@@ -79,7 +79,8 @@ NAV: dict[Role, list[tuple[str, str]]] = {
     Role.submitter: [("nav.submissions", "/submissions"), ("nav.new_submission", "/submissions/new")],
     Role.editor: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.campaigns", "/campaigns")],
     Role.admin: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.submissions", "/submissions"),
-                 ("nav.campaigns", "/campaigns")],
+                 ("nav.campaigns", "/campaigns"), ("nav.users", "/admin/users"), ("nav.orgs", "/admin/orgs"),
+                 ("nav.audit", "/admin/audit")],
     Role.outlet: [("nav.portal", "/portal")],
 }
 

@@ -245,6 +245,10 @@ class World:
             from tests.documents_samples import make_document, make_report
 
             return make_document(submitter_a, make_report(submitter_a, self.ids["open_campaign"]))
+        if factory == "user_a":  # an account of organisation A that admin actions may reset, deactivate, end
+            return make_actor(Role.submitter, self.ids["org_a"], password=PASSWORD).user_id
+        if factory == "org_fresh":
+            return make_org(OrgKind.school, name=unique("权限矩阵单位"))
         raise ValueError(f"unknown factory {factory!r}")
 
     def headers(self, role: str) -> dict[str, str]:
@@ -320,6 +324,7 @@ def build_world() -> World:
         session.flush()
         world.ids["week_report"] = report.id
     world.ids["notification_a"] = make_notification(submitter_a)
+    world.ids["user_b"] = submitter_b.user_id
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     _reports_of_a(world)
     with_renditions(world.ids["asset_a_ready"])
