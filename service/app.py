@@ -9,6 +9,8 @@ from service.assets.clusters import router as clusters_router
 from service.assets.endpoints import router as assets_router
 from service.core import errors, openapi
 from service.core.inputguard import QueryTextGuard
+from service.hierarchy.endpoints import router as hierarchy_router
+from service.hierarchy.pages import router as hierarchy_pages_router
 from service.ingest.endpoints import router as submissions_router
 from service.ingest.tus import TusHeaders
 from service.ingest.tus import router as tus_router
@@ -56,6 +58,7 @@ def create_app() -> FastAPI:
     app.include_router(portal_router)
     app.include_router(reports_router)
     app.include_router(takedown_router)
+    app.include_router(hierarchy_router)
     app.include_router(portal_pages_router)
     app.include_router(curation_pages_router)
     app.include_router(web_auth_router)
@@ -63,5 +66,6 @@ def create_app() -> FastAPI:
     app.include_router(submit_pages_router)
     app.include_router(review_pages_router)
     app.include_router(review_actions_router)
+    app.include_router(hierarchy_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

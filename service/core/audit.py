@@ -33,6 +33,10 @@ ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "report.delete": ("删除报送草稿", "Report draft deleted"),
         "document.upload": ("上传文档", "Document uploaded"),
         "document.delete": ("删除文档", "Document deleted"),
+        # hierarchy: the organisation tree and a province's / committee's pre-review of its members' material
+        "org.set_parent": ("调整上级单位", "Parent organisation changed"),
+        "submission.forward": ("预审转报", "Submission forwarded"),
+        "submission.return": ("预审退回", "Submission returned"),
     }
 )
 

@@ -17,6 +17,7 @@ from service.db.portal import (
     PackageStatus,
     Revocation,
 )
+from service.db.prereview import PrereviewState, SubmissionPrereview
 from service.db.reporting import (
     DocumentStatus,
     DocumentType,
@@ -46,6 +47,8 @@ __all__ = [
     "DocumentStatus",
     "DocumentType",
     "OutboxEvent",
+    "PrereviewState",
+    "SubmissionPrereview",
     "Report",
     "ReportAsset",
     "ReportDocument",

@@ -31,5 +31,11 @@ class Campaign(IdMixin, TimestampMixin, Base):
     min_video_seconds: Mapped[float] = mapped_column(default=1.0)
     max_video_seconds: Mapped[float] = mapped_column(default=30 * 60.0)
 
+    # hierarchy (service.hierarchy): members' material reaches the ministry once their province/committee forwards it
+    prereview: Mapped[bool] = mapped_column(default=False, server_default="false")
+    direct_submissions: Mapped[bool] = mapped_column(
+        default=False, server_default="false",
+        doc="with prereview on, the ministry also sees members' material its parent has not decided on yet")
+
     def upload_open(self, at: datetime) -> bool:
         return self.upload_opens_at <= at < self.upload_closes_at
