@@ -128,6 +128,8 @@ def return_report(report_id: uuid.UUID, body: ReasonIn, principal: PrincipalDep,
 def bulk_forward(body: BulkForwardIn, principal: PrincipalDep, session: SessionDep,
                  request: Request) -> BulkForwardOut:
     """Forward many; each id is decided alone and the refused ones come back with their problem code."""
+    if principal.role == Role.outlet:
+        raise forbidden()
     result = prereview.bulk_forward(session, principal=principal, submission_ids=body.submission_ids,
                                     report_ids=body.report_ids, ip=client_address(request))
     return BulkForwardOut(forwarded=result.forwarded, unchanged=result.unchanged,

@@ -170,14 +170,17 @@ def dashboard(session: Session, *, principal: Principal, campaign_id: uuid.UUID 
     reviewable = orgscope.member_org_ids(session, principal.org_id) - {principal.org_id} \
         if principal.role == Role.submitter else set()
     waiting_ids = list(reviewable & set(ids))
-    pending = aliased(SubmissionPrereview)
-    waiting_submissions = session.scalar(
-        select(func.count()).select_from(Submission).outerjoin(pending, pending.submission_id == Submission.id)
-        .where(Submission.campaign_id == campaign.id, Submission.org_id.in_(waiting_ids),
-               func.coalesce(cast(pending.state, String), "pending") == "pending")) or 0 if waiting_ids else 0
-    waiting_reports = session.scalar(
-        select(func.count()).select_from(Report).where(Report.campaign_id == campaign.id,
-                                                       Report.org_id.in_(waiting_ids),
-                                                       Report.status == ReportStatus.filed)) or 0 if waiting_ids else 0
+    waiting_submissions = waiting_reports = 0
+    if waiting_ids:
+        decided = aliased(SubmissionPrereview)
+        waiting_submissions = session.scalar(
+            select(func.count()).select_from(Submission).outerjoin(decided, decided.submission_id == Submission.id)
+            .where(Submission.campaign_id == campaign.id, Submission.org_id.in_(waiting_ids),
+                   func.coalesce(cast(decided.state, String), PrereviewState.pending.value)
+                   == PrereviewState.pending.value)) or 0
+        waiting_reports = session.scalar(
+            select(func.count()).select_from(Report).where(Report.campaign_id == campaign.id,
+                                                           Report.org_id.in_(waiting_ids),
+                                                           Report.status == ReportStatus.filed)) or 0
     return Dashboard(campaign=campaign, members=list(counts.values()), waiting_submissions=waiting_submissions,
                      waiting_reports=waiting_reports)

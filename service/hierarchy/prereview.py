@@ -21,7 +21,7 @@ from service.core.security import Principal
 from service.db.asset import Asset
 from service.db.org import Organization, Role
 from service.db.prereview import PrereviewState, SubmissionPrereview
-from service.db.reporting import TRANSITIONS, Report, ReportKind, ReportStatus
+from service.db.reporting import TRANSITIONS, Report, ReportAsset, ReportKind, ReportStatus
 from service.db.submission import Submission
 
 #: What the queue's ``kind`` filter accepts: media submissions, or one kind of report.
@@ -43,7 +43,7 @@ class QueueItem:
     state: str  # PrereviewState value
     reason: str | None
     at: datetime | None  # when it was filed (reports) / created (submissions)
-    files: int
+    files: int  # a submission's files, or the media a report links
 
 
 def reviewable_members(session: Session, principal: Principal) -> set[uuid.UUID]:
@@ -74,20 +74,22 @@ def queue(session: Session, *, principal: Principal, campaign_id: uuid.UUID | No
             .outerjoin(SubmissionPrereview, SubmissionPrereview.submission_id == Submission.id)
             .where(Submission.org_id.in_(members)))
     report_state = cast(Report.status, String)
+    linked = select(func.count()).where(ReportAsset.report_id == Report.id).correlate(Report).scalar_subquery()
     reps = (select(cast(Report.kind, String).label("kind"), Report.id, Report.org_id, Report.campaign_id,
                    Report.title, report_state.label("state"), Report.return_reason.label("reason"),
-                   Report.filed_at.label("at"), literal(0).label("files"))
+                   Report.filed_at.label("at"), linked.label("files"))
             .where(Report.org_id.in_(members), Report.status != ReportStatus.draft))
     if campaign_id is not None:
         subs, reps = subs.where(Submission.campaign_id == campaign_id), reps.where(Report.campaign_id == campaign_id)
     if state is not None:
         subs = subs.where(sub_state == state)
         reps = reps.where(Report.status.in_([s for s, p in REPORT_STATE.items() if p == state]))
-    parts = [q for name, q in (("submission", subs), ("report", reps))
-             if kind is None or (kind == "submission") == (name == "submission")]
-    if kind is not None and kind != "submission":
-        parts = [reps.where(Report.kind == kind)]
-    every = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    if kind == "submission":
+        every = subs.subquery()
+    elif kind is not None:
+        every = reps.where(Report.kind == kind).subquery()
+    else:
+        every = union_all(subs, reps).subquery()
     total = session.scalar(select(func.count()).select_from(every)) or 0
     rows = session.execute(
         select(every, Organization.name).join(Organization, Organization.id == every.c.org_id)
