@@ -350,7 +350,31 @@ def test_province_pages(client: TestClient) -> None:
     assert page.status_code == 200
     assert t.deep.org_name in page.text
     assert "导出 Excel" in page.text
+    listing = client.get("/submissions")  # members' submissions, each with its school's name
+    assert "页面上的报送" in listing.text
+    assert t.school.org_name in listing.text
     detail = client.get(f"/submissions/{sub}")  # the school's page, read-only for its province
     assert detail.status_code == 200
     assert f"/submissions/{sub}/edit" not in detail.text
     assert client.get(f"/submissions/{sub}/edit").status_code == 403
+
+
+def test_report_desk_gate(servers: EmbeddedServers) -> None:
+    """``report_at_ministry`` (for the ministry's report desk): members' filed reports wait for their parent."""
+    from service.hierarchy.gate import report_at_ministry
+
+    t = make_tree()
+    member_filed = make_report(t.school, t.campaign, ReportKind.case, ReportStatus.filed)
+    member_forwarded = make_report(t.school, t.campaign, ReportKind.plan, ReportStatus.forwarded)
+    own_filed = make_report(t.province, t.campaign, ReportKind.case, ReportStatus.filed)
+
+    def at_ministry() -> set[uuid.UUID]:
+        with session_scope() as session:
+            return set(session.scalars(select(Report.id).where(Report.campaign_id == t.campaign,
+                                                               report_at_ministry())))
+
+    assert at_ministry() == {member_filed, member_forwarded, own_filed}  # no pre-review: everything
+    set_campaign(t.campaign, prereview=True)
+    assert at_ministry() == {member_forwarded, own_filed}
+    set_campaign(t.campaign, direct_submissions=True)
+    assert at_ministry() == {member_filed, member_forwarded, own_filed}
