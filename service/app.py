@@ -16,6 +16,8 @@ from service.campaigns.pages import router as campaign_pages_router
 from service.core import errors, openapi
 from service.core.inputguard import QueryTextGuard
 from service.documents.endpoints import router as documents_router
+from service.hierarchy.endpoints import router as hierarchy_router
+from service.hierarchy.pages import router as hierarchy_pages_router
 from service.ingest.endpoints import router as submissions_router
 from service.ingest.tus import TusHeaders
 from service.ingest.tus import router as tus_router
@@ -72,6 +74,7 @@ def create_app() -> FastAPI:
     app.include_router(notify_pages_router)
     app.include_router(accounts_router)
     app.include_router(audit_router)
+    app.include_router(hierarchy_router)
     app.include_router(portal_pages_router)
     app.include_router(curation_pages_router)
     app.include_router(web_auth_router)
@@ -81,5 +84,6 @@ def create_app() -> FastAPI:
     app.include_router(review_actions_router)
     app.include_router(accounts_pages_router)
     app.include_router(audit_pages_router)
+    app.include_router(hierarchy_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

@@ -279,19 +279,13 @@ def update_org(session: Session, *, actor: Principal, org_id: uuid.UUID, fields:
         changed["region_code"] = {"from": org.region_code, "to": code}
         org.region_code = code
     if "parent_id" in fields and fields["parent_id"] != org.parent_id:
-        parent_id = fields["parent_id"]
-        if parent_id is not None:
-            ancestor = session.get(Organization, parent_id)
-            if ancestor is None:
-                raise Problem(422, "unknown_org", "所选上级单位不存在", "no such parent organisation")
-            while ancestor is not None:  # a loop would make every scope check walk forever
-                if ancestor.id == org.id:
-                    raise Problem(422, "org_cycle", "上级单位不能是本单位或其下级",
-                                  "the parent cannot be the organisation itself or one of its members")
-                ancestor = ancestor.parent
-        changed["parent_id"] = {"from": str(org.parent_id) if org.parent_id else None,
-                                "to": str(parent_id) if parent_id else None}
-        org.parent_id = parent_id
+        # the organisation tree has one owner (kinds, cycles, depth; audited there as org.set_parent)
+        from service.hierarchy.tree import set_parent
+
+        before_parent = org.parent_id
+        set_parent(session, org_id=org.id, parent_id=fields["parent_id"], actor=actor, ip=ip)
+        changed["parent_id"] = {"from": str(before_parent) if before_parent else None,
+                                "to": str(org.parent_id) if org.parent_id else None}
     if changed:
         session.flush()
         audit.record(session, actor=actor, action="org.edit", target_kind="organization", target_id=org.id,

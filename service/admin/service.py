@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from service.campaigns.service import create_campaign as create_campaign  # re-exported for the CLI and tests
 from service.core.bounds import ascii_int
+from service.core.errors import Problem
 from service.core.passwords import PasswordRejected, check_password
 from service.core.security import hash_password, issue_token, normalize_username
 from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind, Role, User
 from service.db.submission import Submission
+from service.hierarchy.tree import check_parent_kind
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -40,6 +42,11 @@ def create_org(
     if session.scalar(select(Organization).where(Organization.name == name)):
         raise AdminError(f"organisation {name!r} exists already")
     parent_org = find_org(session, parent) if parent else None
+    if parent_org is not None:
+        try:
+            check_parent_kind(kind, parent_org.kind)
+        except Problem as problem:
+            raise AdminError(problem.detail) from None
     org = Organization(name=name, kind=kind, region_code=region_code, parent_id=parent_org.id if parent_org else None)
     session.add(org)
     session.flush()

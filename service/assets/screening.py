@@ -16,6 +16,7 @@ from service.assets.screening_schemas import (
     QualityOut,
     TagOut,
 )
+from service.core import orgscope
 from service.core.errors import not_found
 from service.core.findings import FindingKind
 from service.core.security import Principal
@@ -37,7 +38,8 @@ def _own(session: Session, principal: Principal, asset_id: uuid.UUID | None) -> 
     """``asset_id`` when ``principal`` may see that asset, else None: another organisation's ids stay hidden."""
     if asset_id is None or principal.is_staff:
         return asset_id
-    return asset_id if session.scalar(select(Asset.org_id).where(Asset.id == asset_id)) == principal.org_id else None
+    org_id = session.scalar(select(Asset.org_id).where(Asset.id == asset_id))
+    return asset_id if org_id is not None and orgscope.can_see_org(session, principal, org_id) else None
 
 
 def visible_exact_of(session: Session, principal: Principal, asset: Asset) -> uuid.UUID | None:

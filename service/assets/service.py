@@ -12,29 +12,35 @@ from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.assets.schemas import AssetOut, Reason, RenditionOut
-from service.core.errors import Problem, not_found
+from service.core import orgscope
+from service.core.errors import Problem, forbidden, not_found
 from service.core.security import Principal
 from service.core.tasks import PIPELINE_STEPS, queue_step
 from service.db.asset import Asset, AssetStatus, Job, JobStatus, Rendition
 from service.db.org import Role
 
 
-def visible_assets(principal: Principal) -> Select[Asset]:
-    """Assets the caller may see through the working API (outlets use the portal instead)."""
+def visible_assets(session: Session, principal: Principal) -> Select[Asset]:
+    """Assets the caller may see through the working API (``service.core.orgscope``: a province sees its schools';
+    outlets use the portal instead)."""
     query = select(Asset)
     if principal.role == Role.outlet:
         return query.where(false())  # outlets see released material only, via the portal
-    if not principal.is_staff:
-        query = query.where(Asset.org_id == principal.org_id)
+    if (scope := orgscope.scope_condition(session, principal, Asset.org_id)) is not None:
+        query = query.where(scope)
     return query
 
 
-def get_asset(session: Session, *, principal: Principal, asset_id: uuid.UUID) -> Asset:
+def get_asset(session: Session, *, principal: Principal, asset_id: uuid.UUID, edit: bool = False) -> Asset:
+    """An asset the caller may see (404 otherwise); ``edit=True``: one its organisation owns (403 for a parent)."""
     asset = session.scalar(
-        visible_assets(principal).where(Asset.id == asset_id).options(selectinload(Asset.renditions))
+        visible_assets(session, principal).where(Asset.id == asset_id).options(selectinload(Asset.renditions))
     )
     if asset is None:
         raise not_found("asset")
+    if edit and not orgscope.can_edit_org(principal, asset.org_id):
+        raise forbidden("上级单位只能查看下属单位的文件，修改须由报送单位进行",
+                        "a parent organisation may read this file; only its own organisation changes it")
     return asset
 
 
@@ -46,7 +52,7 @@ def list_assets(
     limit: int,
     offset: int,
 ) -> tuple[list[Asset], int]:
-    query = visible_assets(principal)
+    query = visible_assets(session, principal)
     for column in ("submission_id", "campaign_id", "org_id", "sha256"):
         if filters.get(column) is not None:
             query = query.where(getattr(Asset, column) == filters[column])

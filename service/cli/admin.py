@@ -81,6 +81,32 @@ def org_import(csv_path: Path, data: DataOpt = None) -> None:
     typer.echo(str(result.created))
 
 
+@org_app.command("set-parent")
+def org_set_parent(
+    org: Annotated[str, typer.Argument(help="organisation name or id")],
+    parent: Annotated[str | None, typer.Option(help="the new parent's name or id")] = None,
+    no_parent: Annotated[bool, typer.Option("--none", help="remove the parent")] = False,
+    data: DataOpt = None,
+) -> None:
+    """Make PARENT the parent of ORG (or ``--none``); refuses cycles and nonsensical kinds (outlet under school)."""
+    from service.core.errors import Problem
+    from service.hierarchy.tree import set_parent
+
+    use_data_dir(data)
+    if (parent is None) == (not no_parent):
+        _fail(service.AdminError("give either --parent NAME or --none"))
+    try:
+        with session_scope() as session:
+            target = service.find_org(session, org)
+            parent_org = service.find_org(session, parent) if parent else None
+            set_parent(session, org_id=target.id, parent_id=parent_org.id if parent_org else None, actor=None)
+            typer.echo(str(parent_org.id) if parent_org else "none")
+    except service.AdminError as exc:
+        _fail(exc)
+    except Problem as problem:
+        _fail(service.AdminError(f"{problem.code}: {problem.detail}"))
+
+
 @user_app.command("create")
 def user_create(
     username: str,

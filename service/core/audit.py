@@ -94,6 +94,10 @@ ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "org.create": ("创建单位", "Organisation created"),
         "org.edit": ("修改单位", "Organisation edited"),
         "audit.export": ("导出审计日志", "Audit log exported"),
+        # hierarchy: the organisation tree and a province's / committee's pre-review of its members' material
+        "org.set_parent": ("调整上级单位", "Parent organisation changed"),
+        "submission.forward": ("预审转报", "Submission forwarded"),
+        "submission.return": ("预审退回", "Submission returned"),
     }
 )
 

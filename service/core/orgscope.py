@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, false, literal, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from service.core.security import Principal
 from service.db.org import Organization, Role
@@ -39,6 +39,21 @@ def can_see_org(session: Session, principal: Principal, org_id: uuid.UUID) -> bo
         return True
     visible = visible_org_ids(session, principal)
     return visible is None or org_id in visible
+
+
+def scope_condition(session: Session, principal: Principal,
+                    column: ColumnElement[uuid.UUID] | QueryableAttribute[uuid.UUID]) -> ColumnElement[bool] | None:
+    """A WHERE condition on an ``org_id`` column for what ``principal`` may see; None when it may see everything."""
+    visible = visible_org_ids(session, principal)
+    if visible is None:
+        return None
+    return column.in_(visible) if visible else false()
+
+
+def can_edit_org(principal: Principal, org_id: uuid.UUID) -> bool:
+    """May change ``org_id``'s own material (its submissions, files, uploads): staff, or a submitter of that very
+    organisation. A province sees its schools' material but never edits it; the school's submitters own their edits."""
+    return principal.is_staff or (principal.role == Role.submitter and principal.org_id == org_id)
 
 
 def is_parent_reviewer(session: Session, principal: Principal, org_id: uuid.UUID) -> bool:

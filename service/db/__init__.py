@@ -24,6 +24,7 @@ from service.db.portal import (
     PackageStatus,
     Revocation,
 )
+from service.db.prereview import PrereviewState, SubmissionPrereview
 from service.db.reporting import (
     DocumentStatus,
     DocumentType,
@@ -58,6 +59,8 @@ __all__ = [
     "DocumentStatus",
     "DocumentType",
     "OutboxEvent",
+    "PrereviewState",
+    "SubmissionPrereview",
     "Report",
     "ReportAsset",
     "ReportDocument",

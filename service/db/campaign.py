@@ -52,6 +52,12 @@ class Campaign(IdMixin, TimestampMixin, Base):
     max_document_pages: Mapped[int] = mapped_column(default=DEFAULT_MAX_DOCUMENT_PAGES,
                                                     server_default=str(DEFAULT_MAX_DOCUMENT_PAGES))
 
+    # hierarchy (service.hierarchy): members' material reaches the ministry once their province/committee forwards it
+    prereview: Mapped[bool] = mapped_column(default=False, server_default="false")
+    direct_submissions: Mapped[bool] = mapped_column(
+        default=False, server_default="false",
+        doc="with prereview on, the ministry also sees members' material its parent has not decided on yet")
+
     def upload_open(self, at: datetime) -> bool:
         return self.upload_opens_at <= at < self.upload_closes_at
 

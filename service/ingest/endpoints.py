@@ -10,7 +10,9 @@ from fastapi import APIRouter, Query
 from service.campaigns.service import default_campaign, get_campaign
 from service.core.deps import PrincipalDep, SessionDep
 from service.db.campaign import campaign_taxonomy
+from service.db.prereview import SubmissionPrereview
 from service.db.submission import Submission
+from service.hierarchy.prereview import submission_state
 from service.ingest import submissions
 from service.ingest.schemas import SubmissionCreate, SubmissionOut, SubmissionPage, SubmissionUpdate
 from service.ingest.vocabulary import CATEGORIES
@@ -18,10 +20,12 @@ from service.ingest.vocabulary import CATEGORIES
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 
 
-def to_out(submission: Submission, asset_count: int) -> SubmissionOut:
+def to_out(submission: Submission, asset_count: int, prereview: SubmissionPrereview | None = None) -> SubmissionOut:
     return SubmissionOut.model_validate(
         {**{c: getattr(submission, c) for c in SubmissionOut.model_fields if hasattr(submission, c)},
-         "org_name": submission.org.name, "asset_count": asset_count}
+         "org_name": submission.org.name, "asset_count": asset_count,
+         "prereview_state": prereview.state.value if prereview else None,
+         "prereview_reason": prereview.reason if prereview else None}
     )
 
 
@@ -48,7 +52,8 @@ def list_submissions(
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut)
 def get_submission(submission_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> SubmissionOut:
     submission = submissions.get_submission(session, principal=principal, submission_id=submission_id)
-    return to_out(submission, submissions.asset_count(session, submission.id))
+    return to_out(submission, submissions.asset_count(session, submission.id),
+                  submission_state(session, submission.id))
 
 
 @router.patch("/submissions/{submission_id}", response_model=SubmissionOut)
@@ -56,7 +61,8 @@ def update_submission(
     submission_id: uuid.UUID, body: SubmissionUpdate, principal: PrincipalDep, session: SessionDep
 ) -> SubmissionOut:
     submission = submissions.update_submission(session, principal=principal, submission_id=submission_id, data=body)
-    return to_out(submission, submissions.asset_count(session, submission.id))
+    return to_out(submission, submissions.asset_count(session, submission.id),
+                  submission_state(session, submission.id))
 
 
 @router.get("/vocabulary")

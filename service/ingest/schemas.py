@@ -119,6 +119,9 @@ class SubmissionOut(SubmissionFields):
     asset_count: int = 0
     suggested_tags: list[SuggestedTagOut] = Field(
         default_factory=list, description="taxonomy tags matched in the submission's text (source submission_text)")
+    prereview_state: str | None = Field(
+        default=None, description="the parent organisation's pre-review: pending / forwarded / returned (null: none)")
+    prereview_reason: str | None = Field(default=None, description="why the parent organisation returned it")
 
 
 class SubmissionPage(BaseModel):

@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from service.campaigns.service import check_theme_tags
-from service.core import audit
+from service.core import audit, orgscope
 from service.core.errors import Problem, forbidden, not_found
 from service.core.security import Principal
 from service.db.asset import Asset, ReviewStatus
@@ -75,16 +75,25 @@ def create_submission(session: Session, *, principal: Principal, data: Submissio
     return submission
 
 
-def get_submission(session: Session, *, principal: Principal, submission_id: uuid.UUID) -> Submission:
-    """Load a submission the caller may see; others' submissions are reported as not found."""
+def get_submission(session: Session, *, principal: Principal, submission_id: uuid.UUID,
+                   edit: bool = False) -> Submission:
+    """Load a submission the caller may see (``service.core.orgscope``: a province sees its schools'); others'
+    submissions are reported as not found. ``edit=True``: the caller must also own it (403 for a parent that only
+    sees it: the school's submitters own their edits)."""
     submission = session.get(Submission, submission_id)
-    if submission is None or not can_see(principal, submission.org_id):
+    if submission is None or principal.role == Role.outlet or \
+            not orgscope.can_see_org(session, principal, submission.org_id):
         raise not_found("submission")
+    if edit and not can_see(principal, submission.org_id):
+        raise forbidden("上级单位只能查看、预审下属单位的报送，修改须由报送单位进行",
+                        "a parent organisation may read and pre-review this submission; only its own organisation "
+                        "edits it")
     return submission
 
 
 def can_see(principal: Principal, org_id: uuid.UUID) -> bool:
-    return principal.is_staff or (principal.role == Role.submitter and principal.org_id == org_id)
+    """May act for ``org_id`` (its uploads and edits): ``orgscope.can_edit_org``."""
+    return orgscope.can_edit_org(principal, org_id)
 
 
 def list_submissions(
@@ -93,8 +102,8 @@ def list_submissions(
     if principal.role == Role.outlet:
         raise forbidden()
     query = select(Submission)
-    if not principal.is_staff:
-        query = query.where(Submission.org_id == principal.org_id)
+    if (scope := orgscope.scope_condition(session, principal, Submission.org_id)) is not None:
+        query = query.where(scope)
     if campaign_id:
         query = query.where(Submission.campaign_id == campaign_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -133,7 +142,7 @@ def update_submission(
 ) -> Submission:
     """Change a submission's metadata. Once a file is featured, a submitter's change to what outlets see is refused
     (409 ``released_frozen``): outlets must never see text nobody at the desk has read. Editors may still correct it."""
-    submission = get_submission(session, principal=principal, submission_id=submission_id)
+    submission = get_submission(session, principal=principal, submission_id=submission_id, edit=True)
     changes = {}
     for key, value in data.model_dump(exclude_unset=True).items():
         if value is None and key in ("title", "category", "description", "activity", "place", "credits", "consent",
@@ -148,12 +157,23 @@ def update_submission(
         raise released_frozen()
     for key, value in changes.items():
         setattr(submission, key, value)
+    if changes:
+        reopen_returned(session, submission.id)
     session.flush()
     if changes:  # which fields, never their text (a title or description goes when the submission is purged)
         audit.record(session, actor=principal, action="submission.edit", target_kind="submission",
                      target_id=submission.id, org_id=submission.org_id, detail={"fields": sorted(changes)})
     sync_submission(session, submission.id)  # the review queue searches and filters on these fields
     return submission
+
+
+def reopen_returned(session: Session, submission_id: uuid.UUID) -> None:
+    """A submission its parent returned goes back to the parent's pre-review queue once its school changed it."""
+    from service.db.prereview import PrereviewState, SubmissionPrereview
+
+    row = session.get(SubmissionPrereview, submission_id)
+    if row is not None and row.state == PrereviewState.returned:
+        row.state = PrereviewState.pending
 
 
 def asset_count(session: Session, submission_id: uuid.UUID) -> int:

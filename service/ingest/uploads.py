@@ -73,7 +73,7 @@ def create_upload(session: Session, *, principal: Principal, meta: UploadMetadat
         submission_id = uuid.UUID(meta.submission_id)
     except ValueError:
         raise not_found("submission") from None
-    submission = get_submission(session, principal=principal, submission_id=submission_id)
+    submission = get_submission(session, principal=principal, submission_id=submission_id, edit=True)
     campaign = submission.campaign
     if not campaign.upload_open(datetime.now(UTC)):
         raise window_closed(campaign)
@@ -305,7 +305,7 @@ def lookup_hashes(session: Session, *, principal: Principal, hashes: list[str],
     """Which of ``hashes`` the caller's organisation already uploaded (verified, or still being verified)."""
     org_id = principal.org_id
     if submission_id is not None:
-        org_id = get_submission(session, principal=principal, submission_id=submission_id).org_id
+        org_id = get_submission(session, principal=principal, submission_id=submission_id, edit=True).org_id
     found: dict[str, uuid.UUID] = {}
     rows = session.execute(
         select(Asset.id, Asset.sha256, Asset.declared_sha256, Asset.status)

@@ -105,7 +105,7 @@ def caption_file(session: Session, *, principal: Principal, asset_id: uuid.UUID,
     from service.db.review_index import sync_review_row
     from service.review import audit, claims
 
-    asset = get_asset(session, principal=principal, asset_id=asset_id)
+    asset = get_asset(session, principal=principal, asset_id=asset_id, edit=True)
     if principal.role not in (Role.submitter, Role.admin):
         raise forbidden()
     review = claims.load_review(session, asset_id, lock=True) if asset.status == AssetStatus.ready else None
@@ -137,8 +137,8 @@ def replace_file(session: Session, *, principal: Principal, asset_id: uuid.UUID,
 
     if principal.role not in (Role.submitter, Role.admin):
         raise forbidden()
-    new = get_asset(session, principal=principal, asset_id=asset_id)
-    old = get_asset(session, principal=principal, asset_id=replaces)
+    new = get_asset(session, principal=principal, asset_id=asset_id, edit=True)
+    old = get_asset(session, principal=principal, asset_id=replaces, edit=True)
     if old.submission_id != new.submission_id or old.id == new.id:
         raise Problem(422, "not_same_submission", "替换文件须上传到同一报送中", "the replacement must be in the same "
                       "submission")

@@ -24,6 +24,7 @@ from service.db.asset import Asset
 from service.db.org import Organization, User
 from service.db.review import Review
 from service.db.review_index import search_form
+from service.hierarchy.gate import asset_at_ministry
 
 SORTS: dict[str, tuple[str, bool]] = {  # name -> (column, descending)
     "newest": ("uploaded_at", True),
@@ -87,6 +88,8 @@ def _day_start(day: date) -> datetime:
 
 
 def apply_filters(query: Select[Any], f: QueueFilter) -> Select[Any]:
+    # Campaigns with pre-review: members' files wait for their province/committee (service.hierarchy.gate).
+    query = query.where(asset_at_ministry(Review.campaign_id, Review.org_id, Review.asset_id))
     if f.status not in STATUSES:
         raise Problem(422, "bad_filter", "未知的审核状态", f"unknown review status {f.status!r}")
     if f.status != "all":

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from service.core import orgscope
 from service.core.deps import SessionDep
 from service.core.errors import Problem
 from service.core.security import Principal
@@ -19,6 +20,7 @@ from service.core.tasks import PIPELINE_STEPS
 from service.db.asset import Asset, AssetStatus, ReviewStatus
 from service.db.campaign import Campaign, campaign_taxonomy
 from service.db.submission import Submission
+from service.hierarchy.prereview import submission_state
 from service.ingest import submissions
 from service.ingest.schemas import SubmissionCreate, SubmissionUpdate
 from service.ingest.vocabulary import CATEGORIES
@@ -76,6 +78,11 @@ i18n.register({
     "sub.resubmitted": ("已重新提交审核", "Sent back to review"),
     "sub.caption_saved": ("已保存", "Saved"),
     "sub.replace": ("上传替换文件", "Upload a replacement"),
+    "sub.prereview_returned": ("上级单位退回了此报送，请修改后保存，将重新进入预审",
+                               "Your parent organisation returned this submission; change and save it to send it "
+                               "back to pre-review"),
+    "sub.prereview_forwarded": ("上级单位已将此报送转报教育部",
+                                "Your parent organisation forwarded this to the ministry"),
     "field.title": ("标题", "Title"),
     "field.category": ("类别", "Category"),
     "field.activity": ("活动名称", "Activity"),
@@ -202,6 +209,7 @@ async def create(request: Request, principal: SubmitterPage, session: SessionDep
 @router.get("/submissions/{submission_id}")
 def detail_page(submission_id: uuid.UUID, request: Request, principal: SubmitterPage, session: SessionDep) -> Response:
     submission = submissions.get_submission(session, principal=principal, submission_id=submission_id)
+    can_edit = orgscope.can_edit_org(principal, submission.org_id)
     lang = i18n.lang_of(request)
     t = i18n.translator(lang)
     names = {
@@ -216,12 +224,13 @@ def detail_page(submission_id: uuid.UUID, request: Request, principal: Submitter
                    "resubmitted": t("sub.resubmitted"), "replace": t("sub.replace")},
     }
     return render(request, "submission.html", submission=submission, msg=request.query_params.get("msg"),
-                  upload_open=submission.campaign.upload_open(datetime.now(UTC)), status_names=names)
+                  upload_open=submission.campaign.upload_open(datetime.now(UTC)) and can_edit, status_names=names,
+                  can_edit=can_edit, prereview=submission_state(session, submission.id))
 
 
 @router.get("/submissions/{submission_id}/edit")
 def edit_page(submission_id: uuid.UUID, request: Request, principal: SubmitterPage, session: SessionDep) -> Response:
-    submission = submissions.get_submission(session, principal=principal, submission_id=submission_id)
+    submission = submissions.get_submission(session, principal=principal, submission_id=submission_id, edit=True)
     values = {name: getattr(submission, name) for name in forms.FIELD_LABELS}
     return render(request, "submission_form.html", submission=submission,
                   **_form_context(values, {}, theme_tags_of(session, submission.campaign_id)))
@@ -229,7 +238,7 @@ def edit_page(submission_id: uuid.UUID, request: Request, principal: SubmitterPa
 
 @router.post("/submissions/{submission_id}/edit")
 async def update(submission_id: uuid.UUID, request: Request, principal: SubmitterPage, session: SessionDep) -> Response:
-    submission = submissions.get_submission(session, principal=principal, submission_id=submission_id)
+    submission = submissions.get_submission(session, principal=principal, submission_id=submission_id, edit=True)
     values = forms.form_values(await request.form())
     model, errors = forms.validate(SubmissionUpdate, values, i18n.lang_of(request))
     if model is None or not values["title"]:

@@ -198,6 +198,7 @@ class World:
     actors: dict[str, Actor | None]
     ids: dict[str, uuid.UUID] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)
+    actors_extra: dict[str, Actor] = field(default_factory=dict)  # users behind resources, not matrix columns
 
     def fresh(self, factory: str) -> uuid.UUID:
         """A new resource for one request that consumes it (termination, completion)."""
@@ -249,6 +250,12 @@ class World:
             return make_actor(Role.submitter, self.ids["org_a"], password=PASSWORD).user_id
         if factory == "org_fresh":
             return make_org(OrgKind.school, name=unique("权限矩阵单位"))
+        if factory == "member_submission_a":
+            return make_member_submission(self)
+        if factory == "member_report_a":
+            return make_member_report(self)
+        if factory == "school_without_parent":
+            return make_member_org()
         raise ValueError(f"unknown factory {factory!r}")
 
     def headers(self, role: str) -> dict[str, str]:
@@ -271,10 +278,43 @@ def _reports_of_a(world: World) -> None:
                      report_a_filed=make_report(submitter_a, campaign, status="filed", title="权限矩阵：已提交案例"),
                      report_a_accepted=make_report(submitter_a, campaign, status="accepted", title="权限矩阵：已采用"))
     world.ids["document_a"] = make_document(submitter_a, world.ids["report_a_filed"], thumbnail=photo(32, 45, seed=5))
+def make_member_submission(world: World) -> uuid.UUID:
+    """A new submission of the school under organisation A (A is a province): pending in A's pre-review."""
+    member = world.actors_extra["member_a"]
+    return make_submission(member, world.ids["open_campaign"], title="A 的下属学校：技能展示")
+
+
+def make_member_report(world: World) -> uuid.UUID:
+    """A new filed typical case of the school under organisation A."""
+    from service.db.reporting import Report, ReportKind, ReportStatus
+
+    member = world.actors_extra["member_a"]
+    with session_scope() as session:
+        report = Report(campaign_id=world.ids["open_campaign"], org_id=member.org_id, kind=ReportKind.case,
+                        status=ReportStatus.filed, title="A 的下属学校：典型案例", created_by=member.user_id,
+                        filed_by=member.user_id, filed_at=datetime.now(UTC))
+        session.add(report)
+        session.flush()
+        return report.id
+
+
+def make_member_org(parent_id: uuid.UUID | None = None) -> uuid.UUID:
+    """A school; under ``parent_id`` when given (written directly: the matrix tests access, not the tree rules)."""
+    from service.db.org import Organization
+
+    org_id = make_org(OrgKind.school, name=unique("下属学校"))
+    if parent_id is not None:
+        with session_scope() as session:
+            org = session.get(Organization, org_id)
+            assert org is not None
+            org.parent_id = parent_id
+    return org_id
 
 
 def build_world() -> World:
-    org_a, org_b = make_org(OrgKind.school, name=unique("学校A")), make_org(OrgKind.school, name=unique("学校B"))
+    # Organisation A is a province with one member school (its pre-review and read-only view of the school's material
+    # are in the matrix); B is a school outside A's tree, so submitter_b is the neighbour that must see none of it.
+    org_a, org_b = make_org(OrgKind.province, name=unique("省A")), make_org(OrgKind.school, name=unique("学校B"))
     actors: dict[str, Actor | None] = {
         "anonymous": None,
         "submitter_a": make_actor(Role.submitter, org_a, password=PASSWORD),
@@ -328,4 +368,10 @@ def build_world() -> World:
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     _reports_of_a(world)
     with_renditions(world.ids["asset_a_ready"])
+    member = make_actor(Role.submitter, make_member_org(org_a), password=PASSWORD)
+    world.actors_extra["member_a"] = member
+    member_submission = make_member_submission(world)
+    world.ids.update(org_member_a=member.org_id, submission_member_a=member_submission,
+                     asset_member_a_ready=asset_in_state(member, member_submission, open_campaign, AssetStatus.ready),
+                     report_member_a=make_member_report(world))
     return world
