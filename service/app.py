@@ -18,6 +18,8 @@ from service.portal.curation_endpoints import router as curation_router
 from service.portal.curation_pages import router as curation_pages_router
 from service.portal.endpoints import router as portal_router
 from service.portal.pages import router as portal_pages_router
+from service.reporting.endpoints import router as reporting_router
+from service.reporting.pages import router as reporting_pages_router
 from service.reports.endpoints import router as reports_router
 from service.review.endpoints import router as review_router
 from service.takedown.endpoints import router as takedown_router
@@ -55,6 +57,8 @@ def create_app() -> FastAPI:
     app.include_router(curation_router)
     app.include_router(portal_router)
     app.include_router(reports_router)
+    # after the exports: /api/v1/reports/week-summary etc. must not be read as a report id
+    app.include_router(reporting_router)
     app.include_router(takedown_router)
     app.include_router(portal_pages_router)
     app.include_router(curation_pages_router)
@@ -63,5 +67,6 @@ def create_app() -> FastAPI:
     app.include_router(submit_pages_router)
     app.include_router(review_pages_router)
     app.include_router(review_actions_router)
+    app.include_router(reporting_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

@@ -75,9 +75,11 @@ templates.env.filters["filesize"] = size_text
 
 #: role -> navigation entries (message key, path)
 NAV: dict[Role, list[tuple[str, str]]] = {
-    Role.submitter: [("nav.submissions", "/submissions"), ("nav.new_submission", "/submissions/new")],
-    Role.editor: [("nav.review", "/review"), ("nav.dashboard", "/dashboard")],
-    Role.admin: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.submissions", "/submissions")],
+    Role.submitter: [("nav.submissions", "/submissions"), ("nav.new_submission", "/submissions/new"),
+                     ("nav.reports", "/reports")],
+    Role.editor: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.report_desk", "/desk/reports")],
+    Role.admin: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.submissions", "/submissions"),
+                 ("nav.report_desk", "/desk/reports"), ("nav.reports", "/reports")],
     Role.outlet: [("nav.portal", "/portal")],
 }
 
