@@ -334,7 +334,8 @@ async def _act(request: Request, session: Session, principal: Principal, report_
 async def link(report_id: uuid.UUID, request: Request, principal: SubmitterPage, session: SessionDep) -> Response:
     ids = _ids((await request.form()).getlist("asset_id"))
     if not ids:
-        return RedirectResponse(f"/reports/{report_id}", status_code=303)
+        report = service.get_report(session, principal=principal, report_id=report_id)
+        return RedirectResponse(f"/reports/{report.id}", status_code=303)
     return await _act(request, session, principal, report_id, "linked", lambda: service.link_assets(
         session, principal=principal, report_id=report_id, asset_ids=ids, ip=_ip(request)))
 

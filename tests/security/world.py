@@ -181,6 +181,24 @@ def make_package(world: World) -> uuid.UUID:
             asset_ids=[world.ids["asset_released_x"]])).id
 
 
+def make_report(actor: Actor, campaign_id: uuid.UUID, *, filed: bool = False,
+                link: uuid.UUID | None = None) -> uuid.UUID:
+    """A typical case of ``actor``'s organisation with a body (so it can be filed), a draft unless ``filed``."""
+    from service.db.reporting import ReportKind
+    from service.reporting import service
+    from service.reporting.schemas import ReportCreate
+
+    principal = _principal(actor)
+    with session_scope() as session:
+        report = service.create_report(session, principal=principal, data=ReportCreate(
+            kind=ReportKind.case, campaign_id=campaign_id, title=unique("权限矩阵案例"), body="权限矩阵：案例正文"))
+        if link is not None:
+            service.link_assets(session, principal=principal, report_id=report.id, asset_ids=[link])
+        if filed:
+            service.file_report(session, principal=principal, report_id=report.id)
+        return report.id
+
+
 @dataclass
 class World:
     actors: dict[str, Actor | None]
@@ -225,6 +243,12 @@ class World:
             return make_revocation(self)
         if factory == "editor_filter":
             return make_filter(self)
+        if factory == "draft_report_a":
+            return make_report(submitter_a, self.ids["open_campaign"])
+        if factory == "filed_report_a":
+            return make_report(submitter_a, self.ids["open_campaign"], filed=True)
+        if factory == "linked_report_a":
+            return make_report(submitter_a, self.ids["open_campaign"], link=self.ids["asset_linked_a"])
         raise ValueError(f"unknown factory {factory!r}")
 
     def headers(self, role: str) -> dict[str, str]:
@@ -279,6 +303,9 @@ def build_world() -> World:
     world.ids["asset_featured_a"] = featured
     world.ids.update(cluster_ab=make_cluster(world), package_x=make_package(world),
                      collection_draft=make_draft_collection(world))
+    world.ids["asset_linked_a"] = asset_in_state(submitter_a, submission_a_more, open_campaign, AssetStatus.ready)
+    world.ids.update(report_a_draft=make_report(submitter_a, open_campaign),
+                     report_a_filed=make_report(submitter_a, open_campaign, filed=True))
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     with_renditions(world.ids["asset_a_ready"])
     return world
