@@ -73,6 +73,8 @@ def test_a_case_with_two_photos_is_filed_accepted_and_featured(client: TestClien
     assert edited.status_code == 200
     assert "<h3>基本情况</h3>" in edited.json()["body_html"]
     assert "<strong>数控实训基地</strong>" in edited.json()["body_html"]
+    found = client.get(API, headers=school.headers, params={"campaign_id": str(campaign), "q": "接待市民"}).json()
+    assert [r["id"] for r in found["items"]] == [case["id"]]  # the edited body is searchable at once
     assert client.patch(f"{API}/{case['id']}", headers=other.headers, json={"title": "x"}).status_code == 404
     assert client.get(f"{API}/{case['id']}", headers=editor.headers).status_code == 404  # a draft is its own org's
 
