@@ -63,7 +63,7 @@ i18n.register(
         "rep.field.title": ("标题", "Title"),
         "rep.field.body": ("正文", "Text"),
         "rep.field.body_hint": (
-            "支持简单格式：空行分段；# 标题；- 列表；**加粗**；*斜体*；[文字](https://网址)",
+            "支持简单格式：空行分段；# 标题；- 列表；**加粗**；*斜体*；[文字](网址)",
             "Simple formatting: blank line = new paragraph; # heading; - list; **bold**; *italic*; "
             "[text](https://address)",
         ),
@@ -91,7 +91,10 @@ i18n.register(
         "rep.unlink": ("取消关联", "Unlink"),
         "rep.documents": ("附件文档", "Documents"),
         "rep.documents_none": ("还没有附件文档。", "No documents yet."),
-        "rep.upload_doc": ("上传文档（PDF、Word、ODT 或纯文本）", "Upload a document (PDF, Word, ODT or plain text)"),
+        "rep.upload_doc": (
+            "上传文档（PDF、DOCX、ODT 或 TXT 纯文本）",
+            "Upload a document (PDF, Word, ODT or plain text)",
+        ),
         "rep.upload_button": ("上传", "Upload"),
         "rep.doc_status.pending": ("检查中", "Being checked"),
         "rep.doc_status.ready": ("可用", "Ready"),
@@ -147,6 +150,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "liaison_phone": ("联络员电话", "liaison's phone"),
     "liaison_email": ("联络员邮箱", "liaison's e-mail"),
 }
+
+
+def _msg(request: Request) -> str | None:
+    """The confirmation a redirect asked for (``?msg=filed``), only if it is one of ours: never a raw key."""
+    msg = request.query_params.get("msg")
+    return msg if msg and f"rep.msg.{msg}" in i18n.MESSAGES else None
 
 
 def _ip(request: Request) -> str:
@@ -205,7 +214,7 @@ def list_page(request: Request, principal: SubmitterPage, session: CommittedSess
         own=own,
         kinds=list(ReportKind),
         one_per_org=ONE_PER_ORG,
-        msg=request.query_params.get("msg"),
+        msg=_msg(request),
         deadlines=deadline_statuses(session, org_id=principal.org_id, campaign=campaign) if campaign else [],
     )
 
@@ -348,7 +357,7 @@ def _detail(
         request,
         "reporting/detail.html",
         status_code=status_code,
-        msg=request.query_params.get("msg"),
+        msg=_msg(request),
         error=error,
         **detail_context(request, session, principal, report),
     )
@@ -577,7 +586,7 @@ def _desk_detail(
         request,
         "reporting/desk_detail.html",
         status_code=status_code,
-        msg=request.query_params.get("msg"),
+        msg=_msg(request),
         error=error,
         featurable=report.kind in FEATURABLE,
         can_decide=ReportStatus.accepted in TRANSITIONS[report.status],
