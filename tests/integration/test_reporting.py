@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service.core.db import session_scope
+from service.db.asset import Asset
 from service.db.audit import AuditLog
 from service.db.campaign import Campaign
 from service.db.events import OutboxEvent
@@ -259,3 +260,21 @@ def test_deadlines_come_from_what_was_filed_in_beijing_time(client: TestClient) 
     assert {d["item"]: d["state"] for d in api.json()["items"]}["plan"] == "returned"
     assert client.get(f"{API}/deadlines", headers=make_actor(Role.submitter).headers,
                       params={"campaign_id": str(campaign_id), "org_id": str(school.org_id)}).status_code == 404
+
+
+def test_unlinking_and_deleting_a_draft_are_recorded(client: TestClient) -> None:
+    campaign = make_campaign()
+    school = make_actor(Role.submitter)
+    photo = make_ready_asset(make_submission(school, campaign), "a.jpg")
+    draft = _create(client, school, campaign, kind="manuscript", title="稿件草稿", body="正文")
+    client.post(f"{API}/{draft['id']}/assets", headers=school.headers, json={"asset_ids": [str(photo)]})
+    unlinked = client.delete(f"{API}/{draft['id']}/assets/{photo}", headers=school.headers)
+    assert unlinked.status_code == 200
+    assert unlinked.json()["assets"] == []
+    assert client.delete(f"{API}/{draft['id']}/assets/{photo}", headers=school.headers).status_code == 404
+    assert client.delete(f"{API}/{draft['id']}", headers=school.headers).status_code == 204
+    assert client.get(f"{API}/{draft['id']}", headers=school.headers).status_code == 404
+    assert _audit(draft["id"]) == ["report.create", "report.edit", "report.edit", "report.delete"]
+    with session_scope() as session:  # the photo itself is untouched
+        assert session.get(Report, uuid.UUID(str(draft["id"]))) is None
+        assert session.get(Asset, photo) is not None
