@@ -99,7 +99,7 @@ def _move(report: Report, target: ReportStatus) -> ReportStatus:
         raise Problem(409, "bad_transition",
                       f"「{STATUS_NAMES[before][0]}」的材料不能改为「{STATUS_NAMES[target][0]}」",
                       f"a {before.value} report cannot become {target.value}",
-                      extra={"status": before.value})
+                      extra={"current_status": before.value})
     report.status = target
     return before
 

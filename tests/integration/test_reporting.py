@@ -97,6 +97,7 @@ def test_a_case_with_two_photos_is_filed_accepted_and_featured(client: TestClien
     twice = client.post(f"{API}/{case['id']}/decision", headers=editor.headers, json={"action": "accept"})
     assert twice.status_code == 409
     assert twice.json()["code"] == "bad_transition"
+    assert (twice.json()["status"], twice.json()["current_status"]) == (409, "accepted")
     featured = client.post(f"{API}/{case['id']}/decision", headers=editor.headers, json={"action": "feature"})
     assert featured.json()["featured"] is True
 
