@@ -29,6 +29,8 @@ from service.portal.curation_endpoints import router as curation_router
 from service.portal.curation_pages import router as curation_pages_router
 from service.portal.endpoints import router as portal_router
 from service.portal.pages import router as portal_pages_router
+from service.reporting.endpoints import router as reporting_router
+from service.reporting.pages import router as reporting_pages_router
 from service.reports.endpoints import router as reports_router
 from service.review.endpoints import router as review_router
 from service.takedown.endpoints import router as takedown_router
@@ -67,6 +69,8 @@ def create_app() -> FastAPI:
     app.include_router(portal_router)
     app.include_router(reports_router)
     app.include_router(documents_router)
+    # after the exports: /api/v1/reports/week-summary etc. must not be read as a report id
+    app.include_router(reporting_router)
     app.include_router(takedown_router)
     app.include_router(campaigns_router)
     app.include_router(campaign_pages_router)
@@ -85,5 +89,6 @@ def create_app() -> FastAPI:
     app.include_router(accounts_pages_router)
     app.include_router(audit_pages_router)
     app.include_router(hierarchy_pages_router)
+    app.include_router(reporting_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

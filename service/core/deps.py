@@ -29,6 +29,10 @@ def get_db() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
+#: The same session, committed *before* the response is sent. FastAPI's default ("request") scope exits a yield
+#: dependency after the client has its answer, so a browser following a POST's redirect can read the page before the
+#: change is committed, and a failed commit follows a 2xx. The reports' routes use this one.
+CommittedSessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def get_principal(request: Request, session: SessionDep) -> Principal:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session
 from service.core import orgscope
 from service.core.deps import SessionDep
 from service.core.errors import Problem
-from service.core.security import Principal
 from service.core.tasks import PIPELINE_STEPS
 from service.db.asset import Asset, AssetStatus, ReviewStatus
 from service.db.campaign import Campaign, campaign_taxonomy
-from service.db.submission import Submission
 from service.hierarchy.prereview import submission_state
 from service.ingest import submissions
 from service.ingest.schemas import SubmissionCreate, SubmissionUpdate
 from service.ingest.vocabulary import CATEGORIES
+from service.reporting import service as reporting
+from service.reporting.deadlines import deadline_statuses
 from service.web import forms, i18n
 from service.web.deps import SubmitterPage
 from service.web.templating import render
@@ -37,9 +37,6 @@ i18n.register({
     "sub.item": ("事项", "Item"),
     "sub.due": ("截止", "Due"),
     "sub.state": ("状态", "State"),
-    "sub.filed": ("已提交", "Filed"),
-    "sub.overdue": ("已过截止日期", "Overdue"),
-    "sub.days_left": ("还剩 {n} 天", "{n} days left"),
     "sub.deadline.plan": ("活动计划", "Plan"),
     "sub.deadline.material": ("活动周素材（照片、视频、案例）", "Material during the week (photos, videos, cases)"),
     "sub.deadline.uploads": ("上传截止", "Uploads close"),
@@ -99,41 +96,8 @@ i18n.register({
 })
 
 
-@dataclass
-class Deadline:
-    label: str
-    due: date | None
-    done: bool
-
-    @property
-    def state(self) -> str:
-        if self.done:
-            return "done"
-        if self.due is None:
-            return "none"
-        return "overdue" if self.due < datetime.now(UTC).date() else "open"
-
-    @property
-    def days_left(self) -> int | None:
-        return (self.due - datetime.now(UTC).date()).days if self.due else None
-
-
 def current_campaign(session: Session) -> Campaign | None:
-    return submissions.open_campaign(session) or session.scalars(
-        select(Campaign).order_by(Campaign.week_start.desc())).first()
-
-
-def deadlines(session: Session, principal: Principal, campaign: Campaign) -> list[Deadline]:
-    """Plan, week and summary with what this organisation has already filed."""
-    categories = set(session.scalars(select(Submission.category).where(
-        Submission.org_id == principal.org_id, Submission.campaign_id == campaign.id)).all())
-    material = bool(categories - {"summary"})
-    return [
-        Deadline("plan", campaign.plan_deadline, False),
-        Deadline("material", campaign.week_end, material),
-        Deadline("uploads", campaign.upload_closes_at.astimezone(i18n.BEIJING).date(), False),
-        Deadline("summary", campaign.summary_deadline, "summary" in categories),
-    ]
+    return reporting.current_campaign(session)
 
 
 @router.get("/submissions")
@@ -141,7 +105,8 @@ def list_page(request: Request, principal: SubmitterPage, session: SessionDep) -
     rows, total = submissions.list_submissions(session, principal=principal, campaign_id=None, limit=200, offset=0)
     campaign = current_campaign(session)
     return render(request, "submissions.html", rows=rows, total=total, campaign=campaign,
-                  deadlines=deadlines(session, principal, campaign) if campaign else [],
+                  deadlines=deadline_statuses(session, org_id=principal.org_id, campaign=campaign) if campaign
+                  else [],
                   summaries=summaries(session, [s.id for s, _ in rows]))
 
 

@@ -77,11 +77,12 @@ templates.env.filters["filesize"] = size_text
 #: role -> navigation entries (message key, path)
 NAV: dict[Role, list[tuple[str, str]]] = {
     Role.submitter: [("nav.submissions", "/submissions"), ("nav.new_submission", "/submissions/new"),
-                     ("prov.dashboard", "/province")],
-    Role.editor: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.campaigns", "/campaigns")],
+                     ("nav.reports", "/reports"), ("prov.dashboard", "/province")],
+    Role.editor: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.report_desk", "/desk/reports"),
+                  ("nav.campaigns", "/campaigns")],
     Role.admin: [("nav.review", "/review"), ("nav.dashboard", "/dashboard"), ("nav.submissions", "/submissions"),
-                 ("nav.campaigns", "/campaigns"), ("nav.users", "/admin/users"), ("nav.orgs", "/admin/orgs"),
-                 ("nav.audit", "/admin/audit")],
+                 ("nav.report_desk", "/desk/reports"), ("nav.reports", "/reports"), ("nav.campaigns", "/campaigns"),
+                 ("nav.users", "/admin/users"), ("nav.orgs", "/admin/orgs"), ("nav.audit", "/admin/audit")],
     Role.outlet: [("nav.portal", "/portal")],
 }
 

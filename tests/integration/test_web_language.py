@@ -27,8 +27,8 @@ from tests.support import Actor, make_actor, make_campaign, make_ready_asset, ma
 PASSWORD = "language-password-2023"
 CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3001-\u3011]")
 #: Latin words a Chinese page may show: file formats, units and standard abbreviations (not translations).
-LATIN_OK = {"CSV", "Excel", "PDF", "DOCX", "JPEG", "WebP", "MP4", "MB", "KB", "UTC", "GPS", "EXIF", "IP", "SHA",
-            "English", "ID"}
+LATIN_OK = {"CSV", "Excel", "JPEG", "WebP", "MP4", "MB", "KB", "UTC", "GPS", "EXIF", "IP", "SHA", "English", "ID",
+            "PDF", "DOCX", "ODT", "TXT"}
 #: Codes that are not English words (on Chinese pages any Latin word already fails, so every code is covered there).
 RAW_CODES = {c for c in {*CODES, *REASONS, *PIPELINE_STEPS, *SORTS, *(s.value for s in AssetStatus),
                          "web_webp", "proxy_720p", "broadcast_1080p", "thumb_webp", "review_status", "reason_code",
@@ -137,21 +137,51 @@ def world(app_client: TestClient) -> dict[str, object]:
     package = client.post("/api/v1/portal/packages", headers=outlet.headers,
                           json={"collection_id": collection["id"], "rendition": "web"})
     assert package.status_code in (201, 202), package.text
+    reports = _reports(client, submitter, editor, campaign, photo)
     user_text = ["Open campus day", "DSC_0001.jpg", "clip.mp4", "who is this", "A lathe", "Press", "lathe",
                  "scan me", "worst.jpg", "Launch video", "Launch", "Students at work", "School press", "Jinan",
                  "Week launch", "Picked", "The lathe", "技能：让生活更美好", "IMG_0001.jpg"]
     user_text += [a.username for a in (submitter, editor, outlet, d.editor, d.outlet, d.submitter, d.other_outlet)]
     user_text += [a.org_name for a in (submitter, editor, outlet, d.editor, d.outlet, d.submitter, d.other_outlet)]
+    user_text += REPORT_TEXT
     return {"submitter": submitter, "editor": editor, "outlet": outlet, "submission": submission, "photo": photo,
+            **reports,
            "video": video, "collection": collection["id"], "released": released, "package": package.json()["id"],
            "user_text": user_text}
+
+
+REPORT_TEXT = ["Week plan", "Plan body", "https://www.example.edu.cn/week", "Wang", "wang@example.edu.cn",
+               "Lathe case", "Case body", "needs dates", "Draft case"]
+
+
+def _reports(client: TestClient, submitter: Actor, editor: Actor, campaign: object, photo: object) -> dict[str, str]:
+    """A filed plan, a returned case with a linked photo, and a draft: every report state a page names."""
+    api, headers = "/api/v1/reports", submitter.headers
+    plan = client.post(api, headers=headers, json={
+        "campaign_id": str(campaign), "kind": "plan", "title": "Week plan", "body": "Plan body",
+        "website_url": "https://www.example.edu.cn/week", "liaison_name": "Wang", "liaison_phone": "13812345678",
+        "liaison_email": "wang@example.edu.cn"}).json()
+    assert client.post(f"{api}/{plan['id']}/file", headers=headers).status_code == 200
+    case = client.post(api, headers=headers, json={"campaign_id": str(campaign), "kind": "case",
+                                                   "title": "Lathe case", "body": "Case body"}).json()
+    client.post(f"{api}/{case['id']}/assets", headers=headers, json={"asset_ids": [str(photo)]})
+    client.post(f"{api}/{case['id']}/file", headers=headers)
+    returned = client.post(f"{api}/{case['id']}/decision", headers=editor.headers,
+                           json={"action": "return", "reason": "needs dates"})
+    assert returned.status_code == 200, returned.text
+    draft = client.post(api, headers=headers, json={"campaign_id": str(campaign), "kind": "manuscript",
+                                                    "title": "Draft case", "body": "Case body"}).json()
+    return {"plan": plan["id"], "case": case["id"], "draft": draft["id"]}
 
 
 def pages_of(role: str, w: dict[str, object]) -> list[str]:
     s, c, r = w["submission"], w["collection"], w["released"]
     return {
-        "submitter": ["/submissions", "/submissions/new", f"/submissions/{s}", f"/submissions/{s}/edit", "/review"],
+        "submitter": ["/submissions", "/submissions/new", f"/submissions/{s}", f"/submissions/{s}/edit", "/review",
+                      "/reports", "/reports/new?kind=plan", "/reports/new?kind=summary", f"/reports/{w['plan']}",
+                      f"/reports/{w['case']}", f"/reports/{w['draft']}", f"/reports/{w['draft']}/edit"],
         "editor": ["/review", "/review?status=all", "/review?status=returned&finding=qr",
+                   "/desk/reports", "/desk/reports?status=", f"/desk/reports/{w['plan']}", f"/desk/reports/{w['case']}",
                    f"/review/assets/{w['photo']}", f"/review/assets/{w['video']}", "/dashboard", "/collections",
                    f"/collections/{c}", "/distribution"],
         "outlet": ["/portal", "/portal?q=Launch", f"/portal/collections/{c}", f"/portal/assets/{r[0]}",  # type: ignore[index]

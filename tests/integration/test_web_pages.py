@@ -26,7 +26,7 @@ def test_submitter_sees_deadlines_and_creates_a_submission_with_chinese_validati
     page = client.get("/submissions")
     assert page.status_code == 200
     assert "活动总结" in page.text
-    assert "还剩" in page.text or "已过截止日期" in page.text
+    assert "还剩" in page.text or "已逾期" in page.text
     bad = client.post("/submissions/new", data={"csrf_token": csrf, "title": "", "region_code": "37",
                                                 "activity_date": "14/05/2023"})
     assert bad.status_code == 422

@@ -27,7 +27,7 @@ from tests.security.world import ROLES, World, build_world
 pytestmark = [pytest.mark.fuzz, pytest.mark.security]
 SUITE_EXAMPLES = 6
 EXAMPLES = int(os.environ.get("MEDIADESK_FUZZ_EXAMPLES", str(SUITE_EXAMPLES)))
-REAL_IDS = {"asset_id": "asset_a_ready", "submission_id": "submission_a", "report_id": "report_a_draft",
+REAL_IDS = {"asset_id": "asset_a_ready", "submission_id": "submission_a", "report_id": "report_a_filed",
             "document_id": "document_a"}
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 

@@ -193,6 +193,24 @@ def make_package(world: World) -> uuid.UUID:
             asset_ids=[world.ids["asset_released_x"]])).id
 
 
+def make_report(actor: Actor, campaign_id: uuid.UUID, *, filed: bool = False,
+                link: uuid.UUID | None = None) -> uuid.UUID:
+    """A typical case of ``actor``'s organisation with a body (so it can be filed), a draft unless ``filed``."""
+    from service.db.reporting import ReportKind
+    from service.reporting import service
+    from service.reporting.schemas import ReportCreate
+
+    principal = _principal(actor)
+    with session_scope() as session:
+        report = service.create_report(session, principal=principal, data=ReportCreate(
+            kind=ReportKind.case, campaign_id=campaign_id, title=unique("权限矩阵案例"), body="权限矩阵：案例正文"))
+        if link is not None:
+            service.link_assets(session, principal=principal, report_id=report.id, asset_ids=[link])
+        if filed:
+            service.file_report(session, principal=principal, report_id=report.id)
+        return report.id
+
+
 @dataclass
 class World:
     actors: dict[str, Actor | None]
@@ -256,6 +274,12 @@ class World:
             return make_member_report(self)
         if factory == "school_without_parent":
             return make_member_org()
+        if factory == "draft_report_a":
+            return make_report(submitter_a, self.ids["open_campaign"])
+        if factory == "filed_report_a":
+            return make_report(submitter_a, self.ids["open_campaign"], filed=True)
+        if factory == "linked_report_a":
+            return make_report(submitter_a, self.ids["open_campaign"], link=self.ids["asset_linked_a"])
         raise ValueError(f"unknown factory {factory!r}")
 
     def headers(self, role: str) -> dict[str, str]:
@@ -278,6 +302,8 @@ def _reports_of_a(world: World) -> None:
                      report_a_filed=make_report(submitter_a, campaign, status="filed", title="权限矩阵：已提交案例"),
                      report_a_accepted=make_report(submitter_a, campaign, status="accepted", title="权限矩阵：已采用"))
     world.ids["document_a"] = make_document(submitter_a, world.ids["report_a_filed"], thumbnail=photo(32, 45, seed=5))
+
+
 def make_member_submission(world: World) -> uuid.UUID:
     """A new submission of the school under organisation A (A is a province): pending in A's pre-review."""
     member = world.actors_extra["member_a"]
@@ -365,6 +391,8 @@ def build_world() -> World:
         world.ids["week_report"] = report.id
     world.ids["notification_a"] = make_notification(submitter_a)
     world.ids["user_b"] = submitter_b.user_id
+    world.ids["asset_linked_a"] = asset_in_state(submitter_a, submission_a_more, open_campaign, AssetStatus.ready)
+    # report_a_draft, report_a_filed (with a ready document) and report_a_accepted: _reports_of_a below
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     _reports_of_a(world)
     with_renditions(world.ids["asset_a_ready"])

@@ -1,0 +1,629 @@
+"""Report pages: submitters' 报送材料 (list, forms, media links, documents, filing) and the editors' desk (queue,
+a case or manuscript next to its media, accept / return / feature).
+
+Every form calls the same service as the JSON API; a refused change re-renders the page with the reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from service.core import audit
+from service.core.clientaddr import client_address
+from service.core.deps import CommittedSessionDep
+from service.core.errors import Problem
+from service.core.security import Principal
+from service.core.text import clean_text
+from service.db.asset import Asset, AssetStatus
+from service.db.org import Organization
+from service.db.reporting import ONE_PER_ORG, TRANSITIONS, Report, ReportAsset, ReportKind, ReportStatus
+from service.db.submission import Submission
+from service.reporting import service
+from service.reporting.deadlines import deadline_statuses
+from service.reporting.markup import MAX_BODY_CHARS
+from service.reporting.markup import render as render_body
+from service.reporting.schemas import ReportCreate, ReportUpdate
+from service.reporting.vocabulary import EDITABLE, FEATURABLE, KIND_NAMES, STATUS_NAMES
+from service.review.regions import PROVINCES
+from service.web import i18n
+from service.web.deps import EditorPage, SubmitterPage
+from service.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+i18n.register({f"report_kind.{k.value}": v for k, v in KIND_NAMES.items()})
+i18n.register({f"report_status.{k.value}": v for k, v in STATUS_NAMES.items()})
+i18n.register(
+    {
+        "nav.reports": ("报送材料", "Reports"),
+        "nav.report_desk": ("材料审核", "Reports desk"),
+        "rep.title": ("报送材料", "Reports"),
+        "rep.intro": (
+            "活动方案、典型案例、稿件和活动总结在这里撰写、关联照片视频并提交。",
+            "Write plans, typical cases, manuscripts and summaries here, link photos and videos, and file them.",
+        ),
+        "rep.new": ("新建{kind}", "New {kind}"),
+        "rep.open_existing": ("查看本单位的{kind}", "Open our {kind}"),
+        "rep.none": ("还没有报送材料。", "No reports yet."),
+        "rep.col.title": ("标题", "Title"),
+        "rep.col.kind": ("类型", "Kind"),
+        "rep.col.org": ("报送单位", "Organisation"),
+        "rep.col.status": ("状态", "Status"),
+        "rep.col.updated": ("更新时间", "Updated"),
+        "rep.col.filed": ("提交时间", "Filed"),
+        "rep.col.media": ("照片视频", "Media"),
+        "rep.field.title": ("标题", "Title"),
+        "rep.field.body": ("正文", "Text"),
+        "rep.field.body_hint": (
+            "支持简单格式：空行分段；# 标题；- 列表；**加粗**；*斜体*；[文字](网址)",
+            "Simple formatting: blank line = new paragraph; # heading; - list; **bold**; *italic*; "
+            "[text](https://address)",
+        ),
+        "rep.field.website_url": ("专题网站网址", "Theme website address"),
+        "rep.field.liaison_name": ("联络员姓名", "Liaison's name"),
+        "rep.field.liaison_phone": ("联络员电话", "Liaison's phone"),
+        "rep.field.liaison_email": ("联络员邮箱", "Liaison's e-mail"),
+        "rep.plan_fields": ("专题网站与联络员", "Website and liaison"),
+        "rep.save": ("保存草稿", "Save draft"),
+        "rep.edit": ("修改", "Edit"),
+        "rep.delete": ("删除草稿", "Delete draft"),
+        "rep.file": ("提交", "File"),
+        "rep.file_hint": ("提交后不能再修改，除非被退回。", "Once filed it cannot be changed unless it is returned."),
+        "rep.missing": ("提交前还需要：", "Before filing, add:"),
+        "rep.errors": ("请修改标红的内容", "Please correct the fields marked in red"),
+        "rep.return_reason": ("退回原因", "Why it was returned"),
+        "rep.media": ("关联的照片和视频", "Linked photos and videos"),
+        "rep.media_none": ("还没有关联照片或视频。", "No photos or videos linked yet."),
+        "rep.pick": ("从本单位已上传的素材中选择", "Pick from your organisation's uploads"),
+        "rep.pick_none": (
+            "本届活动周还没有处理完成、可以关联的照片或视频。先在「我的报送」里上传。",
+            "No processed photos or videos to link yet. Upload them under “My submissions” first.",
+        ),
+        "rep.link": ("关联所选素材", "Link the selected files"),
+        "rep.unlink": ("取消关联", "Unlink"),
+        "rep.documents": ("附件文档", "Documents"),
+        "rep.documents_none": ("还没有附件文档。", "No documents yet."),
+        "rep.upload_doc": (
+            "上传文档（PDF、DOCX、ODT 或 TXT 纯文本）",
+            "Upload a document (PDF, Word, ODT or plain text)",
+        ),
+        "rep.upload_button": ("上传", "Upload"),
+        "rep.doc_status.pending": ("检查中", "Being checked"),
+        "rep.doc_status.ready": ("可用", "Ready"),
+        "rep.doc_status.rejected": ("未通过检查", "Refused"),
+        "rep.plan": ("活动方案信息", "Plan details"),
+        "rep.msg.created": ("草稿已创建", "Draft created"),
+        "rep.msg.saved": ("已保存", "Saved"),
+        "rep.msg.linked": ("已关联", "Linked"),
+        "rep.msg.unlinked": ("已取消关联", "Unlinked"),
+        "rep.msg.filed": ("已提交", "Filed"),
+        "rep.msg.deleted": ("草稿已删除", "Draft deleted"),
+        "rep.msg.accept": ("已采用", "Accepted"),
+        "rep.msg.return": ("已退回", "Returned"),
+        "rep.msg.feature": ("已精选", "Featured"),
+        "rep.msg.unfeature": ("已取消精选", "No longer featured"),
+        "rep.featured": ("精选", "Featured"),
+        "rep.back": ("返回列表", "Back to the list"),
+        "rep.history": ("办理记录", "History"),
+        "desk.title": ("报送材料审核", "Reports desk"),
+        "desk.filter": ("筛选", "Filter"),
+        "desk.q": ("搜索标题、正文和文档", "Search titles, text and documents"),
+        "desk.region": ("省份", "Province"),
+        "desk.org": ("报送单位", "Organisation"),
+        "desk.waiting": ("待审核", "Awaiting a decision"),
+        "desk.none": ("没有符合条件的材料。", "No reports match."),
+        "desk.accept": ("采用", "Accept"),
+        "desk.return": ("退回", "Return"),
+        "desk.return_reason": (
+            "退回原因和修改建议（报送单位可见）",
+            "Why, and what to change (the organisation sees this)",
+        ),
+        "desk.feature": ("精选", "Feature"),
+        "desk.unfeature": ("取消精选", "Unfeature"),
+        "desk.open_asset": ("审核此文件", "Review this file"),
+        "desk.media_side": ("材料引用的照片和视频", "The photos and videos it references"),
+        "deadline.filed_on": ("已提交（{date}）", "Filed ({date})"),
+        "deadline.returned": ("已退回，请修改后重新提交", "Returned: fix and file again"),
+        "deadline.overdue": ("已逾期", "Overdue"),
+        "deadline.due": ("未提交，还剩 {n} 天", "Not filed, {n} days left"),
+        "deadline.due_today": ("未提交，今天截止", "Not filed, due today"),
+        "deadline.closed": ("已截止", "Closed"),
+        "deadline.open": ("还剩 {n} 天", "{n} days left"),
+        "deadline.done": ("已报送", "Sent"),
+    }
+)
+
+FIELDS = ("title", "body", "website_url", "liaison_name", "liaison_phone", "liaison_email")
+LABELS: dict[str, tuple[str, str]] = {
+    "title": ("标题", "title"),
+    "body": ("正文", "text"),
+    "website_url": ("专题网站网址", "website address"),
+    "liaison_name": ("联络员姓名", "liaison's name"),
+    "liaison_phone": ("联络员电话", "liaison's phone"),
+    "liaison_email": ("联络员邮箱", "liaison's e-mail"),
+}
+
+
+def _msg(request: Request) -> str | None:
+    """The confirmation a redirect asked for (``?msg=filed``), only if it is one of ours: never a raw key."""
+    msg = request.query_params.get("msg")
+    return msg if msg and f"rep.msg.{msg}" in i18n.MESSAGES else None
+
+
+def _ip(request: Request) -> str:
+    return client_address(request)
+
+
+def _values(form: FormData, kind: ReportKind) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in FIELDS:
+        if name in ("website_url", "liaison_name", "liaison_phone", "liaison_email") and kind != ReportKind.plan:
+            continue
+        raw = str(form.get(name, ""))
+        values[name] = clean_text(raw) if name == "body" else clean_text(raw, multiline=False)
+    return values
+
+
+def _field_errors(exc: ValidationError, lang: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error.get("loc") else "_"
+        zh_label, en_label = LABELS.get(field, (field, field))
+        kind, ctx = error.get("type", ""), error.get("ctx") or {}
+        if kind in ("missing", "string_too_short"):
+            zh, en = f"请填写{zh_label}", f"{en_label} is required"
+        elif kind == "string_too_long":
+            zh, en = f"{zh_label}不能超过 {ctx.get('max_length')} 个字", f"{en_label} is too long"
+        elif kind == "value_error":
+            text = str(error.get("msg", "")).removeprefix("Value error, ")
+            zh, _, en = text.partition(" / ")
+        else:
+            zh, en = f"{zh_label}填写有误", f"{en_label} is invalid"
+        errors.setdefault(field, zh if lang == "zh" else (en or zh))
+    return errors
+
+
+def _problem_text(request: Request, problem: Problem) -> str:
+    return i18n.detail_text(problem.detail, i18n.lang_of(request))
+
+
+# --- submitters ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/reports")
+def list_page(request: Request, principal: SubmitterPage, session: CommittedSessionDep) -> Response:
+    campaign = service.current_campaign(session)
+    rows, total = service.list_reports(
+        session, principal=principal, campaign_id=campaign.id if campaign else None, limit=200
+    )
+    own = {r.kind: r for r in rows if r.org_id == principal.org_id and r.kind in ONE_PER_ORG}
+    return render(
+        request,
+        "reporting/list.html",
+        campaign=campaign,
+        rows=rows,
+        total=total,
+        own=own,
+        kinds=list(ReportKind),
+        one_per_org=ONE_PER_ORG,
+        msg=_msg(request),
+        deadlines=deadline_statuses(session, org_id=principal.org_id, campaign=campaign) if campaign else [],
+    )
+
+
+def _form(
+    request: Request,
+    *,
+    kind: ReportKind,
+    report: Report | None,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "reporting/form.html",
+        status_code=status_code,
+        kind=kind,
+        report=report,
+        values=values,
+        errors=errors,
+        max_body=MAX_BODY_CHARS,
+    )
+
+
+@router.get("/reports/new")
+def new_page(request: Request, principal: SubmitterPage, session: CommittedSessionDep, kind: str = "case") -> Response:
+    try:
+        report_kind = ReportKind(kind)
+    except ValueError:
+        report_kind = ReportKind.case
+    campaign = service.current_campaign(session)
+    if (
+        campaign
+        and report_kind in ONE_PER_ORG
+        and (found := service.existing_one_per_org(session, campaign.id, principal.org_id, report_kind))
+    ):
+        return RedirectResponse(f"/reports/{found.id}", status_code=303)
+    return _form(request, kind=report_kind, report=None, values={}, errors={})
+
+
+@router.post("/reports/new")
+async def create(request: Request, principal: SubmitterPage, session: CommittedSessionDep) -> Response:
+    form = await request.form()
+    try:
+        kind = ReportKind(str(form.get("kind", "")))
+    except ValueError:
+        kind = ReportKind.case
+    values = _values(form, kind)
+    try:
+        data = ReportCreate.model_validate(
+            {**{k: v for k, v in values.items() if v}, "kind": kind, "title": values.get("title", "")}
+        )
+        report = service.create_report(session, principal=principal, data=data, ip=_ip(request))
+    except ValidationError as exc:
+        return _form(
+            request,
+            kind=kind,
+            report=None,
+            values=values,
+            errors=_field_errors(exc, i18n.lang_of(request)),
+            status_code=422,
+        )
+    except Problem as problem:
+        if problem.code == "report_exists":
+            return RedirectResponse(f"/reports/{problem.extra['report_id']}", status_code=303)
+        return _form(
+            request,
+            kind=kind,
+            report=None,
+            values=values,
+            errors={"_": _problem_text(request, problem)},
+            status_code=problem.status,
+        )
+    return RedirectResponse(f"/reports/{report.id}?msg=created", status_code=303)
+
+
+def _pickable(session: Session, report: Report) -> list[tuple[Asset, str]]:
+    """The organisation's ready photos and videos of the report's campaign, not yet linked, newest first."""
+    linked = select(ReportAsset.asset_id).where(ReportAsset.report_id == report.id)
+    return [
+        (asset, title)
+        for asset, title in session.execute(
+            select(Asset, Submission.title)
+            .join(Submission, Submission.id == Asset.submission_id)
+            .where(
+                Asset.org_id == report.org_id,
+                Asset.campaign_id == report.campaign_id,
+                Asset.status == AssetStatus.ready,
+                Asset.id.not_in(linked),
+            )
+            .order_by(Asset.created_at.desc())
+            .limit(120)
+        ).all()
+    ]
+
+
+def _history(session: Session, report: Report) -> list[Any]:
+    from service.db.audit import AuditLog
+
+    return list(
+        session.scalars(
+            select(AuditLog)
+            .where(AuditLog.target_kind == "report", AuditLog.target_id == report.id)
+            .order_by(AuditLog.at)
+        ).all()
+    )
+
+
+def detail_context(request: Request, session: Session, principal: Principal, report: Report) -> dict[str, Any]:
+    lang = i18n.lang_of(request)
+    writer = service.is_writer(principal, report)
+    editable = writer and report.status in EDITABLE
+    return {
+        "report": report,
+        "body_html": render_body(report.body),
+        "links": service.linked_assets(session, report.id),
+        "documents": service.documents(session, report.id),
+        "editable": editable,
+        "writer": writer,
+        "pickable": _pickable(session, report) if editable else [],
+        "missing": service.missing_for_filing(session, report) if editable else [],
+        "missing_names": service.MISSING_NAMES,
+        "history": _history(session, report),
+        "action_name": lambda code: audit.action_name(code, lang),
+        "can_file": editable and ReportStatus.filed in TRANSITIONS[report.status],
+    }
+
+
+def _detail(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    report_id: uuid.UUID,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    report = service.get_report(session, principal=principal, report_id=report_id)
+    return render(
+        request,
+        "reporting/detail.html",
+        status_code=status_code,
+        msg=_msg(request),
+        error=error,
+        **detail_context(request, session, principal, report),
+    )
+
+
+@router.get("/reports/{report_id}")
+def detail_page(
+    report_id: uuid.UUID, request: Request, principal: SubmitterPage, session: CommittedSessionDep
+) -> Response:
+    return _detail(request, session, principal, report_id)
+
+
+@router.get("/reports/{report_id}/edit")
+def edit_page(
+    report_id: uuid.UUID, request: Request, principal: SubmitterPage, session: CommittedSessionDep
+) -> Response:
+    report = service.get_report(session, principal=principal, report_id=report_id)
+    if not service.is_writer(principal, report) or report.status not in EDITABLE:
+        return RedirectResponse(f"/reports/{report.id}", status_code=303)
+    values = {name: getattr(report, name) or "" for name in FIELDS}
+    return _form(request, kind=report.kind, report=report, values=values, errors={})
+
+
+@router.post("/reports/{report_id}/edit")
+async def update(
+    report_id: uuid.UUID, request: Request, principal: SubmitterPage, session: CommittedSessionDep
+) -> Response:
+    report = service.get_report(session, principal=principal, report_id=report_id)
+    values = _values(await request.form(), report.kind)
+    try:
+        data = ReportUpdate.model_validate({k: (v or None) if k != "body" else v for k, v in values.items()})
+        if not values.get("title"):
+            ReportCreate.model_validate({"kind": report.kind, "title": ""})
+        service.update_report(session, principal=principal, report_id=report.id, data=data, ip=_ip(request))
+    except ValidationError as exc:
+        return _form(
+            request,
+            kind=report.kind,
+            report=report,
+            values=values,
+            errors=_field_errors(exc, i18n.lang_of(request)),
+            status_code=422,
+        )
+    except Problem as problem:
+        return _form(
+            request,
+            kind=report.kind,
+            report=report,
+            values=values,
+            errors={"_": _problem_text(request, problem)},
+            status_code=problem.status,
+        )
+    return RedirectResponse(f"/reports/{report.id}?msg=saved", status_code=303)
+
+
+def _ids(values: list[Any]) -> list[uuid.UUID]:
+    out = []
+    for value in values[:200]:
+        try:
+            out.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return out
+
+
+async def _act(
+    request: Request, session: Session, principal: Principal, report_id: uuid.UUID, msg: str, action: Any
+) -> Response:
+    try:
+        action()
+    except Problem as problem:
+        if problem.status in (403, 404):
+            raise
+        session.rollback()
+        return _detail(
+            request, session, principal, report_id, error=_problem_text(request, problem), status_code=problem.status
+        )
+    return RedirectResponse(f"/reports/{report_id}?msg={msg}", status_code=303)
+
+
+@router.post("/reports/{report_id}/assets")
+async def link(
+    report_id: uuid.UUID, request: Request, principal: SubmitterPage, session: CommittedSessionDep
+) -> Response:
+    ids = _ids((await request.form()).getlist("asset_id"))
+    if not ids:
+        report = service.get_report(session, principal=principal, report_id=report_id)
+        return RedirectResponse(f"/reports/{report.id}", status_code=303)
+    return await _act(
+        request,
+        session,
+        principal,
+        report_id,
+        "linked",
+        lambda: service.link_assets(session, principal=principal, report_id=report_id, asset_ids=ids, ip=_ip(request)),
+    )
+
+
+@router.post("/reports/{report_id}/assets/{asset_id}/remove")
+async def unlink(
+    report_id: uuid.UUID, asset_id: uuid.UUID, request: Request, principal: SubmitterPage, session: CommittedSessionDep
+) -> Response:
+    return await _act(
+        request,
+        session,
+        principal,
+        report_id,
+        "unlinked",
+        lambda: service.unlink_asset(
+            session, principal=principal, report_id=report_id, asset_id=asset_id, ip=_ip(request)
+        ),
+    )
+
+
+@router.post("/reports/{report_id}/file")
+async def file(
+    report_id: uuid.UUID, request: Request, principal: SubmitterPage, session: CommittedSessionDep
+) -> Response:
+    return await _act(
+        request,
+        session,
+        principal,
+        report_id,
+        "filed",
+        lambda: service.file_report(session, principal=principal, report_id=report_id, ip=_ip(request)),
+    )
+
+
+@router.post("/reports/{report_id}/delete")
+async def delete(
+    report_id: uuid.UUID, request: Request, principal: SubmitterPage, session: CommittedSessionDep
+) -> Response:
+    try:
+        service.delete_report(session, principal=principal, report_id=report_id, ip=_ip(request))
+    except Problem as problem:
+        if problem.status in (403, 404):
+            raise
+        session.rollback()
+        return _detail(
+            request, session, principal, report_id, error=_problem_text(request, problem), status_code=problem.status
+        )
+    return RedirectResponse("/reports?msg=deleted", status_code=303)
+
+
+# --- the editors' desk --------------------------------------------------------------------------------------------
+
+
+def _enum_list(values: list[str], enum: Any) -> list[Any]:
+    out = []
+    for value in values:
+        try:
+            out.append(enum(value))
+        except ValueError:
+            continue
+    return out
+
+
+@router.get("/desk/reports")
+def desk_queue(request: Request, principal: EditorPage, session: CommittedSessionDep) -> Response:
+    params = request.query_params
+    kinds = _enum_list(params.getlist("kind"), ReportKind)
+    statuses = _enum_list(params.getlist("status"), ReportStatus)
+    if "status" not in params:
+        statuses = [ReportStatus.filed, ReportStatus.forwarded]
+    region = params.get("region", "")
+    region = region if region in PROVINCES else ""
+    org_ids = _ids([params.get("org_id")]) if params.get("org_id") else []
+    q = clean_text(params.get("q", ""), multiline=False)[:100]
+    campaign = service.current_campaign(session)
+    rows, total = service.list_reports(
+        session,
+        principal=principal,
+        campaign_id=campaign.id if campaign else None,
+        kinds=kinds,
+        statuses=statuses,
+        org_id=org_ids[0] if org_ids else None,
+        region=region or None,
+        q=q or None,
+        limit=200,
+    )
+    orgs = session.execute(
+        select(Organization.id, Organization.name)
+        .where(Organization.id.in_(select(Report.org_id).where(Report.status != ReportStatus.draft)))
+        .order_by(Organization.name)
+    ).all()
+    counts = dict(
+        session.execute(
+            select(ReportAsset.report_id, func.count())
+            .where(ReportAsset.report_id.in_([r.id for r in rows]))
+            .group_by(ReportAsset.report_id)
+        )
+        .tuples()
+        .all()
+    )
+    return render(
+        request,
+        "reporting/desk_queue.html",
+        rows=rows,
+        total=total,
+        counts=counts,
+        campaign=campaign,
+        kinds=list(ReportKind),
+        statuses=[s for s in ReportStatus if s != ReportStatus.draft],
+        chosen={
+            "kind": [k.value for k in kinds],
+            "status": [s.value for s in statuses],
+            "region": region,
+            "org_id": str(org_ids[0]) if org_ids else "",
+            "q": q,
+        },
+        provinces=sorted(PROVINCES.items()),
+        orgs=orgs,
+    )
+
+
+def _desk_detail(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    report_id: uuid.UUID,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    report = service.get_report(session, principal=principal, report_id=report_id)
+    return render(
+        request,
+        "reporting/desk_detail.html",
+        status_code=status_code,
+        msg=_msg(request),
+        error=error,
+        featurable=report.kind in FEATURABLE,
+        can_decide=ReportStatus.accepted in TRANSITIONS[report.status],
+        **detail_context(request, session, principal, report),
+    )
+
+
+@router.get("/desk/reports/{report_id}")
+def desk_detail(
+    report_id: uuid.UUID, request: Request, principal: EditorPage, session: CommittedSessionDep
+) -> Response:
+    return _desk_detail(request, session, principal, report_id)
+
+
+@router.post("/desk/reports/{report_id}/decision")
+async def desk_decide(
+    report_id: uuid.UUID, request: Request, principal: EditorPage, session: CommittedSessionDep
+) -> Response:
+    form = await request.form()
+    action = str(form.get("action", ""))
+    reason = clean_text(str(form.get("reason", "")))[:2000]
+    if action not in ("accept", "return", "feature", "unfeature"):
+        return _desk_detail(
+            request,
+            session,
+            principal,
+            report_id,
+            status_code=422,
+            error=i18n.detail_text("未知的操作 / unknown action", i18n.lang_of(request)),
+        )
+    try:
+        service.decide(session, principal=principal, report_id=report_id, action=action, reason=reason, ip=_ip(request))
+    except Problem as problem:
+        if problem.status in (403, 404):
+            raise
+        session.rollback()
+        return _desk_detail(
+            request, session, principal, report_id, error=_problem_text(request, problem), status_code=problem.status
+        )
+    return RedirectResponse(f"/desk/reports/{report_id}?msg={action}", status_code=303)
