@@ -2,7 +2,7 @@
 forward / return of a member's submission)
 
 Revision ID: 0005d
-Revises: 0005a
+Revises: 0005b
 Create Date: 2026-12-01 15:03:09.432296
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005d"
-down_revision: str | None = "0005a"
+down_revision: str | None = "0005b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

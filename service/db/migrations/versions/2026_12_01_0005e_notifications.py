@@ -2,7 +2,7 @@
 delivery row per event, recipient and channel (its unique key makes a send happen once)
 
 Revision ID: 0005e
-Revises: 0005a
+Revises: 0005d
 Create Date: 2026-12-01 15:03:25.299604
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005e"
-down_revision: str | None = "0005a"
+down_revision: str | None = "0005d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 week keywords, copied from the shipped seed into every existing campaign; generated ministry's week reports
 
 Revision ID: 0005f
-Revises: 0005a
+Revises: 0005e
 Create Date: 2026-12-01 15:04:09.063462
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005f"
-down_revision: str | None = "0005a"
+down_revision: str | None = "0005e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

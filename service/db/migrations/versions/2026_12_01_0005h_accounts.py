@@ -2,7 +2,7 @@
 provider's subject an OpenID Connect login is bound to
 
 Revision ID: 0005h
-Revises: 0005a
+Revises: 0005f
 Create Date: 2026-12-01 15:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005h"
-down_revision: str | None = "0005a"
+down_revision: str | None = "0005f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
