@@ -8,12 +8,12 @@ import io
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.campaigns.service import create_campaign as create_campaign  # re-exported for the CLI and tests
+from service.core.beijing import BEIJING
 from service.core.bounds import ascii_int
 from service.core.errors import Problem
 from service.core.passwords import PasswordRejected, check_password
@@ -22,8 +22,6 @@ from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind, Role, User
 from service.db.submission import Submission
 from service.hierarchy.tree import check_parent_kind
-
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 class AdminError(ValueError):

@@ -8,19 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from service.core.audit import ACTIONS, action_name
+from service.core.beijing import BEIJING
 from service.core.csvfile import csv_bytes, safe_cell
 from service.core.errors import Problem
 from service.db.audit import AuditLog
 from service.db.org import Organization
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 EXPORT_LIMIT = 100_000
 TARGET_KINDS: dict[str, tuple[str, str]] = {
     "asset": ("素材", "File"), "collection": ("专题", "Collection"), "revocation": ("媒体访问权限", "Outlet access"),

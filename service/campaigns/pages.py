@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.campaigns import service
 from service.campaigns.endpoints import request_week_report
+from service.core.beijing import BEIJING
 from service.core.deps import SessionDep
 from service.core.errors import Problem
 from service.core.security import Principal
@@ -119,7 +120,7 @@ def _parsed(values: dict[str, str], *, partial: bool) -> dict[str, Any]:
             out[field] = date.fromisoformat(values[field]) if values[field] else None
         for field in MOMENT_FIELDS:
             if values[field]:
-                out[field] = datetime.fromisoformat(values[field]).replace(tzinfo=i18n.BEIJING)
+                out[field] = datetime.fromisoformat(values[field]).replace(tzinfo=BEIJING)
             elif not partial:
                 out[field] = None
         for field in service.LIMITS:
@@ -142,7 +143,7 @@ def _parsed(values: dict[str, str], *, partial: bool) -> dict[str, Any]:
 def _values_of(campaign: Campaign) -> dict[str, str]:
     values = {f: str(getattr(campaign, f) or "") for f in ("name", "year", "theme", *DATE_FIELDS)}
     for field in MOMENT_FIELDS:
-        values[field] = getattr(campaign, field).astimezone(i18n.BEIJING).strftime("%Y-%m-%dT%H:%M")
+        values[field] = getattr(campaign, field).astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
     for field in service.LIMITS:
         values[field] = f"{getattr(campaign, field):g}"
     return values

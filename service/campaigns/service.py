@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.campaigns.seed import copy_seed
 from service.core import audit
+from service.core.beijing import BEIJING
 from service.core.errors import Problem, not_found
 from service.core.security import Principal
 from service.db.campaign import (
@@ -24,7 +25,6 @@ from service.db.campaign import (
     WeekReport,
     campaign_taxonomy,
 )
-from service.web.i18n import BEIJING
 
 #: Editable limits and their lower bounds.
 LIMITS: dict[str, float] = {

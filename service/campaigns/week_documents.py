@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from service.campaigns.week_figures import WeekFigures
-from service.web.i18n import BEIJING
+from service.core.beijing import BEIJING
 
 PDF_FONT = "STSong-Light"
 #: Fonts that draw Chinese on the DOCX's chart pictures (Debian: fonts-wqy-zenhei / fonts-noto-cjk); without one the

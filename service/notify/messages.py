@@ -12,8 +12,8 @@ from datetime import date, datetime
 from html import escape
 from typing import Any
 
+from service.core.beijing import BEIJING
 from service.core.events import EVENT_NAMES, EventKind
-from service.web.i18n import BEIJING
 
 #: subject kind -> the page it is about (``{id}`` filled in); ``data["path"]`` wins when the publisher gives one.
 PAGES: dict[str, str] = {

@@ -12,6 +12,7 @@ from datetime import time as clock
 from sqlalchemy import String, and_, cast, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from service.core.beijing import BEIJING, beijing_today
 from service.core.config import get_settings
 from service.core.events import EventKind, publish
 from service.db.campaign import Campaign
@@ -21,7 +22,6 @@ from service.db.org import Organization, OrgKind, User
 from service.db.portal import Audience, Collection, CollectionItem, CollectionOutlet, Revocation
 from service.db.reporting import Report, ReportKind, ReportStatus
 from service.notify import dispatch, messages
-from service.web.i18n import BEIJING
 
 #: Organisations that file plans and summaries.
 SUBMITTING_KINDS = (OrgKind.province, OrgKind.committee, OrgKind.school, OrgKind.department)
@@ -30,10 +30,6 @@ FILED = (ReportStatus.filed, ReportStatus.forwarded, ReportStatus.accepted)
 #: days before the deadline -> reminder label (the day after each is a catch-up, should a day's check be missed)
 REMINDER_DAYS: dict[int, str] = {3: "3d", 2: "3d", 1: "1d", 0: "1d"}
 DEADLINES: dict[ReportKind, str] = {ReportKind.plan: "plan_deadline", ReportKind.summary: "summary_deadline"}
-
-
-def beijing_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(BEIJING).date()
 
 
 def remind_deadlines(session: Session, *, now: datetime | None = None) -> int:

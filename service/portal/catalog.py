@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from service.core.beijing import BEIJING
 from service.core.config import get_settings
 from service.core.errors import not_found
 from service.core.security import Principal
@@ -21,7 +21,6 @@ from service.db.submission import Submission
 from service.portal import visibility
 from service.portal.schemas import PortalAsset, PortalCollection, PortalCollectionDetail, PortalRendition
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 #: Working renditions that are not for publication (page previews, thumbnails, sprite strips, streaming segments);
 #: the derive step (workers/steps/derive.py on main) also writes web, web_webp, proxy_720p, broadcast_1080p.
 INTERNAL_RENDITION_PREFIXES = ("thumb", "preview", "sprite", "strip", "hls", "poster")

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.core.beijing import BEIJING
 from service.core.deps import SessionDep
 from service.core.errors import Problem
 from service.db.asset import Asset, AssetStatus, ReviewStatus
@@ -19,7 +20,6 @@ from service.db.campaign import Campaign
 from service.db.org import Organization, OrgKind
 from service.db.portal import Audience, Collection, CollectionItem, Revocation
 from service.portal import audit, collections, messages
-from service.portal.catalog import BEIJING
 from service.portal.pages import problem_page
 from service.portal.schemas import CollectionIn, CollectionPatch, RevocationIn
 from service.reports.summary import Grouping, week_summary

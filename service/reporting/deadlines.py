@@ -14,10 +14,10 @@ from typing import Literal
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from service.core.beijing import BEIJING, beijing_today
 from service.db.campaign import Campaign
 from service.db.reporting import Report, ReportKind, ReportStatus
 from service.db.submission import Submission
-from service.web.i18n import BEIJING
 
 Item = Literal["plan", "material", "uploads", "summary"]
 State = Literal["filed", "due", "overdue", "returned", "closed", "none"]
@@ -32,10 +32,6 @@ class DeadlineStatus:
     days_left: int | None = None
     filed_on: date | None = None  # Beijing date
     report_id: uuid.UUID | None = None
-
-
-def beijing_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(BEIJING).date()
 
 
 def _open(item: Item, due: date | None, today: date) -> DeadlineStatus:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from service.core import orgscope
+from service.core.beijing import beijing_today
 from service.core.clientaddr import client_address
 from service.core.deps import CommittedSessionDep, PrincipalDep
 from service.core.errors import forbidden, not_found
@@ -17,7 +18,7 @@ from service.db.campaign import Campaign
 from service.db.org import Role
 from service.db.reporting import Report, ReportKind, ReportStatus
 from service.reporting import service
-from service.reporting.deadlines import beijing_today, deadline_statuses
+from service.reporting.deadlines import deadline_statuses
 from service.reporting.markup import render
 from service.reporting.schemas import (
     AssetLinks,

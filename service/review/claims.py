@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.beijing import BEIJING
 from service.core.errors import Problem, not_found
 from service.core.security import Principal
 from service.db.org import User
@@ -20,7 +20,6 @@ from service.db.review import Review
 from service.db.review_index import sync_review_row
 
 CLAIM_TTL = timedelta(minutes=5)
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def load_review(session: Session, asset_id: uuid.UUID, *, lock: bool = False) -> Review:

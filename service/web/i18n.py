@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 from starlette.requests import Request
 
+from service.core.beijing import BEIJING
+
 LANGS = ("zh", "en")
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "app.name": ("活动周媒体素材平台", "Activity Week media desk"),

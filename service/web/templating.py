@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from service.core.beijing import BEIJING
 from service.core.findings import FINDINGS
 from service.core.security import Principal
 from service.db.org import Role
@@ -126,7 +127,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "bj": lambda value, fmt="%Y-%m-%d %H:%M": i18n.beijing(value, lang, fmt),
         "detail": lambda text: i18n.detail_text(text, lang),
         "fkind": finding_kind,
-        "beijing_tz": i18n.BEIJING,
+        "beijing_tz": BEIJING,
         "paren": lambda value: f"（{value}）" if lang == "zh" else f" ({value})",
         "colon": "：" if lang == "zh" else ": ",
         "audit_value": lambda field, value: audit_value(field, value, lang),

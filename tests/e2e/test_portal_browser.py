@@ -15,8 +15,8 @@ import pytest
 from PIL import Image, IptcImagePlugin
 from playwright.sync_api import Error as PlaywrightError
 
+from service.core.beijing import BEIJING
 from service.db.org import Role
-from service.portal.catalog import BEIJING
 from tests.support import ChildProcess, LiveAPI, make_actor, make_campaign, make_released_asset, wait_until
 
 pytestmark = pytest.mark.browser

@@ -1,17 +1,21 @@
-"""The notice's reporting cycle in a real browser: a province files its plan (website, liaison); a school writes a
-typical case, links two of its photos and files it; the ministry's desk sees the case next to the photos, accepts
-and features it. (The province's forward step and the deadline reminder join this walk with their branches.)"""
+"""The notice's reporting cycle in a real browser: a province files its plan (website, liaison); the plan deadline's
+reminder reaches the school that has not filed one (and not the province that has); the school writes a typical
+case, links two of its photos and files it; the ministry's desk does not see it until the province forwards it in
+its pre-review queue; the desk sees the case next to the photos, accepts and features it."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
+from service.core.beijing import beijing_today
 from service.core.db import session_scope
 from service.db.org import Organization, OrgKind, Role
 from service.db.reporting import Report
+from service.notify.dispatch import dispatch_pending
+from service.notify.schedule import remind_deadlines
 from tests.e2e.conftest import login, shot
 from tests.support import make_actor, make_campaign, make_org, make_ready_asset, make_submission
 
@@ -25,8 +29,8 @@ def _report_id(page: Any) -> str:
 
 
 def test_province_plan_school_case_with_photos_ministry_accepts_and_features(new_page: Any) -> None:
-    campaign = make_campaign(plan_deadline=date.today() + timedelta(days=5),
-                             summary_deadline=date.today() + timedelta(days=14))
+    campaign = make_campaign(plan_deadline=beijing_today() + timedelta(days=3),
+                             summary_deadline=beijing_today() + timedelta(days=14), prereview=True)
     province_org = make_org(OrgKind.province, region="370000", name=f"山东省教育厅-{uuid.uuid4().hex[:6]}")
     school_org = make_org(OrgKind.school, region="370102", name=f"济南职业学院-{uuid.uuid4().hex[:6]}")
     with session_scope() as session:
@@ -66,7 +70,21 @@ def test_province_plan_school_case_with_photos_ministry_accepts_and_features(new
     assert page.locator('tr[data-deadline="plan"]').get_attribute("data-state") == "filed"
     assert "已提交（" in page.locator('tr[data-deadline="plan"] .deadline-state').inner_text()
 
-    # 2. a school writes a typical case, links two photos and files it
+    # 2. three days before the plan deadline the reminder reaches the school (no plan yet), not the province
+    with session_scope() as session:
+        assert remind_deadlines(session) >= 1
+    with session_scope() as session:
+        dispatch_pending(session)
+    reminded = new_page()
+    login(reminded, school.username, PASSWORD)
+    reminded.goto("/notifications")
+    reminder = reminded.locator("#notification-list li", has_text="截止日期提醒")
+    assert reminder.count() == 1
+    assert "活动方案" in reminder.inner_text() or "活动计划" in reminder.inner_text()
+    page.goto("/notifications")
+    assert page.locator("#notification-list li", has_text="截止日期提醒").count() == 0
+
+    # 3. a school writes a typical case, links two photos and files it
     school_page = new_page()
     login(school_page, school.username, PASSWORD)
     school_page.goto("/reports")
@@ -88,9 +106,20 @@ def test_province_plan_school_case_with_photos_ministry_accepts_and_features(new
     page.goto("/reports")  # the province sees its school's filed case
     assert page.locator(f'tr[data-report-id="{case_id}"]').count() == 1
 
-    # 3. the ministry's desk: the case next to its photos; accept, then feature
+    # 4. the campaign asks for pre-review: the desk waits for the province, which forwards the case
     desk = new_page()
     login(desk, editor.username, PASSWORD)
+    desk.goto("/desk/reports")
+    assert desk.locator(f'tr[data-report-id="{case_id}"]').count() == 0
+    page.goto("/province/prereview")
+    row = page.locator(f'tr[data-item="report:{case_id}"]')
+    row.locator("form:not(.return) button[type=submit]").click()
+    page.wait_for_load_state()
+    row = page.locator(f'tr[data-item="report:{case_id}"]')
+    assert row.locator(".badge").inner_text() == "已转报"
+    shot(page, "report-province-forwarded")
+
+    # 5. the ministry's desk: the case next to its photos; accept, then feature
     desk.goto("/desk/reports")
     desk.click(f'tr[data-report-id="{case_id}"] a')
     desk.wait_for_url(re.compile(f"/desk/reports/{case_id}"))

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from service.core.beijing import BEIJING
 from service.core.config import get_settings
 from service.core.db import session_scope
 from service.core.errors import Problem
@@ -26,7 +27,6 @@ from service.db.org import OrgKind, Role
 from service.db.portal import Audience, Collection, CollectionItem, CollectionOutlet
 from service.db.reporting import Report, ReportKind, ReportStatus
 from service.notify import preferences, schedule, webhooks
-from service.web.i18n import BEIJING
 from tests.notify_support import RobotReceiver, SmtpSink, address, deliveries, dispatch_and_send, notify_env
 from tests.support import Actor, make_actor, make_campaign, make_org, make_ready_asset, make_submission
 
