@@ -261,9 +261,10 @@ class World:
         if factory == "campaign":  # a campaign whose taxonomy a row may replace
             return make_campaign(open_now=False)
         if factory == "draft_document_a":  # a document of a new draft report of A (deleting it is allowed)
-            from tests.documents_samples import make_document, make_report
+            from tests.documents_samples import make_document
+            from tests.documents_samples import make_report as make_document_report
 
-            return make_document(submitter_a, make_report(submitter_a, self.ids["open_campaign"]))
+            return make_document(submitter_a, make_document_report(submitter_a, self.ids["open_campaign"]))
         if factory == "user_a":  # an account of organisation A that admin actions may reset, deactivate, end
             return make_actor(Role.submitter, self.ids["org_a"], password=PASSWORD).user_id
         if factory == "org_fresh":
