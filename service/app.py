@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from service.assets.clusters import router as clusters_router
 from service.assets.endpoints import router as assets_router
+from service.consent.endpoints import router as consent_router
 from service.core import errors, openapi
 from service.core.inputguard import QueryTextGuard
 from service.ingest.endpoints import router as submissions_router
@@ -19,6 +20,7 @@ from service.portal.curation_pages import router as curation_pages_router
 from service.portal.endpoints import router as portal_router
 from service.portal.pages import router as portal_pages_router
 from service.reports.endpoints import router as reports_router
+from service.retention.endpoints import router as retention_router
 from service.review.endpoints import router as review_router
 from service.takedown.endpoints import router as takedown_router
 from service.web import deps as web_deps
@@ -56,6 +58,8 @@ def create_app() -> FastAPI:
     app.include_router(portal_router)
     app.include_router(reports_router)
     app.include_router(takedown_router)
+    app.include_router(consent_router)
+    app.include_router(retention_router)
     app.include_router(portal_pages_router)
     app.include_router(curation_pages_router)
     app.include_router(web_auth_router)

@@ -4,6 +4,7 @@ from service.db.asset import Asset, AssetKind, AssetStatus, Job, JobStatus, Rend
 from service.db.audit import AuditLog
 from service.db.base import Base
 from service.db.campaign import Campaign
+from service.db.consent import ConsentDocument, ConsentState
 from service.db.events import OutboxEvent
 from service.db.org import ApiToken, Organization, OrgKind, Role, User
 from service.db.portal import (
@@ -26,6 +27,7 @@ from service.db.reporting import (
     ReportKind,
     ReportStatus,
 )
+from service.db.retention import RetentionAnchor, RetentionPolicy
 from service.db.review import Review, ReviewEvent, SavedFilter
 from service.db.screening import (
     AssetEmbedding,
@@ -42,6 +44,10 @@ from service.db.takedown import Takedown, TakedownStatus
 from service.db.upload import Upload
 
 __all__ = [
+    "ConsentDocument",
+    "ConsentState",
+    "RetentionAnchor",
+    "RetentionPolicy",
     "AuditLog",
     "DocumentStatus",
     "DocumentType",
