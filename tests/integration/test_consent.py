@@ -117,7 +117,8 @@ def test_featuring_asks_to_confirm_and_the_confirmation_is_audited(client: TestC
     assert refused.json()["asset_ids"] == [str(asset)]
     with session_scope() as session:
         row = session.get(Asset, asset)
-        assert row is not None and row.review_status == "pending"  # nothing changed
+        assert row is not None
+        assert row.review_status == "pending"
     assert client.post(url, json={"action": "approve"}, headers=editor.headers).status_code == 200  # no check
     confirmed = client.post(url, json={"action": "feature", "confirm_without_consent": True}, headers=editor.headers)
     assert confirmed.status_code == 200, confirmed.text
@@ -127,13 +128,15 @@ def test_featuring_asks_to_confirm_and_the_confirmation_is_audited(client: TestC
                                                          AuditLog.action == "consent.override"))
         assert override is not None
         assert override.actor_id == editor.user_id
-        assert override.detail["context"] == "feature" and override.detail["faces"] == 3
+        assert override.detail["context"] == "feature"
+        assert override.detail["faces"] == 3
     # bulk featuring skips it with the same code unless confirmed
     other = make_ready_asset(make_submission(submitter, campaign))
     with_faces(other)
     bulk = client.post("/api/v1/review/bulk", json={"asset_ids": [str(other)], "action": "feature"},
                        headers=editor.headers).json()
-    assert bulk["done"] == [] and bulk["skipped"][0]["code"] == "consent_missing"
+    assert bulk["done"] == []
+    assert bulk["skipped"][0]["code"] == "consent_missing"
 
 
 def test_releasing_asks_to_confirm(client: TestClient) -> None:
@@ -150,7 +153,8 @@ def test_releasing_asks_to_confirm(client: TestClient) -> None:
     body = {"title": "启动仪式", "asset_ids": [str(lacking), str(fine)], "release_at": past}
     refused = client.post("/api/v1/collections", json=body, headers=editor.headers)
     assert refused.status_code == 409, refused.text
-    assert refused.json()["code"] == "consent_missing" and refused.json()["asset_ids"] == [str(lacking)]
+    assert refused.json()["code"] == "consent_missing"
+    assert refused.json()["asset_ids"] == [str(lacking)]
     # a draft asks nothing; releasing it does
     draft = client.post("/api/v1/collections", json={**body, "release_at": None}, headers=editor.headers)
     assert draft.status_code == 201, draft.text
@@ -172,10 +176,12 @@ def test_releasing_asks_to_confirm(client: TestClient) -> None:
         row.consent_state = "missing"  # type: ignore[assignment]
     add = client.post(f"/api/v1/collections/{collection}/items", json={"asset_ids": [str(late)]},
                       headers=editor.headers)
-    assert add.status_code == 409 and add.json()["code"] == "consent_missing"
+    assert add.status_code == 409
+    assert add.json()["code"] == "consent_missing"
     add = client.post(f"/api/v1/collections/{collection}/items",
                       json={"asset_ids": [str(late)], "confirm_without_consent": True}, headers=editor.headers)
-    assert add.status_code == 200 and str(late) in add.json()["asset_ids"]
+    assert add.status_code == 200
+    assert str(late) in add.json()["asset_ids"]
 
 
 def test_consent_documents_are_typed_private_and_set_on_file(client: TestClient) -> None:
@@ -194,7 +200,8 @@ def test_consent_documents_are_typed_private_and_set_on_file(client: TestClient)
                       "pdf_active")):
         refused = client.post(url, content=bad, headers={**submitter.headers, **pdf})
         assert refused.status_code == 415, refused.text
-        assert refused.json()["code"] == "unsupported_consent_document" and refused.json()["why"] == why
+        assert refused.json()["code"] == "unsupported_consent_document"
+        assert refused.json()["why"] == why
     assert client.post(url, content=b"x" * (20 * 1024 * 1024 + 1),
                        headers={**submitter.headers, **pdf}).status_code == 413
     assert client.post(url, content=PDF, headers={**stranger.headers, **pdf}).status_code == 404
@@ -203,9 +210,11 @@ def test_consent_documents_are_typed_private_and_set_on_file(client: TestClient)
     per_file = client.post(url, params={"asset_id": str(one)}, content=photo_of_form(),
                            headers={**submitter.headers, "Content-Type": "image/jpeg"})
     assert per_file.status_code == 201, per_file.text
-    assert per_file.json()["mime"] == "image/jpeg" and per_file.json()["asset_id"] == str(one)
+    assert per_file.json()["mime"] == "image/jpeg"
+    assert per_file.json()["asset_id"] == str(one)
     states = {a: client.get(f"/api/v1/assets/{a}/consent", headers=editor.headers).json() for a in (one, two)}
-    assert states[one]["effective_state"] == "on_file" and states[one]["needs_confirmation"] is False
+    assert states[one]["effective_state"] == "on_file"
+    assert states[one]["needs_confirmation"] is False
     assert states[two]["effective_state"] == "missing"
 
     whole = client.post(url, content=PDF, headers={**submitter.headers, **pdf})
@@ -216,12 +225,15 @@ def test_consent_documents_are_typed_private_and_set_on_file(client: TestClient)
     assert client.get(url, headers=stranger.headers).status_code == 404
     document = f"/api/v1/consent-documents/{whole.json()['id']}/file"
     got = client.get(document, headers=editor.headers)
-    assert got.status_code == 200 and got.content == PDF
-    assert got.headers["content-type"] == "application/pdf" and "no-store" in got.headers["cache-control"]
+    assert got.status_code == 200
+    assert got.content == PDF
+    assert got.headers["content-type"] == "application/pdf"
+    assert "no-store" in got.headers["cache-control"]
     assert client.get(document, headers=submitter.headers).status_code == 200
     assert client.get(document, headers=stranger.headers).status_code == 404
     assert client.get(document, headers=outlet.headers).status_code == 403
     keys = get_storage().list_keys(f"consent/{submission}/")
-    assert len(keys) == 2 and all(not k.startswith(("delivery/", "packages/")) for k in keys)
+    assert len(keys) == 2
+    assert all(not k.startswith(("delivery/", "packages/")) for k in keys)
     assert audit_actions(uuid.UUID(whole.json()["id"])) == ["consent.document_upload", "consent.document_view",
                                                               "consent.document_view"]
