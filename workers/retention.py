@@ -60,8 +60,9 @@ def run_retention(campaign_id: uuid.UUID, *, actor_id: str | None = None, now: d
             for asset_id in batch:
                 counts = _purge_one(session, asset_id, campaign_id, reason, actor, now)
                 session.commit()
-                purged += 1
-                objects += int(counts.get("objects", 0))
+                if counts is not None:
+                    purged += 1
+                    objects += int(counts.get("objects", 0))
         summary = {"stage": "done", "purged": purged, "objects": objects}
         record(session, actor=actor, action="retention.run", target_kind="campaign", target_id=campaign_id,
                detail=summary)
@@ -71,9 +72,12 @@ def run_retention(campaign_id: uuid.UUID, *, actor_id: str | None = None, now: d
 
 
 def _purge_one(session: Session, asset_id: uuid.UUID, campaign_id: uuid.UUID, reason: str,
-               actor: Principal | None, now: datetime) -> dict[str, Any]:
+               actor: Principal | None, now: datetime) -> dict[str, Any] | None:
+    """Purge one file and leave its record; None when another run purged it first."""
     asset = session.get(Asset, asset_id, with_for_update=True)
-    org_id = asset.org_id if asset is not None else None
+    if asset is None:
+        return None
+    org_id = asset.org_id
     counts = purge_asset(session, asset_id)
     session.add(Takedown(asset_id=asset_id, campaign_id=campaign_id, org_id=org_id, status=TakedownStatus.purged,
                          reason=reason, decided_by=actor.user_id if actor else None, taken_down_at=now,
