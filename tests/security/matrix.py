@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.security.world import PATCH_BYTES, ROLES
+from tests.security.world import CONSENT_PDF, PATCH_BYTES, ROLES
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ PUBLIC = "ok ok ok ok ok ok ok"
 TUS = {"Tus-Resumable": "1.0.0"}
 OWN_ORG_OR_STAFF = "401 ok no ok no no ok"
 STAFF_ONLY = "401 no no ok no no ok"
+ADMIN_ONLY = "401 no no no no no ok"
 STAFF_PAGE = "login no no ok no no ok"
 STAFF_PAGE_GATE = "login no no in no no in"
 OUTLET_X = "401 no no no ok no ok"
@@ -225,6 +226,27 @@ CASES: tuple[Case, ...] = (
          fresh={"takedown_id": "takedown_request_a"}, json={"legal_hold": True}),
     Case("POST", "/api/v1/takedowns/{takedown_id}/decline", "requested by submitter A", STAFF_ONLY,
          fresh={"takedown_id": "takedown_request_a"}),
+    # consent: the submitter's own organisation and editors; the forms never reach outlets (nor other schools)
+    Case("GET", "/api/v1/assets/{asset_id}/consent", "organisation A, ready", OWN_ORG_OR_STAFF,
+         path={"asset_id": "asset_a_ready"}),
+    Case("PATCH", "/api/v1/assets/{asset_id}/consent", "organisation A, ready: shows minors", OWN_ORG_OR_STAFF,
+         path={"asset_id": "asset_a_ready"}, json={"shows_minors": True}),
+    Case("POST", "/api/v1/submissions/{submission_id}/consent-documents", "submission A, a plain PDF",
+         OWN_ORG_OR_STAFF, path={"submission_id": "submission_a"}, content=CONSENT_PDF,
+         headers={"Content-Type": "application/pdf"}),
+    Case("GET", "/api/v1/submissions/{submission_id}/consent-documents", "submission A", OWN_ORG_OR_STAFF,
+         path={"submission_id": "submission_a"}),
+    Case("GET", "/api/v1/consent-documents/{document_id}/file", "submitter A's form", OWN_ORG_OR_STAFF,
+         path={"document_id": "consent_document_a"}),
+    # retention: admins only; the matrix's policy ends in 20 years, so a run request is refused (409)
+    Case("GET", "/api/v1/campaigns/{campaign_id}/retention", "open campaign, a policy", ADMIN_ONLY,
+         path={"campaign_id": "open_campaign"}),
+    Case("PUT", "/api/v1/campaigns/{campaign_id}/retention", "open campaign", ADMIN_ONLY,
+         path={"campaign_id": "open_campaign"}, json={"months": 240}),
+    Case("GET", "/api/v1/campaigns/{campaign_id}/retention/dry-run", "open campaign", ADMIN_ONLY,
+         path={"campaign_id": "open_campaign"}),
+    Case("POST", "/api/v1/campaigns/{campaign_id}/retention/run", "open campaign, not due",
+         "401 no no no no no 409", path={"campaign_id": "open_campaign"}),
     # the outlets' portal: only what was released to the caller's outlet (admins see it too)
     Case("GET", "/api/v1/portal/collections", "released to outlet X", "401 no no no listed hidden listed",
          listed="collection_x"),
@@ -245,6 +267,9 @@ CASES: tuple[Case, ...] = (
          OUTLET_X, path={"asset_id": "asset_released_x", "rendition": "original"}),
     Case("GET", "/api/v1/portal/assets/{asset_id}/renditions/{rendition}", "never released, original",
          "401 no no no no no no", path={"asset_id": "asset_a_ready", "rendition": "original"}),
+    Case("GET", "/api/v1/portal/assets/{asset_id}/renditions/{rendition}",
+         "released to outlet X, a JPEG: untouched original never offered", "401 no no no no no no",
+         path={"asset_id": "asset_released_x", "rendition": "untouched"}),
     Case("POST", "/api/v1/portal/packages", "the photo released to outlet X", OUTLET_X,
          json={"asset_ids": ["@asset_released_x"]}),
     Case("GET", "/api/v1/portal/packages/{package_id}", "outlet X's package", "401 no no no ok no ok",

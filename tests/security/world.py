@@ -169,6 +169,20 @@ def make_filter(world: World, role: str = "editor") -> uuid.UUID:
                            query={"status": "pending"}).id
 
 
+def make_consent_document(world: World) -> uuid.UUID:
+    """A signed consent form (PDF) for submission A, uploaded by submitter A."""
+    from service.consent.documents import upload
+
+    submitter_a = world.actors["submitter_a"]
+    assert submitter_a is not None
+    with session_scope() as session:
+        return upload(session, principal=_principal(submitter_a), submission_id=world.ids["submission_a"],
+                      asset_id=None, data=CONSENT_PDF).id
+
+
+CONSENT_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
 def make_package(world: World) -> uuid.UUID:
     """Outlet X's package of the photo released to it."""
     from service.portal.packages import request_package
@@ -279,6 +293,11 @@ def build_world() -> World:
     world.ids["asset_featured_a"] = featured
     world.ids.update(cluster_ab=make_cluster(world), package_x=make_package(world),
                      collection_draft=make_draft_collection(world))
+    world.ids.update(consent_document_a=make_consent_document(world))
+    with session_scope() as session:  # far off, so the matrix's run request is refused (409), never a purge
+        from service.db.retention import RetentionPolicy
+
+        session.add(RetentionPolicy(campaign_id=open_campaign, months=240, updated_by=None))
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     with_renditions(world.ids["asset_a_ready"])
     return world
