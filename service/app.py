@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from service.assets.clusters import router as clusters_router
 from service.assets.endpoints import router as assets_router
 from service.consent.endpoints import router as consent_router
+from service.consent.pages import router as consent_pages_router
 from service.core import errors, openapi
 from service.core.inputguard import QueryTextGuard
 from service.ingest.endpoints import router as submissions_router
@@ -21,6 +22,7 @@ from service.portal.endpoints import router as portal_router
 from service.portal.pages import router as portal_pages_router
 from service.reports.endpoints import router as reports_router
 from service.retention.endpoints import router as retention_router
+from service.retention.pages import router as retention_pages_router
 from service.review.endpoints import router as review_router
 from service.takedown.endpoints import router as takedown_router
 from service.web import deps as web_deps
@@ -67,5 +69,7 @@ def create_app() -> FastAPI:
     app.include_router(submit_pages_router)
     app.include_router(review_pages_router)
     app.include_router(review_actions_router)
+    app.include_router(consent_pages_router)
+    app.include_router(retention_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

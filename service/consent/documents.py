@@ -113,8 +113,12 @@ def upload(session: Session, *, principal: Principal, submission_id: uuid.UUID, 
 
 
 def list_documents(session: Session, *, principal: Principal, submission_id: uuid.UUID) -> list[ConsentDocument]:
-    submission = _submission_for(session, principal, submission_id)
-    return list(session.scalars(select(ConsentDocument).where(ConsentDocument.submission_id == submission.id)
+    return list_documents_of(session, _submission_for(session, principal, submission_id).id)
+
+
+def list_documents_of(session: Session, submission_id: uuid.UUID) -> list[ConsentDocument]:
+    """Every form of a submission (the caller has checked who may see them)."""
+    return list(session.scalars(select(ConsentDocument).where(ConsentDocument.submission_id == submission_id)
                                 .order_by(ConsentDocument.created_at)))
 
 

@@ -47,7 +47,7 @@ def is_released(collection: Collection) -> bool:
 
 
 def add_items(session: Session, collection: Collection, asset_ids: list[uuid.UUID], *,
-              principal: Principal | None = None, confirm_without_consent: bool = False) -> int:
+              principal: Principal, confirm_without_consent: bool = False) -> int:
     """Add featured, processed assets (in the order given); returns how many were new. Adding to a released
     collection asks for confirmation of files with faces and missing consent (409 ``consent_missing``)."""
     ids = list(dict.fromkeys(asset_ids))
@@ -61,7 +61,7 @@ def add_items(session: Session, collection: Collection, asset_ids: list[uuid.UUI
         raise Problem(409, "asset_not_featured", "只有已处理完成且被评为精选的素材可加入专题",
                       "only processed assets marked featured can join a collection", extra={"asset_ids": not_featured})
     present = set(session.scalars(select(CollectionItem.asset_id).where(CollectionItem.collection_id == collection.id)))
-    if is_released(collection) and principal is not None:
+    if is_released(collection):
         confirm_consent(session, principal=principal, asset_ids=[i for i in ids if i not in present],
                         confirmed=confirm_without_consent, context="collection_add", collection_id=collection.id)
     position = session.scalar(select(func.coalesce(func.max(CollectionItem.position), 0))

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from service.consent.pages import submission_consent
 from service.core.deps import SessionDep
 from service.core.errors import Problem
 from service.core.security import Principal
@@ -206,7 +207,8 @@ def detail_page(submission_id: uuid.UUID, request: Request, principal: Submitter
                    "resubmitted": t("sub.resubmitted"), "replace": t("sub.replace")},
     }
     return render(request, "submission.html", submission=submission, msg=request.query_params.get("msg"),
-                  upload_open=submission.campaign.upload_open(datetime.now(UTC)), status_names=names)
+                  upload_open=submission.campaign.upload_open(datetime.now(UTC)), status_names=names,
+                  **submission_consent(session, submission))
 
 
 @router.get("/submissions/{submission_id}/edit")
