@@ -142,3 +142,13 @@ def test_a_purged_release_leaves_no_package_holding_it(client: TestClient) -> No
     packages.build(package_id)  # the rebuild the purge queued
     assert traces(gone) == {}
     assert all(str(gone) not in held for held in every_zip_of(package_id).values())
+
+
+def test_the_retention_sweep_is_beat_scheduled_on_the_default_queue() -> None:
+    from workers.celery_app import app
+
+    entry = app.conf.beat_schedule["retention-sweep"]
+    assert entry["task"] == "retention.sweep"
+    assert entry["options"]["queue"] == "default"
+    app.loader.import_default_modules()
+    assert {"retention.sweep", "retention.run_campaign"} <= set(app.tasks)
