@@ -21,6 +21,7 @@ from service.db.org import Organization
 from service.db.portal import Collection, CollectionItem, DeliveryFile, Download
 from service.db.submission import Submission
 from service.portal import catalog, limits, visibility
+from service.portal.schemas import PortalAsset, PortalRendition
 
 
 def source_of(asset: Asset, rendition: str) -> tuple[str, str, int]:
@@ -52,6 +53,17 @@ def untouched_allowed(session: Session, principal: Principal, asset: Asset) -> b
     return bool(session.scalar(select(exists().where(
         CollectionItem.asset_id == asset.id, CollectionItem.collection_id == Collection.id,
         Collection.deliver_untouched.is_(True), visibility.collection_visible(principal)))))
+
+
+def portal_asset(session: Session, *, principal: Principal, asset_id: uuid.UUID) -> PortalAsset:
+    """The outlet's view of one asset, listing the untouched original where its release offers it."""
+    asset, submission, org = catalog.get_asset(session, principal=principal, asset_id=asset_id)
+    out = catalog.to_portal_asset(asset, submission, org)
+    if untouched_allowed(session, principal, asset):
+        out.renditions.append(PortalRendition(
+            name=UNTOUCHED, mime=asset.mime or "application/octet-stream", width=asset.width, height=asset.height,
+            size=asset.size, download_url=f"/api/v1/portal/assets/{asset.id}/renditions/{UNTOUCHED}"))
+    return out
 
 
 def download_untouched(session: Session, *, principal: Principal, asset: Asset, submission: Submission,

@@ -102,6 +102,7 @@ i18n.register({
     "reports.size": ("数据量", "Volume"),
     "reports.users": ("用户数", "Users"),
     "cur.items": ("专题素材", "Files in this collection"),
+    "rendition.untouched": ("未处理原图（含全部 EXIF）", "Untouched original (all EXIF kept)"),
     "cur.keep_location": ("交付文件保留拍摄位置（GPS）", "Delivered files keep the shooting location (GPS)"),
     "cur.deliver_untouched": ("允许媒体下载 PNG/HEIC/TIFF 未处理原图", "Outlets may download untouched PNG/HEIC/TIFF "
                               "originals"),

@@ -44,6 +44,8 @@ def test_untouched_original_only_where_the_editor_enabled_it(client: TestClient)
     collection = release(client, d.editor, [png, jpeg])
     assert collection["deliver_untouched"] is False
     url = f"/api/v1/portal/assets/{png}/renditions/untouched"
+    listed = client.get(f"/api/v1/portal/assets/{png}", headers=d.outlet.headers).json()
+    assert "untouched" not in {r["name"] for r in listed["renditions"]}
     refused = client.get(url, headers=d.outlet.headers, follow_redirects=False)
     assert refused.status_code == 404
     assert refused.json()["code"] == "rendition_not_found"
@@ -53,6 +55,8 @@ def test_untouched_original_only_where_the_editor_enabled_it(client: TestClient)
     assert enabled.status_code == 200, enabled.text
     assert enabled.json()["deliver_untouched"] is True
     assert enabled.json()["deliver_untouched_by"] == str(d.editor.user_id)
+    listed = client.get(f"/api/v1/portal/assets/{png}", headers=d.outlet.headers).json()
+    assert {r["name"]: r["download_url"] for r in listed["renditions"]}["untouched"] == url
     got = client.get(url, headers=d.outlet.headers, follow_redirects=False)
     assert got.status_code == 307, got.text
     assert httpx.get(got.headers["location"], timeout=30).content == original  # byte for byte, text chunk and all
