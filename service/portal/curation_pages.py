@@ -65,7 +65,8 @@ def _validation_message(exc: ValidationError) -> str:
 
 
 def _list_page(request: Request, session: Session, *, error: str | None = None, status_code: int = 200,
-               chosen: list[uuid.UUID] | None = None, title: str = "") -> Response:
+               chosen: list[uuid.UUID] | None = None, title: str = "", confirm: bool = False,
+               values: dict[str, str] | None = None) -> Response:
     rows, _ = collections.list_collections(session, limit=200, offset=0)
     now = datetime.now(UTC)
     featured, outlets = _choices(session)
@@ -74,7 +75,7 @@ def _list_page(request: Request, session: Session, *, error: str | None = None, 
     return render(request, "curation/list.html", status_code=status_code,
                   collections=[(c, state_of(c, now), counts.get(c.id, 0)) for c in rows], error=error,
                   featured=featured, outlets=outlets, chosen=set(chosen or []), title=title,
-                  msg=request.query_params.get("msg"))
+                  msg=request.query_params.get("msg"), confirm=confirm, values=values or {})
 
 
 @router.get("/collections")
@@ -94,6 +95,7 @@ def create_collection_form(
     audience: Annotated[str, Form()] = "all",
     outlet_id: Annotated[list[uuid.UUID], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
     asset_id: Annotated[list[uuid.UUID], Form()] = [],  # noqa: B006
+    confirm_without_consent: Annotated[str, Form()] = "",
 ) -> Response:
     lang = i18n.lang_of(request)
     if not asset_id:
@@ -102,8 +104,8 @@ def create_collection_form(
     try:
         data = CollectionIn(title=title, description=description, release_at=beijing_time(release_at),
                             embargo_until=beijing_time(embargo_until), audience=Audience(audience),
-                            outlet_ids=outlet_id,
-                            asset_ids=asset_id)
+                            outlet_ids=outlet_id, asset_ids=asset_id,
+                            confirm_without_consent=confirm_without_consent == "on")
         collection = collections.create_collection(session, principal=principal, data=data)
     except (ValidationError, ValueError) as exc:
         message = _validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
@@ -112,7 +114,8 @@ def create_collection_form(
     except Problem as problem:
         session.rollback()
         return _list_page(request, session, status_code=problem.status, title=title, chosen=asset_id,
-                          error=i18n.detail_text(problem.detail, lang))
+                          error=i18n.detail_text(problem.detail, lang), confirm=problem.code == "consent_missing",
+                          values={"release_at": release_at, "embargo_until": embargo_until})
     return RedirectResponse(f"/collections/{collection.id}?msg=created", status_code=303)
 
 

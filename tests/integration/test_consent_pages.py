@@ -97,6 +97,15 @@ def test_collection_page_switches_are_recorded_and_release_asks_to_confirm(clien
         assert row is not None
         row.consent_state = "missing"  # type: ignore[assignment]
     csrf = web_login(client, editor.username, PASSWORD)
+    when = (datetime.now(UTC) + timedelta(hours=8) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S")
+    released_now = client.post("/collections", data={"csrf_token": csrf, "title": "即时发布", "release_at": when,
+                                                      "asset_id": [str(asset)]})
+    assert released_now.status_code == 409  # created already released: the list page asks to confirm
+    assert 'id="confirm-consent"' in released_now.text and when in released_now.text
+    confirmed = client.post("/collections", follow_redirects=False, data={
+        "csrf_token": csrf, "title": "即时发布", "release_at": when, "asset_id": [str(asset)],
+        "confirm_without_consent": "on"})
+    assert confirmed.status_code == 303, confirmed.text
     created = client.post("/collections", follow_redirects=False,
                           data={"csrf_token": csrf, "title": "草稿专题", "asset_id": [str(asset)]})
     assert created.status_code == 303, created.text
@@ -105,7 +114,6 @@ def test_collection_page_switches_are_recorded_and_release_asks_to_confirm(clien
     assert 'id="keep-location"' in page.text
     assert 'id="deliver-untouched"' in page.text
     assert "EXIF" in page.text  # the warning
-    when = (datetime.now(UTC) + timedelta(hours=8) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S")
     form = {"csrf_token": csrf, "action": "save", "release_at": when, "keep_location": "on"}
     refused = client.post(f"/collections/{collection}", data=form)
     assert refused.status_code == 409
