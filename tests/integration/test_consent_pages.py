@@ -101,7 +101,8 @@ def test_collection_page_switches_are_recorded_and_release_asks_to_confirm(clien
     released_now = client.post("/collections", data={"csrf_token": csrf, "title": "即时发布", "release_at": when,
                                                       "asset_id": [str(asset)]})
     assert released_now.status_code == 409  # created already released: the list page asks to confirm
-    assert 'id="confirm-consent"' in released_now.text and when in released_now.text
+    assert 'id="confirm-consent"' in released_now.text
+    assert when in released_now.text
     confirmed = client.post("/collections", follow_redirects=False, data={
         "csrf_token": csrf, "title": "即时发布", "release_at": when, "asset_id": [str(asset)],
         "confirm_without_consent": "on"})
