@@ -13,6 +13,8 @@ from service.auditlog.endpoints import router as audit_router
 from service.auditlog.pages import router as audit_pages_router
 from service.campaigns.endpoints import router as campaigns_router
 from service.campaigns.pages import router as campaign_pages_router
+from service.consent.endpoints import router as consent_router
+from service.consent.pages import router as consent_pages_router
 from service.core import errors, openapi
 from service.core.inputguard import QueryTextGuard
 from service.documents.endpoints import router as documents_router
@@ -32,6 +34,8 @@ from service.portal.pages import router as portal_pages_router
 from service.reporting.endpoints import router as reporting_router
 from service.reporting.pages import router as reporting_pages_router
 from service.reports.endpoints import router as reports_router
+from service.retention.endpoints import router as retention_router
+from service.retention.pages import router as retention_pages_router
 from service.review.endpoints import router as review_router
 from service.takedown.endpoints import router as takedown_router
 from service.web import deps as web_deps
@@ -79,6 +83,8 @@ def create_app() -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(audit_router)
     app.include_router(hierarchy_router)
+    app.include_router(consent_router)
+    app.include_router(retention_router)
     app.include_router(portal_pages_router)
     app.include_router(curation_pages_router)
     app.include_router(web_auth_router)
@@ -90,5 +96,7 @@ def create_app() -> FastAPI:
     app.include_router(audit_pages_router)
     app.include_router(hierarchy_pages_router)
     app.include_router(reporting_pages_router)
+    app.include_router(consent_pages_router)
+    app.include_router(retention_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

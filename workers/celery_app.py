@@ -19,7 +19,8 @@ from service.core.queues import Queue as QueueName
 
 #: The modules whose tasks the worker runs (imported by Celery at worker start).
 TASK_MODULES = ["workers.pipeline", "workers.maintenance", "workers.metrics", "workers.packages",
-                "workers.purge", "workers.week_report", "workers.notify", "workers.documents.tasks"]
+                "workers.purge", "workers.week_report", "workers.notify", "workers.documents.tasks",
+                "workers.retention"]
 
 
 def make_app() -> Celery:
@@ -47,6 +48,8 @@ def make_app() -> Celery:
             "expire-uploads": {"task": "maintenance.expire_uploads", "schedule": 3600.0,
                                "options": {"queue": QueueName.default.value}},
             "purge-takedowns": {"task": "purge.sweep_takedowns", "schedule": 3600.0,
+                                "options": {"queue": QueueName.default.value}},
+            "retention-sweep": {"task": "retention.sweep", "schedule": 86400.0,
                                 "options": {"queue": QueueName.default.value}},
             "portal-expire-packages": {"task": "portal.expire_packages", "schedule": 300.0,
                                        "options": {"queue": QueueName.default.value}},

@@ -12,9 +12,10 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from celery import Task
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from service.core.config import get_settings
@@ -24,6 +25,7 @@ from service.core.storage import get_storage
 from service.db.asset import Asset
 from service.db.credits import delivery_filename
 from service.db.portal import Collection, Package, PackageStatus
+from service.db.takedown import Takedown, TakedownStatus
 from workers.celery_app import app
 from workers.delivery.prepare import UnknownRendition, credits_of, ensure_delivery
 from workers.delivery.zipstream import ChangedWhileBuilding, Member, PackageWriter, write_zip
@@ -86,6 +88,8 @@ def _members(session: Session, package: Package) -> tuple[list[Member], list[dic
     keep_location = bool(collection is not None and collection.keep_location)  # the editor's choice for a release
     for item in package.items:
         asset_id, rendition = uuid.UUID(item["asset_id"]), item["rendition"]
+        if _taken_down(session, asset_id):  # a stale build must not make its tagged copy again
+            continue
         delivered = ensure_delivery(session, asset_id, rendition, keep_location)
         session.commit()  # release the advisory lock; the copy is durable now
         asset = session.get(Asset, asset_id)
@@ -103,7 +107,27 @@ def _members(session: Session, package: Package) -> tuple[list[Member], list[dic
     return members, rows
 
 
+def _taken_down(session: Session, asset_id: uuid.UUID) -> bool:
+    return bool(session.scalar(select(exists().where(Takedown.asset_id == asset_id,
+                                                     Takedown.status == TakedownStatus.taken_down))))
+
+
+def _superseded(session: Session, package_id: uuid.UUID, key: str, items: list[dict[str, Any]]) -> Package | None:
+    """The package locked, or None when this build's ZIP is no longer wanted: a takedown changed its items (and
+    queued a rebuild, which may already have written its own ZIP), or a concurrent build of the same package (a
+    redelivered message) finished first."""
+    current = session.get(Package, package_id, with_for_update=True)
+    if current is None or current.items != items:
+        return None
+    if current.status in (PackageStatus.ready, PackageStatus.expired) and current.key != key:
+        return None
+    return current
+
+
 def build(package_id: uuid.UUID) -> None:
+    """Build the ZIP under a key of its own (``packages/{id}/{attempt}/…``), so a build overtaken by a takedown
+    and its rebuild can never overwrite the rebuilt ZIP; such a stale build deletes what it wrote and ends quietly
+    (tests/integration/test_takedown_during_build.py)."""
     storage = get_storage()
     with new_session() as session:
         package = session.get(Package, package_id, with_for_update=True)
@@ -111,12 +135,19 @@ def build(package_id: uuid.UUID) -> None:
             return  # idempotency guard: built already (or gone)
         if package.upload_id and package.key:  # a previous attempt died mid-upload
             storage.abort_multipart(package.key, package.upload_id)
-        key = f"packages/{package.id}/mediadesk-{str(package.id)[:8]}.zip"
+        key = f"packages/{package.id}/{uuid.uuid4().hex[:12]}/mediadesk-{str(package.id)[:8]}.zip"
         package.status, package.key, package.done_items, package.done_bytes = PackageStatus.building, key, 0, 0
         package.error = None
         items = list(package.items)
         session.commit()
-        members, rows = _members(session, package)
+        try:
+            members, rows = _members(session, package)
+        except Exception:
+            session.rollback()
+            if _superseded(session, package_id, key, items) is None:
+                log.info("package %s was changed while it was built; leaving it to the rebuild", package_id)
+                return
+            raise
         csv_bytes, json_bytes = _sidecars(rows)
         now = datetime.now(UTC)
         members += [Member("captions.csv", len(csv_bytes), zlib.crc32(csv_bytes), now, data=csv_bytes),
@@ -132,18 +163,28 @@ def build(package_id: uuid.UUID) -> None:
 
     try:
         write_zip(writer, members, on_member)
+        with new_session() as session:
+            if _superseded(session, package_id, key, items) is None:
+                raise ChangedWhileBuilding(key)
         writer.close()
-    except BaseException:
+    except BaseException as exc:
         writer.abort()
+        with new_session() as session:
+            if _superseded(session, package_id, key, items) is None:
+                # taken down mid-build (service/takedown): the queued rebuild without it writes the ZIP
+                log.info("package %s changed while it was built (%s); leaving it to the rebuild", package_id,
+                         exc.__class__.__name__)
+                return
         raise
     with new_session() as session:
-        current = session.get(Package, package_id, with_for_update=True)
-        if current is None or current.items != items:
-            # taken down mid-build (service/takedown): the queued rebuild without it writes the ZIP and marks it
+        current = _superseded(session, package_id, key, items)
+        if current is None:  # taken down between the last check and the upload's completion
+            storage.delete(key)
             log.info("package %s changed while it was built; leaving it to the rebuild", package_id)
             return
-    _progress(package_id, status=PackageStatus.ready, size=writer.size, upload_id=None,
-              finished_at=datetime.now(UTC))
+        current.status, current.key, current.size, current.upload_id = PackageStatus.ready, key, writer.size, None
+        current.finished_at = datetime.now(UTC)
+        session.commit()
 
 
 @app.task(  # type: ignore[untyped-decorator]

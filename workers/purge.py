@@ -3,15 +3,16 @@
 ``purge_asset`` deletes, for one asset:
 
 * objects: the original, every rendition, every delivered (tagged) copy, anything under its ``derived/`` and
-  ``delivery/`` prefixes, the upload's part objects, and the ZIP of every package that held it (each package is
-  rebuilt without it, see ``drop_from_packages``);
+  ``delivery/`` prefixes, the upload's part objects, its consent documents (and its submission's once the
+  submission goes), and the ZIP of every package that held it (each package is rebuilt without it, see
+  ``drop_from_packages``);
 * rows: the asset and, by cascade, its renditions, jobs, collection items, delivered-copy rows, review row and
   events, findings, tags, screening text (OCR, captions), hashes and embeddings; its upload row; its
   submission (title, description) once no other file is left in it. Download audit rows keep their time and outlet
   with ``asset_id`` set to NULL.
 
 It returns counts only, which the caller stores on the takedown record (the audit without content). Campaign
-retention (not built yet) is meant to call the same function with ``kind="retention"``.
+retention (service/retention/) calls the same function and records a takedown row with ``purge_kind="retention"``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
+from service.consent.documents import purge_documents
 from service.core import audit
 from service.core.db import new_session
 from service.core.storage import get_storage
@@ -55,6 +57,7 @@ def purge_asset(session: Session, asset_id: uuid.UUID) -> dict[str, Any]:
             objects += storage.delete_prefix(folder)
         summary["renditions"] = len(asset.renditions)
     objects += storage.delete_prefix(f"derived/{asset_id}/")
+    objects += purge_documents(session, asset_id=asset_id)  # the file's own consent forms (rows go by cascade)
     for upload in session.scalars(select(Upload).where(Upload.asset_id == asset_id)).all():
         for part in (upload.s3_key, upload.tail_key):
             if part and storage.exists(part):
@@ -77,6 +80,7 @@ def _drop_empty_submission(session: Session, submission_id: uuid.UUID | None) ->
         select(exists().where(Upload.submission_id == submission_id)))
     if left:
         return False
+    purge_documents(session, submission_id=submission_id)  # its consent forms (rows go by cascade)
     session.execute(delete(Submission).where(Submission.id == submission_id))
     session.flush()
     return True

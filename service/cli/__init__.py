@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import admin, up
+from service.cli import admin, retention, up
 from service.cli.models import models_app
 
 app = typer.Typer(help="mediadesk: 职业教育活动周媒体素材平台 / Activity Week media desk", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.command("up")(up.up)
 app.command("migrate")(admin.migrate)
+app.command("retention")(retention.retention)
 app.add_typer(admin.org_app, name="org")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.token_app, name="token")

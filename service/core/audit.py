@@ -98,6 +98,15 @@ ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "org.set_parent": ("调整上级单位", "Parent organisation changed"),
         "submission.forward": ("预审转报", "Submission forwarded"),
         "submission.return": ("预审退回", "Submission returned"),
+        # consent of the people shown, retention, and delivery choices on releases (docs/PRIVACY.md)
+        "consent.edit": ("修改肖像授权信息", "Consent details edited"),
+        "consent.document_upload": ("上传肖像授权书", "Consent document uploaded"),
+        "consent.document_view": ("查看肖像授权书", "Consent document viewed"),
+        "consent.override": ("确认无授权仍精选或发布", "Featured or released without consent (confirmed)"),
+        "retention.policy_edit": ("修改保存期限策略", "Retention policy edited"),
+        "retention.run": ("执行保存期限清理", "Retention purge run"),
+        "collection.keep_location": ("设置发布保留拍摄位置", "Release keeps location set"),
+        "collection.deliver_untouched": ("设置发布提供未处理原图", "Release delivers untouched originals set"),
     }
 )
 

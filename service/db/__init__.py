@@ -4,6 +4,7 @@ from service.db.asset import Asset, AssetKind, AssetStatus, Job, JobStatus, Rend
 from service.db.audit import AuditLog
 from service.db.base import Base
 from service.db.campaign import Campaign
+from service.db.consent import ConsentDocument, ConsentState
 from service.db.events import OutboxEvent
 from service.db.notify import (
     Notification,
@@ -34,6 +35,7 @@ from service.db.reporting import (
     ReportKind,
     ReportStatus,
 )
+from service.db.retention import RetentionAnchor, RetentionPolicy
 from service.db.review import Review, ReviewEvent, SavedFilter
 from service.db.screening import (
     AssetEmbedding,
@@ -55,6 +57,10 @@ __all__ = [
     "NotificationPreference",
     "NotificationProfile",
     "OrgWebhook",
+    "ConsentDocument",
+    "ConsentState",
+    "RetentionAnchor",
+    "RetentionPolicy",
     "AuditLog",
     "DocumentStatus",
     "DocumentType",

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base, IdMixin, TimestampMixin, str_enum
+from service.db.consent import ConsentState
 
 
 class AssetStatus(enum.StrEnum):
@@ -85,6 +86,10 @@ class Asset(IdMixin, TimestampMixin, Base):
     caption: Mapped[str] = mapped_column(Text, default="", server_default="",
                                          doc="This file's caption: the submitter's, approved or fixed by editors")
     credit: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Consent (docs/PRIVACY.md "Consent"): declared by the submitter, editable by editors. A NULL state follows the
+    # submission's checkbox (service/consent/service.py:effective_state).
+    shows_minors: Mapped[bool] = mapped_column(default=False, server_default="false")
+    consent_state: Mapped[ConsentState | None] = mapped_column(str_enum(ConsentState, "consent_state"))
 
     renditions: Mapped[list[Rendition]] = relationship(
         back_populates="asset", cascade="all, delete-orphan", order_by="Rendition.name"

@@ -38,6 +38,11 @@ class Collection(IdMixin, TimestampMixin, Base):
     keep_location: Mapped[bool] = mapped_column(default=False, server_default="false")
     keep_location_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     keep_location_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An editor's decision that outlets may download the untouched original of a PNG/HEIC/TIFF/… (EXIF and all)
+    # instead of only the tagged JPEG; recorded beside it and in the audit log.
+    deliver_untouched: Mapped[bool] = mapped_column(default=False, server_default="false")
+    deliver_untouched_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    deliver_untouched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     items: Mapped[list[CollectionItem]] = relationship(
         back_populates="collection", cascade="all, delete-orphan", order_by="CollectionItem.position"

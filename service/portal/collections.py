@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.assets.on_demand import request_all
+from service.consent.service import confirm_consent
 from service.core import audit
+from service.core.audit import record
 from service.core.errors import Problem, not_found
 from service.core.security import Principal
 from service.core.tasks import enqueue
@@ -42,9 +44,15 @@ def _outlets(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
     return list(dict.fromkeys(ids))
 
 
-def add_items(session: Session, collection: Collection, asset_ids: list[uuid.UUID],
-              principal: Principal | None = None) -> int:
-    """Add featured, processed assets (in the order given); returns how many were new (audited when any)."""
+def is_released(collection: Collection) -> bool:
+    """Released (now or at a set time) and not withdrawn: what the consent check guards."""
+    return collection.release_at is not None and collection.withdrawn_at is None
+
+
+def add_items(session: Session, collection: Collection, asset_ids: list[uuid.UUID], *,
+              principal: Principal, confirm_without_consent: bool = False) -> int:
+    """Add featured, processed assets (in the order given); returns how many were new. Adding to a released
+    collection asks for confirmation of files with faces and missing consent (409 ``consent_missing``)."""
     ids = list(dict.fromkeys(asset_ids))
     assets = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(ids)))}
     missing = [str(i) for i in ids if i not in assets]
@@ -56,6 +64,9 @@ def add_items(session: Session, collection: Collection, asset_ids: list[uuid.UUI
         raise Problem(409, "asset_not_featured", "只有已处理完成且被评为精选的素材可加入专题",
                       "only processed assets marked featured can join a collection", extra={"asset_ids": not_featured})
     present = set(session.scalars(select(CollectionItem.asset_id).where(CollectionItem.collection_id == collection.id)))
+    if is_released(collection):
+        confirm_consent(session, principal=principal, asset_ids=[i for i in ids if i not in present],
+                        confirmed=confirm_without_consent, context="collection_add", collection_id=collection.id)
     position = session.scalar(select(func.coalesce(func.max(CollectionItem.position), 0))
                               .where(CollectionItem.collection_id == collection.id)) or 0
     added = 0
@@ -84,15 +95,17 @@ def create_collection(session: Session, *, principal: Principal, data: Collectio
         release_at=data.release_at, embargo_until=data.embargo_until, created_by=principal.user_id,
     )
     session.add(collection)
-    set_keep_location(collection, data.keep_location, principal)
     session.flush()
+    set_keep_location(session, collection, data.keep_location, principal)
+    set_deliver_untouched(session, collection, data.deliver_untouched, principal)
     for org_id in _outlets(session, data.outlet_ids):
         session.add(CollectionOutlet(collection_id=collection.id, org_id=org_id))
     session.flush()
     audit.record(session, actor=principal, action="collection.create", target_kind="collection",
                  target_id=collection.id, detail=_state(collection))
     if data.asset_ids:
-        add_items(session, collection, data.asset_ids, principal)
+        add_items(session, collection, data.asset_ids, principal=principal,
+                  confirm_without_consent=data.confirm_without_consent)
     _set_cover(session, collection, data.cover_asset_id)
     session.flush()
     announce_release(session, collection)  # released at once: its outlets hear now (later ones: the periodic check)
@@ -147,20 +160,36 @@ def _set_cover(session: Session, collection: Collection, cover: uuid.UUID | None
     collection.cover_asset_id = cover
 
 
-def set_keep_location(collection: Collection, keep: bool, principal: Principal) -> None:
-    """An editor lets this release show where its photos were taken: who and when are kept with the flag."""
+def set_keep_location(session: Session, collection: Collection, keep: bool, principal: Principal) -> None:
+    """An editor lets this release show where its photos were taken: who and when are kept with the flag, and the
+    change is audited (``collection.keep_location``)."""
     if keep != bool(collection.keep_location):
         collection.keep_location = keep
         collection.keep_location_by, collection.keep_location_at = principal.user_id, datetime.now(UTC)
+        record(session, actor=principal, action="collection.keep_location", target_kind="collection",
+               target_id=collection.id, detail={"keep_location": keep})
+
+
+def set_deliver_untouched(session: Session, collection: Collection, deliver: bool, principal: Principal) -> None:
+    """An editor lets outlets of this release download the untouched original of PNG/HEIC/TIFF/… files (with all
+    their EXIF) besides the tagged JPEG; recorded beside the flag and audited (``collection.deliver_untouched``)."""
+    if deliver != bool(collection.deliver_untouched):
+        collection.deliver_untouched = deliver
+        collection.deliver_untouched_by, collection.deliver_untouched_at = principal.user_id, datetime.now(UTC)
+        record(session, actor=principal, action="collection.deliver_untouched", target_kind="collection",
+               target_id=collection.id, detail={"deliver_untouched": deliver})
 
 
 def update_collection(session: Session, *, collection_id: uuid.UUID, data: CollectionPatch,
                       principal: Principal | None = None) -> Collection:
     collection = get_collection(session, collection_id, lock=True)
     before = _state(collection)
+    was_released = is_released(collection)
     fields = data.model_fields_set
     if data.keep_location is not None and principal is not None:
-        set_keep_location(collection, data.keep_location, principal)
+        set_keep_location(session, collection, data.keep_location, principal)
+    if data.deliver_untouched is not None and principal is not None:
+        set_deliver_untouched(session, collection, data.deliver_untouched, principal)
     for name in ("title", "description", "audience", "release_at", "embargo_until"):
         if name in fields and (name in ("release_at", "embargo_until") or getattr(data, name) is not None):
             setattr(collection, name, getattr(data, name))
@@ -177,6 +206,11 @@ def update_collection(session: Session, *, collection_id: uuid.UUID, data: Colle
     if "cover_asset_id" in fields:
         _set_cover(session, collection, data.cover_asset_id)
     session.flush()
+    if is_released(collection) and not was_released and principal is not None:
+        members = list(session.scalars(select(CollectionItem.asset_id)
+                                       .where(CollectionItem.collection_id == collection.id)))
+        confirm_consent(session, principal=principal, asset_ids=members, confirmed=data.confirm_without_consent,
+                        context="release", collection_id=collection.id)
     if collection.audience == Audience.named and not collection.outlets:
         raise Problem(422, "no_outlets", "指定媒体发布须至少列出一家媒体",
                       "a 'named' release needs at least one outlet")
@@ -211,7 +245,8 @@ def to_out(session: Session, collection: Collection) -> CollectionOut:
         release_at=collection.release_at, embargo_until=collection.embargo_until,
         withdrawn_at=collection.withdrawn_at, created_at=collection.created_at,
         keep_location=bool(collection.keep_location), keep_location_by=collection.keep_location_by,
-        keep_location_at=collection.keep_location_at,
+        keep_location_at=collection.keep_location_at, deliver_untouched=bool(collection.deliver_untouched),
+        deliver_untouched_by=collection.deliver_untouched_by, deliver_untouched_at=collection.deliver_untouched_at,
     )
 
 

@@ -43,7 +43,8 @@ def update_collection(collection_id: uuid.UUID, body: CollectionPatch, principal
 @router.post("/collections/{collection_id}/items", response_model=CollectionOut)
 def add_items(collection_id: uuid.UUID, body: ItemsIn, principal: StaffDep, session: SessionDep) -> CollectionOut:
     collection = collections.get_collection(session, collection_id, lock=True)
-    collections.add_items(session, collection, body.asset_ids, principal)
+    collections.add_items(session, collection, body.asset_ids, principal=principal,
+                          confirm_without_consent=body.confirm_without_consent)
     return collections.to_out(session, collection)
 
 

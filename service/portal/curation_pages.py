@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -65,7 +65,8 @@ def _validation_message(exc: ValidationError) -> str:
 
 
 def _list_page(request: Request, session: Session, *, error: str | None = None, status_code: int = 200,
-               chosen: list[uuid.UUID] | None = None, title: str = "") -> Response:
+               chosen: list[uuid.UUID] | None = None, title: str = "", confirm: bool = False,
+               values: dict[str, str] | None = None) -> Response:
     rows, _ = collections.list_collections(session, limit=200, offset=0)
     now = datetime.now(UTC)
     featured, outlets = _choices(session)
@@ -74,7 +75,7 @@ def _list_page(request: Request, session: Session, *, error: str | None = None, 
     return render(request, "curation/list.html", status_code=status_code,
                   collections=[(c, state_of(c, now), counts.get(c.id, 0)) for c in rows], error=error,
                   featured=featured, outlets=outlets, chosen=set(chosen or []), title=title,
-                  msg=request.query_params.get("msg"))
+                  msg=request.query_params.get("msg"), confirm=confirm, values=values or {})
 
 
 @router.get("/collections")
@@ -94,6 +95,7 @@ def create_collection_form(
     audience: Annotated[str, Form()] = "all",
     outlet_id: Annotated[list[uuid.UUID], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
     asset_id: Annotated[list[uuid.UUID], Form()] = [],  # noqa: B006
+    confirm_without_consent: Annotated[str, Form()] = "",
 ) -> Response:
     lang = i18n.lang_of(request)
     if not asset_id:
@@ -102,8 +104,8 @@ def create_collection_form(
     try:
         data = CollectionIn(title=title, description=description, release_at=beijing_time(release_at),
                             embargo_until=beijing_time(embargo_until), audience=Audience(audience),
-                            outlet_ids=outlet_id,
-                            asset_ids=asset_id)
+                            outlet_ids=outlet_id, asset_ids=asset_id,
+                            confirm_without_consent=confirm_without_consent == "on")
         collection = collections.create_collection(session, principal=principal, data=data)
     except (ValidationError, ValueError) as exc:
         message = _validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
@@ -112,13 +114,20 @@ def create_collection_form(
     except Problem as problem:
         session.rollback()
         return _list_page(request, session, status_code=problem.status, title=title, chosen=asset_id,
-                          error=i18n.detail_text(problem.detail, lang))
+                          error=i18n.detail_text(problem.detail, lang), confirm=problem.code == "consent_missing",
+                          values={"release_at": release_at, "embargo_until": embargo_until})
     return RedirectResponse(f"/collections/{collection.id}?msg=created", status_code=303)
 
 
 @router.get("/collections/{collection_id}")
 def collection_page(collection_id: uuid.UUID, request: Request, principal: EditorPage,
                     session: SessionDep) -> Response:
+    return _detail_page(request, session, collection_id)
+
+
+def _detail_page(request: Request, session: Session, collection_id: uuid.UUID, *, status_code: int = 200,
+                 error: str | None = None, confirm: dict[str, Any] | None = None) -> Response:
+    """The collection page; ``confirm``: the refused form's values, offered again with the consent confirmation."""
     try:
         collection = collections.get_collection(session, collection_id)
     except Problem as problem:
@@ -129,22 +138,38 @@ def collection_page(collection_id: uuid.UUID, request: Request, principal: Edito
                    if r.collection_id in (None, collection.id)]
     featured, outlets = _choices(session)
     present = set(out.asset_ids)
-    return render(request, "curation/detail.html", collection=out, state=state_of(collection, datetime.now(UTC)),
+    return render(request, "curation/detail.html", status_code=status_code, collection=out,
+                  state=state_of(collection, datetime.now(UTC)),
                   items=[assets[i] for i in out.asset_ids if i in assets], revocations=revocations,
                   featured=[a for a in featured if a.id not in present], outlets=outlets,
-                  msg=request.query_params.get("msg"), n=request.query_params.get("n"))
+                  msg=request.query_params.get("msg"), n=request.query_params.get("n"), error=error,
+                  confirm=confirm)
+
+
+def _consent_refusal(request: Request, session: Session, collection_id: uuid.UUID, problem: Problem,
+                     confirm: dict[str, Any]) -> Response:
+    """A release or addition refused for missing consent: the page again, with a button to confirm it."""
+    session.rollback()
+    confirm["asset_ids"] = problem.extra.get("asset_ids", [])
+    return _detail_page(request, session, collection_id, status_code=problem.status, confirm=confirm,
+                        error=i18n.detail_text(problem.detail, i18n.lang_of(request)))
 
 
 @router.post("/collections/{collection_id}/items")
 def add_items_form(collection_id: uuid.UUID, request: Request, principal: EditorPage, session: SessionDep,
-                   asset_id: Annotated[list[uuid.UUID], Form()] = []) -> Response:  # noqa: B006
+                   asset_id: Annotated[list[uuid.UUID], Form()] = [],  # noqa: B006
+                   confirm_without_consent: Annotated[str, Form()] = "") -> Response:
     """Add featured assets to an existing collection."""
     if not asset_id:
         return RedirectResponse(f"/collections/{collection_id}?msg=none_chosen", status_code=303)
     try:
         added = collections.add_items(session, collections.get_collection(session, collection_id, lock=True),
-                                      asset_id, principal)
+                                      asset_id, principal=principal,
+                                      confirm_without_consent=confirm_without_consent == "on")
     except Problem as problem:
+        if problem.code == "consent_missing":
+            return _consent_refusal(request, session, collection_id, problem,
+                                    {"kind": "items", "add": [str(a) for a in asset_id]})
         return problem_page(request, problem)
     return RedirectResponse(f"/collections/{collection_id}?msg=added&n={added}", status_code=303)
 
@@ -190,7 +215,7 @@ async def add_from_queue(request: Request, principal: EditorPage, session: Sessi
     if target:
         try:
             collection = collections.get_collection(session, uuid.UUID(str(target)), lock=True)
-            added = collections.add_items(session, collection, ids, principal)
+            added = collections.add_items(session, collection, ids, principal=principal)
         except (ValueError, Problem) as exc:
             session.rollback()
             message = i18n.detail_text(exc.detail, i18n.lang_of(request)) if isinstance(exc, Problem) else str(exc)
@@ -215,19 +240,29 @@ def update_collection_form(
     action: Annotated[str, Form()] = "save",
     release_at: Annotated[str, Form(max_length=40)] = "",
     embargo_until: Annotated[str, Form(max_length=40)] = "",
+    keep_location: Annotated[str, Form()] = "",
+    deliver_untouched: Annotated[str, Form()] = "",
+    confirm_without_consent: Annotated[str, Form()] = "",
 ) -> Response:
+    confirmed = confirm_without_consent == "on"
     if action == "lift":
         patch = CollectionPatch(embargo_until=None)
     elif action in ("withdraw", "republish"):
-        patch = CollectionPatch(withdrawn=action == "withdraw")
+        patch = CollectionPatch(withdrawn=action == "withdraw", confirm_without_consent=confirmed)
     else:
         try:
-            patch = CollectionPatch(release_at=beijing_time(release_at), embargo_until=beijing_time(embargo_until))
+            patch = CollectionPatch(release_at=beijing_time(release_at), embargo_until=beijing_time(embargo_until),
+                                    keep_location=keep_location == "on", deliver_untouched=deliver_untouched == "on",
+                                    confirm_without_consent=confirmed)
         except ValueError as exc:
             return problem_page(request, Problem(422, "validation_error", str(exc), "the form has errors"))
     try:
         collections.update_collection(session, collection_id=collection_id, data=patch, principal=principal)
     except Problem as problem:
+        if problem.code == "consent_missing":
+            return _consent_refusal(request, session, collection_id, problem, {
+                "kind": "update", "action": action, "release_at": release_at, "embargo_until": embargo_until,
+                "keep_location": keep_location, "deliver_untouched": deliver_untouched})
         return problem_page(request, problem)
     return RedirectResponse(f"/collections/{collection_id}?msg=saved", status_code=303)
 

@@ -21,6 +21,7 @@ from service.db.org import Organization
 from service.db.portal import Collection, CollectionItem, DeliveryFile, Download
 from service.db.submission import Submission
 from service.portal import catalog, limits, visibility
+from service.portal.schemas import PortalAsset, PortalRendition
 
 
 def source_of(asset: Asset, rendition: str) -> tuple[str, str, int]:
@@ -38,6 +39,46 @@ def keeps_location(session: Session, principal: Principal, asset_id: uuid.UUID) 
     return bool(session.scalar(select(exists().where(
         CollectionItem.asset_id == asset_id, CollectionItem.collection_id == Collection.id,
         Collection.keep_location.is_(True), visibility.collection_visible(principal)))))
+
+
+#: The pseudo-rendition of an untouched original (PNG/HEIC/TIFF/AVIF/WebP as stored, EXIF and all), offered only
+#: through a release whose editor enabled ``deliver_untouched`` (docs/PRIVACY.md).
+UNTOUCHED = "untouched"
+
+
+def untouched_allowed(session: Session, principal: Principal, asset: Asset) -> bool:
+    """A non-JPEG still image, seen by the caller through a release that delivers untouched originals."""
+    if not (asset.mime or "").startswith("image/") or asset.mime == "image/jpeg":
+        return False
+    return bool(session.scalar(select(exists().where(
+        CollectionItem.asset_id == asset.id, CollectionItem.collection_id == Collection.id,
+        Collection.deliver_untouched.is_(True), visibility.collection_visible(principal)))))
+
+
+def portal_asset(session: Session, *, principal: Principal, asset_id: uuid.UUID) -> PortalAsset:
+    """The outlet's view of one asset, listing the untouched original where its release offers it."""
+    asset, submission, org = catalog.get_asset(session, principal=principal, asset_id=asset_id)
+    out = catalog.to_portal_asset(asset, submission, org)
+    if untouched_allowed(session, principal, asset):
+        out.renditions.append(PortalRendition(
+            name=UNTOUCHED, mime=asset.mime or "application/octet-stream", width=asset.width, height=asset.height,
+            size=asset.size, download_url=f"/api/v1/portal/assets/{asset.id}/renditions/{UNTOUCHED}"))
+    return out
+
+
+def download_untouched(session: Session, *, principal: Principal, asset: Asset, submission: Submission,
+                       org: Organization, ip: str, stream: bool) -> Response:
+    """The stored original itself, on the editor's explicit choice for the release; audited like any download."""
+    if not untouched_allowed(session, principal, asset):
+        raise Problem(404, "rendition_not_found", "该素材不提供未处理原图（须编辑在发布中开启）",
+                      "the untouched original is not offered for this file (an editor enables it per release)")
+    settings = get_settings()
+    limits.hit("download", str(principal.user_id), limit=settings.portal_downloads_per_minute, window_seconds=60)
+    record(session, principal=principal, asset_id=asset.id, rendition=UNTOUCHED, ip=ip, size=asset.size)
+    credits = credits_for(asset, submission, org, copyright_notice=settings.portal_copyright)
+    mime = asset.mime or "application/octet-stream"
+    return hand_over(asset.original_key, filename=delivery_filename(asset.id, credits, UNTOUCHED, mime), mime=mime,
+                     size=asset.size, stream=stream, ttl_seconds=settings.presign_ttl_seconds)
 
 
 def current_delivery(session: Session, asset: Asset, submission: Submission, org: Organization,
@@ -70,6 +111,9 @@ def hand_over(key: str, *, filename: str, mime: str, size: int, stream: bool, tt
 def download(session: Session, *, principal: Principal, asset_id: uuid.UUID, rendition: str, ip: str,
              stream: bool) -> Response:
     asset, submission, org = catalog.get_asset(session, principal=principal, asset_id=asset_id)
+    if rendition == UNTOUCHED:
+        return download_untouched(session, principal=principal, asset=asset, submission=submission, org=org, ip=ip,
+                                  stream=stream)
     if (is_on_demand(asset, rendition) and catalog.rendition_of(asset, rendition) is None
             and request_rendition(session, asset, rendition) == OnDemand.pending):
         return JSONResponse({"status": "rendering", "detail": "正在制作该规格，请稍后重试 / this rendition is being "

@@ -60,7 +60,7 @@ def search_assets(
 
 @router.get("/assets/{asset_id}", response_model=PortalAsset)
 def get_asset(asset_id: uuid.UUID, principal: OutletDep, session: SessionDep) -> PortalAsset:
-    return catalog.to_portal_asset(*catalog.get_asset(session, principal=principal, asset_id=asset_id))
+    return downloads.portal_asset(session, principal=principal, asset_id=asset_id)
 
 
 @router.get("/assets/{asset_id}/preview", response_class=Response)

@@ -102,6 +102,15 @@ i18n.register({
     "reports.size": ("数据量", "Volume"),
     "reports.users": ("用户数", "Users"),
     "cur.items": ("专题素材", "Files in this collection"),
+    "rendition.untouched": ("未处理原图（含全部 EXIF）", "Untouched original (all EXIF kept)"),
+    "cur.keep_location": ("交付文件保留拍摄位置（GPS）", "Delivered files keep the shooting location (GPS)"),
+    "cur.deliver_untouched": ("允许媒体下载 PNG/HEIC/TIFF 未处理原图", "Outlets may download untouched PNG/HEIC/TIFF "
+                              "originals"),
+    "cur.delivery_warning": ("注意：保留位置会让媒体看到拍摄地点；未处理原图带有相机的全部 EXIF（含位置、设备序列号）。"
+                             "仅在确有需要时开启，修改会记入审计日志。",
+                             "Careful: keeping the location shows outlets where the photos were taken; untouched "
+                             "originals carry all the camera's EXIF (location and device serials included). Switch "
+                             "on only when needed; every change is recorded in the audit log."),
     "cur.add_more": ("添加精选素材", "Add featured files"),
     "cur.add": ("加入专题", "Add to the collection"),
     "cur.added": ("已加入 {n} 个素材", "{n} file(s) added"),

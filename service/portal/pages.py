@@ -71,7 +71,7 @@ def collection_page(collection_id: uuid.UUID, request: Request, principal: Outle
 @router.get("/portal/assets/{asset_id}")
 def asset_page(asset_id: uuid.UUID, request: Request, principal: OutletPage, session: SessionDep) -> Response:
     try:
-        asset = catalog.to_portal_asset(*catalog.get_asset(session, principal=principal, asset_id=asset_id))
+        asset = downloads.portal_asset(session, principal=principal, asset_id=asset_id)
     except Problem as problem:
         return problem_page(request, problem)
     return render(request, "portal/asset.html", asset=asset)

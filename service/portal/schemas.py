@@ -24,6 +24,10 @@ class CollectionIn(BaseModel):
     release_at: BoundedDateTime | None = None
     embargo_until: BoundedDateTime | None = None
     keep_location: bool = Field(default=False, description="Delivered JPEGs keep their GPS position (recorded)")
+    deliver_untouched: bool = Field(
+        default=False, description="Outlets may also download untouched PNG/HEIC/TIFF originals (recorded)")
+    confirm_without_consent: bool = Field(
+        default=False, description="Release files with faces and missing consent anyway (audited); else 409")
 
     @model_validator(mode="after")
     def _named_needs_outlets(self) -> CollectionIn:
@@ -45,10 +49,15 @@ class CollectionPatch(BaseModel):
     embargo_until: BoundedDateTime | None = None
     withdrawn: bool | None = None
     keep_location: bool | None = None
+    deliver_untouched: bool | None = None
+    confirm_without_consent: bool = Field(
+        default=False, description="Release files with faces and missing consent anyway (audited); else 409")
 
 
 class ItemsIn(BaseModel):
     asset_ids: list[uuid.UUID] = Field(min_length=1, max_length=5000)
+    confirm_without_consent: bool = Field(
+        default=False, description="Release files with faces and missing consent anyway (audited); else 409")
 
 
 class CollectionOut(BaseModel):
@@ -67,6 +76,9 @@ class CollectionOut(BaseModel):
     keep_location: bool = False
     keep_location_by: uuid.UUID | None = None
     keep_location_at: datetime | None = None
+    deliver_untouched: bool = False
+    deliver_untouched_by: uuid.UUID | None = None
+    deliver_untouched_at: datetime | None = None
 
 
 class RevocationIn(BaseModel):

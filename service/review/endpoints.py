@@ -80,7 +80,8 @@ def get_queue(
             capture_time=r.review.capture_time, quality_score=r.review.quality_score,
             risk_score=r.review.risk_score, risk_flags=r.review.risk_flags or [], tags=r.review.tag_names or [],
             cluster_id=r.review.cluster_id, claimed_by=r.claimed_by_name,
-            thumb_url=f"/web/media/{r.review.asset_id}/thumb",
+            thumb_url=f"/web/media/{r.review.asset_id}/thumb", consent_state=r.consent_state,
+            shows_minors=r.shows_minors, needs_consent=r.needs_consent,
         ) for r in rows],
         next_cursor=next_cursor,
     )
@@ -104,7 +105,8 @@ def release(asset_id: uuid.UUID, principal: StaffDep, session: SessionDep) -> Re
 @router.post("/review/assets/{asset_id}/decision", response_model=ReviewOut)
 def decide(asset_id: uuid.UUID, body: DecisionIn, principal: StaffDep, session: SessionDep) -> ReviewOut:
     review = service.decide(session, principal=principal, asset_id=asset_id, action=body.action,
-                            version=body.version, reason_code=body.reason_code, reason_text=body.reason_text)
+                            version=body.version, reason_code=body.reason_code, reason_text=body.reason_text,
+                            confirm_without_consent=body.confirm_without_consent)
     return review_out(session, review, principal)
 
 
@@ -132,7 +134,8 @@ def events(asset_id: uuid.UUID, principal: StaffDep, session: SessionDep) -> lis
 @router.post("/review/bulk", response_model=BulkOut)
 def bulk(body: BulkIn, principal: StaffDep, session: SessionDep) -> BulkOut:
     done, skipped = service.bulk_decide(session, principal=principal, asset_ids=body.asset_ids, action=body.action,
-                                        reason_code=body.reason_code, reason_text=body.reason_text)
+                                        reason_code=body.reason_code, reason_text=body.reason_text,
+                                        confirm_without_consent=body.confirm_without_consent)
     return BulkOut(done=done, skipped=skipped)
 
 

@@ -17,10 +17,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
+from service.consent.service import effective_state_sql, faces_without_consent_sql, has_faces_sql
 from service.core.bounds import ascii_int, date_in_range
 from service.core.errors import Problem
 from service.core.findings import FILTERS, UnknownFinding, codes_for_filter
 from service.db.asset import Asset
+from service.db.consent import ConsentState
 from service.db.org import Organization, User
 from service.db.review import Review
 from service.db.review_index import search_form
@@ -55,6 +57,7 @@ class QueueFilter:
     uploaded_to: date | None = None
     q: str | None = None
     sort: str = "newest"
+    consent: str | None = None  # faces_missing (faces found, consent missing) | missing | on_file | not_needed
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -123,7 +126,21 @@ def apply_filters(query: Select[Any], f: QueueFilter) -> Select[Any]:
         query = query.where(Review.uploaded_at < _day_start(f.uploaded_to + timedelta(days=1)))
     if f.q and (condition := search_condition(f.q)) is not None:
         query = query.where(condition)
+    if f.consent:
+        query = query.where(consent_condition(f.consent))
     return query
+
+
+CONSENT_FILTERS = ("faces_missing", *(s.value for s in ConsentState))
+
+
+def consent_condition(value: str) -> ColumnElement[bool]:
+    """``faces_missing``: faces found by screening and no consent on file; else one effective consent state."""
+    if value == "faces_missing":
+        return Review.asset_id.in_(select(Asset.id).where(faces_without_consent_sql()))
+    if value not in CONSENT_FILTERS:
+        raise Problem(422, "bad_filter", "未知的授权筛选", f"unknown consent filter {value!r}")
+    return Review.asset_id.in_(select(Asset.id).where(effective_state_sql() == value))
 
 
 def encode_cursor(review: Review, sort: str) -> str:
@@ -150,6 +167,14 @@ class QueueRow:
     caption: str
     org_name: str
     claimed_by_name: str | None
+    consent_state: str = ConsentState.missing.value  # effective: the file's own, else its submission's checkbox
+    shows_minors: bool = False
+    has_faces: bool = False
+
+    @property
+    def needs_consent(self) -> bool:
+        """Faces found and consent missing: featuring or releasing asks the editor to confirm."""
+        return self.has_faces and self.consent_state == ConsentState.missing.value
 
 
 def queue_page(
@@ -170,7 +195,8 @@ def queue_page(
     page = query.order_by(*order).limit(limit + 1).subquery()
     claimer = select(User.username).where(User.id == Review.claimed_by).correlate(Review).scalar_subquery()
     rows = session.execute(
-        select(Review, Asset.original_filename, Asset.caption, Organization.name, claimer)
+        select(Review, Asset.original_filename, Asset.caption, Organization.name, claimer, effective_state_sql(),
+               Asset.shows_minors, has_faces_sql(Asset.id))
         .join(page, page.c.asset_id == Review.asset_id)
         .join(Asset, Asset.id == Review.asset_id)
         .join(Organization, Organization.id == Review.org_id)
@@ -181,7 +207,8 @@ def queue_page(
     now = datetime.now(UTC)
     items = [
         QueueRow(review=r[0], filename=r[1], caption=r[2], org_name=r[3],
-                 claimed_by_name=r[4] if r[0].claimed_until and r[0].claimed_until > now else None)
+                 claimed_by_name=r[4] if r[0].claimed_until and r[0].claimed_until > now else None,
+                 consent_state=str(r[5]), shows_minors=bool(r[6]), has_faces=bool(r[7]))
         for r in rows
     ]
     next_cursor = encode_cursor(items[limit - 1].review, f.sort) if len(items) > limit else None

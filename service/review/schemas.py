@@ -26,6 +26,8 @@ class DecisionIn(BaseModel):
     version: int | None = Field(default=None, description="The version you saw; a stale one gets 409")
     reason_code: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$")
     reason_text: CleanText = Field(default="", max_length=2000)
+    confirm_without_consent: bool = Field(
+        default=False, description="Feature files with faces and missing consent anyway (audited); else 409")
 
 
 class EditIn(BaseModel):
@@ -51,6 +53,8 @@ class BulkIn(BaseModel):
     action: Action
     reason_code: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,40}$")
     reason_text: CleanText = Field(default="", max_length=2000)
+    confirm_without_consent: bool = Field(
+        default=False, description="Feature files with faces and missing consent anyway (audited); else 409")
 
 
 class BulkOut(BaseModel):
@@ -108,6 +112,9 @@ class QueueItem(BaseModel):
     cluster_id: uuid.UUID | None
     claimed_by: str | None
     thumb_url: str
+    consent_state: str = "missing"  # effective: the file's own, else its submission's checkbox
+    shows_minors: bool = False
+    needs_consent: bool = False  # faces found and consent missing: featuring or releasing asks to confirm
 
 
 class QueuePage(BaseModel):
@@ -170,6 +177,8 @@ class QueueParams(BaseModel):
     uploaded_to: BoundedDate | None = None
     q: str | None = Field(default=None, max_length=100)
     sort: str = "newest"
+    consent: str | None = Field(default=None, pattern="^(faces_missing|missing|on_file|not_needed)$",
+                                description="faces_missing: faces found by screening and consent missing")
 
     @field_validator("finding")
     @classmethod

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from service.assets.on_demand import request_all
+from service.consent.service import confirm_consent
 from service.core.errors import Problem
 from service.core.events import EventKind, publish
 from service.core.security import Principal
@@ -62,8 +63,10 @@ def decide(
     reason_code: str | None = None,
     reason_text: str = "",
     audit_action: str | None = None,
+    confirm_without_consent: bool = False,
 ) -> Review:
-    """Approve, reject, feature or return one asset. Reject/return need a reason code from the list."""
+    """Approve, reject, feature or return one asset. Reject/return need a reason code from the list. Featuring a file
+    with faces and missing consent needs ``confirm_without_consent`` (else 409 ``consent_missing``; audited)."""
     if action.needs_reason:
         if reason_code not in REASONS:
             raise Problem(422, "reason_required", "退回或不采用时必须从列表中选择原因",
@@ -74,6 +77,9 @@ def decide(
     review = _lock_for_change(session, principal, asset_id, version)
     asset = session.get(Asset, asset_id)
     assert asset is not None  # the review row's foreign key guarantees it
+    if action == Action.feature and asset.review_status != ReviewStatus.featured:
+        confirm_consent(session, principal=principal, asset_ids=[asset_id], confirmed=confirm_without_consent,
+                        context="feature")
     before = _state(asset, review)
     asset.review_status = ReviewStatus(action.status)
     review.review_status = action.status
@@ -167,6 +173,7 @@ def bulk_decide(
     action: Action,
     reason_code: str | None,
     reason_text: str,
+    confirm_without_consent: bool = False,
 ) -> tuple[list[uuid.UUID], list[dict[str, str]]]:
     """Apply one decision to a selection; items claimed by others (or gone) are skipped and reported, not fatal."""
     done: list[uuid.UUID] = []
@@ -175,7 +182,8 @@ def bulk_decide(
         try:
             with session.begin_nested():
                 decide(session, principal=principal, asset_id=asset_id, action=action, version=None,
-                       reason_code=reason_code, reason_text=reason_text, audit_action=f"bulk_{action.value}")
+                       reason_code=reason_code, reason_text=reason_text, audit_action=f"bulk_{action.value}",
+                       confirm_without_consent=confirm_without_consent)
             done.append(asset_id)
         except Problem as problem:
             if problem.code in ("reason_required", "reason_text_required"):

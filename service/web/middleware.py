@@ -8,6 +8,7 @@ requests never look at the cookie, so API clients are unaffected.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from urllib.parse import parse_qs
 
@@ -100,6 +101,8 @@ class WebSessionMiddleware:
         if token is None and content_type == "application/x-www-form-urlencoded":
             body, receive = await _buffer_body(receive)
             token = parse_qs(body.decode("utf-8", "replace")).get("csrf_token", [None])[0]
+        elif token is None and content_type == "multipart/form-data":  # a file form (e.g. a consent document)
+            token, receive = await _multipart_token(receive)
         state["csrf_ok"] = sessions.csrf_matches(session, token)
         return receive
 
@@ -163,6 +166,38 @@ async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:
         return await receive()
 
     return body, replay
+
+
+_MULTIPART_TOKEN = re.compile(rb'Content-Disposition: form-data; name="csrf_token"\r\n\r\n([A-Za-z0-9_\-]{1,200})\r\n',
+                              re.IGNORECASE)
+#: The token must come in the form's first fields (it is the first hidden input of every form): only this much of a
+#: multipart body is looked at, the rest streams through untouched.
+MULTIPART_PEEK_BYTES = 16 * 1024
+
+
+async def _multipart_token(receive: Receive) -> tuple[str | None, Receive]:
+    """The ``csrf_token`` field of a multipart form, read from the body's first bytes, and a receive that replays
+    them before passing the rest of the body through."""
+    head: list[Message] = []
+    seen = b""
+    more = True
+    while more and len(seen) < MULTIPART_PEEK_BYTES:
+        message = await receive()
+        head.append(message)
+        if message["type"] != "http.request":
+            break
+        seen += message.get("body", b"")
+        more = message.get("more_body", False)
+        if _MULTIPART_TOKEN.search(seen):
+            break
+    found = _MULTIPART_TOKEN.search(seen)
+
+    async def replay() -> Message:
+        if head:
+            return head.pop(0)
+        return await receive()
+
+    return (found.group(1).decode() if found else None), replay
 
 
 async def _csrf_refused(scope: Scope, receive: Receive, send: Send) -> None:

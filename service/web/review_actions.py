@@ -42,7 +42,8 @@ async def decide(asset_id: uuid.UUID, request: Request, principal: EditorPage, s
         action = Action(str(form.get("action", "")))
         service.decide(session, principal=principal, asset_id=asset_id, action=action,
                        version=_int(form.get("version")), reason_code=str(form.get("reason_code") or "") or None,
-                       reason_text=clean_text(str(form.get("reason_text", "")))[:2000])
+                       reason_text=clean_text(str(form.get("reason_text", "")))[:2000],
+                       confirm_without_consent=form.get("confirm_without_consent") == "on")
     except ValueError:
         return detail_with_error(request, session, principal, asset_id,
                                   Problem(422, "bad_action", "未知的操作", "unknown action"))
@@ -85,7 +86,8 @@ async def bulk(request: Request, principal: EditorPage, session: SessionDep) -> 
     try:
         done, skipped = service.bulk_decide(session, principal=principal, asset_ids=ids, action=action,
                                             reason_code=str(form.get("reason_code") or "") or None,
-                                            reason_text=clean_text(str(form.get("reason_text", "")))[:2000])
+                                            reason_text=clean_text(str(form.get("reason_text", "")))[:2000],
+                       confirm_without_consent=form.get("confirm_without_consent") == "on")
     except Problem:
         return RedirectResponse(f"{back}{separator}msg=bulk_reason", status_code=303)
     return RedirectResponse(f"{back}{separator}msg=bulk&done={len(done)}&skipped={len(skipped)}", status_code=303)

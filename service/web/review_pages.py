@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.assets.service import get_asset, jobs_of
+from service.consent.endpoints import consent_out
 from service.core.deps import SessionDep
 from service.core.errors import Problem
 from service.core.findings import FILTERS, FINDINGS, FindingKind
@@ -232,7 +233,7 @@ def detail_context(session: Session, principal: Principal, asset_id: uuid.UUID) 
             "events": audit.events_of(session, asset_id), "jobs": jobs_of(session, asset_id), "reasons": REASONS,
             "replaced_events": audit.events_of(session, asset.replaces_id) if asset.replaces_id else [],
             "renditions": {r.name for r in asset.renditions}, "categories": CATEGORIES, "provinces": PROVINCES,
-            "findings_by_kind": findings_by_kind(review.findings or [])}
+            "findings_by_kind": findings_by_kind(review.findings or []), "consent": consent_out(session, asset)}
 
 
 #: Names of the evidence keys detectors put in a finding's ``detail`` (values are shown, keys never raw).
@@ -272,7 +273,7 @@ def detail_with_error(request: Request, session: Session, principal: Principal, 
     session.rollback()
     return render(request, "review_asset.html", status_code=problem.status, main_class="wide", claim_error=None,
                   error=i18n.detail_text(problem.detail, i18n.lang_of(request)), msg=None,
-                  **detail_context(session, principal, asset_id))
+                  problem_code=problem.code, **detail_context(session, principal, asset_id))
 
 
 @router.get("/dashboard")

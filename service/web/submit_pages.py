@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from service.consent.pages import submission_consent
 from service.core import orgscope
 from service.core.deps import SessionDep
 from service.core.errors import Problem
@@ -190,7 +191,8 @@ def detail_page(submission_id: uuid.UUID, request: Request, principal: Submitter
     }
     return render(request, "submission.html", submission=submission, msg=request.query_params.get("msg"),
                   upload_open=submission.campaign.upload_open(datetime.now(UTC)) and can_edit, status_names=names,
-                  can_edit=can_edit, prereview=submission_state(session, submission.id))
+                  can_edit=can_edit, prereview=submission_state(session, submission.id),
+                  **submission_consent(session, submission))
 
 
 @router.get("/submissions/{submission_id}/edit")

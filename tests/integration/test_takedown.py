@@ -25,8 +25,8 @@ from tests.support import ChildProcess, wait_until
 
 
 def traces(asset_id: uuid.UUID) -> dict[str, int]:
-    """Rows in any table (takedown records and the audit log aside: both keep ids, no content) whose text mentions the
-    asset id, and S3 keys that do."""
+    """Rows in any table whose text mentions the asset id, and S3 keys that do. The takedown records and the
+    append-only audit log are left out: they keep ids (never content) on purpose."""
     found: dict[str, int] = {}
     with session_scope() as session:
         tables = session.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "

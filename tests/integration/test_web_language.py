@@ -27,8 +27,8 @@ from tests.support import Actor, make_actor, make_campaign, make_ready_asset, ma
 PASSWORD = "language-password-2023"
 CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3001-\u3011]")
 #: Latin words a Chinese page may show: file formats, units and standard abbreviations (not translations).
-LATIN_OK = {"CSV", "Excel", "JPEG", "WebP", "MP4", "MB", "KB", "UTC", "GPS", "EXIF", "IP", "SHA", "English", "ID",
-            "PDF", "DOCX", "ODT", "TXT"}
+LATIN_OK = {"CSV", "Excel", "JPEG", "WebP", "MP4", "PDF", "PNG", "HEIC", "TIFF", "DOCX", "ODT", "TXT",
+            "MB", "KB", "UTC", "GPS", "EXIF", "IP", "SHA", "English", "ID"}
 #: Codes that are not English words (on Chinese pages any Latin word already fails, so every code is covered there).
 RAW_CODES = {c for c in {*CODES, *REASONS, *PIPELINE_STEPS, *SORTS, *(s.value for s in AssetStatus),
                          "web_webp", "proxy_720p", "broadcast_1080p", "thumb_webp", "review_status", "reason_code",

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.documents_samples import HONEST_TEXT, multipart
-from tests.security.world import PATCH_BYTES, ROLES
+from tests.security.world import CONSENT_PDF, PATCH_BYTES, ROLES
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ PUBLIC = "ok ok ok ok ok ok ok"
 TUS = {"Tus-Resumable": "1.0.0"}
 OWN_ORG_OR_STAFF = "401 ok no ok no no ok"
 STAFF_ONLY = "401 no no ok no no ok"
+ADMIN_ONLY = "401 no no no no no ok"
 STAFF_PAGE = "login no no ok no no ok"
 STAFF_PAGE_GATE = "login no no in no no in"
 OUTLET_X = "401 no no no ok no ok"
@@ -213,6 +214,8 @@ CASES: tuple[Case, ...] = (
     page("POST", "/review/assets/{asset_id}/edit", "organisation A, ready (empty form)", STAFF_PAGE_GATE,
          fresh={"asset_id": "ready_asset_a"}),
     page("POST", "/review/bulk", "empty form", STAFF_PAGE_GATE),
+    page("POST", "/review/assets/{asset_id}/consent", "organisation A, ready (empty form)", STAFF_PAGE_GATE,
+         fresh={"asset_id": "ready_asset_a"}),
     page("POST", "/review/clusters/{cluster_id}/resolve", "organisations A and B (keep the best)", STAFF_PAGE,
          fresh={"cluster_id": "cluster_ab"}),
     page("POST", "/review/filters", "empty form", STAFF_PAGE_GATE),
@@ -237,6 +240,16 @@ CASES: tuple[Case, ...] = (
          path={"submission_id": "submission_a"}),
     page("POST", "/submissions/{submission_id}/edit", "organisation A's (empty form)", "login in no no no no in",
          path={"submission_id": "submission_a"}),
+    page("POST", "/submissions/{submission_id}/consent", "organisation A's (empty form)", "login in no no no no in",
+         path={"submission_id": "submission_a"}),
+    page("POST", "/submissions/{submission_id}/consent-documents", "organisation A's (empty form)",
+         "login in no no no no in", path={"submission_id": "submission_a"}),
+    # retention: the admins' page
+    page("GET", "/admin/retention", "–", "login no no no no no ok"),
+    page("POST", "/admin/retention/{campaign_id}", "open campaign (empty form)", "login no no no no no in",
+         path={"campaign_id": "open_campaign"}),
+    page("POST", "/admin/retention/{campaign_id}/run", "open campaign, not due", "login no no no no no in",
+         path={"campaign_id": "open_campaign"}),
     page("GET", "/web/media/{asset_id}/{name}", "organisation A, ready, `thumb`", "401 ok no ok no no ok",
          path={"asset_id": "asset_a_ready", "name": "thumb"}),
     # curation (editors and admins): collections, revocations, download audit, the ministry's reports
@@ -304,6 +317,27 @@ CASES: tuple[Case, ...] = (
          json={"kind": "wecom", "url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=matrix"}),
     Case("DELETE", "/api/v1/orgs/{org_id}/webhook", "organisation A", "401 ok no no no no ok",
          path={"org_id": "org_a"}),
+    # consent: the submitter's own organisation and editors; the forms never reach outlets (nor other schools)
+    Case("GET", "/api/v1/assets/{asset_id}/consent", "organisation A, ready", OWN_ORG_OR_STAFF,
+         path={"asset_id": "asset_a_ready"}),
+    Case("PATCH", "/api/v1/assets/{asset_id}/consent", "organisation A, ready: shows minors", OWN_ORG_OR_STAFF,
+         path={"asset_id": "asset_a_ready"}, json={"shows_minors": True}),
+    Case("POST", "/api/v1/submissions/{submission_id}/consent-documents", "submission A, a plain PDF",
+         OWN_ORG_OR_STAFF, path={"submission_id": "submission_a"}, content=CONSENT_PDF,
+         headers={"Content-Type": "application/pdf"}),
+    Case("GET", "/api/v1/submissions/{submission_id}/consent-documents", "submission A", OWN_ORG_OR_STAFF,
+         path={"submission_id": "submission_a"}),
+    Case("GET", "/api/v1/consent-documents/{document_id}/file", "submitter A's form", OWN_ORG_OR_STAFF,
+         path={"document_id": "consent_document_a"}),
+    # retention: admins only; the matrix's policy ends in 20 years, so a run request is refused (409)
+    Case("GET", "/api/v1/campaigns/{campaign_id}/retention", "open campaign, a policy", ADMIN_ONLY,
+         path={"campaign_id": "open_campaign"}),
+    Case("PUT", "/api/v1/campaigns/{campaign_id}/retention", "open campaign", ADMIN_ONLY,
+         path={"campaign_id": "open_campaign"}, json={"months": 240}),
+    Case("GET", "/api/v1/campaigns/{campaign_id}/retention/dry-run", "open campaign", ADMIN_ONLY,
+         path={"campaign_id": "open_campaign"}),
+    Case("POST", "/api/v1/campaigns/{campaign_id}/retention/run", "open campaign, not due",
+         "401 no no no no no 409", path={"campaign_id": "open_campaign"}),
     # the outlets' portal: only what was released to the caller's outlet (admins see it too)
     Case("GET", "/api/v1/portal/collections", "released to outlet X", "401 no no no listed hidden listed",
          listed="collection_x"),
@@ -324,6 +358,9 @@ CASES: tuple[Case, ...] = (
          OUTLET_X, path={"asset_id": "asset_released_x", "rendition": "original"}),
     Case("GET", "/api/v1/portal/assets/{asset_id}/renditions/{rendition}", "never released, original",
          "401 no no no no no no", path={"asset_id": "asset_a_ready", "rendition": "original"}),
+    Case("GET", "/api/v1/portal/assets/{asset_id}/renditions/{rendition}",
+         "released to outlet X, a JPEG: untouched original never offered", "401 no no no no no no",
+         path={"asset_id": "asset_released_x", "rendition": "untouched"}),
     Case("POST", "/api/v1/portal/packages", "the photo released to outlet X", OUTLET_X,
          json={"asset_ids": ["@asset_released_x"]}),
     Case("GET", "/api/v1/portal/packages/{package_id}", "outlet X's package", "401 no no no ok no ok",

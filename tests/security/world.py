@@ -179,6 +179,18 @@ def make_notification(actor: Actor) -> uuid.UUID:
         session.add(row)
         session.flush()
         return row.id
+def make_consent_document(world: World) -> uuid.UUID:
+    """A signed consent form (PDF) for submission A, uploaded by submitter A."""
+    from service.consent.documents import upload
+
+    submitter_a = world.actors["submitter_a"]
+    assert submitter_a is not None
+    with session_scope() as session:
+        return upload(session, principal=_principal(submitter_a), submission_id=world.ids["submission_a"],
+                      asset_id=None, data=CONSENT_PDF).id
+
+
+CONSENT_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def make_package(world: World) -> uuid.UUID:
@@ -394,6 +406,11 @@ def build_world() -> World:
     world.ids["user_b"] = submitter_b.user_id
     world.ids["asset_linked_a"] = asset_in_state(submitter_a, submission_a_more, open_campaign, AssetStatus.ready)
     # report_a_draft, report_a_filed (with a ready document) and report_a_accepted: _reports_of_a below
+    world.ids.update(consent_document_a=make_consent_document(world))
+    with session_scope() as session:  # far off, so the matrix's run request is refused (409), never a purge
+        from service.db.retention import RetentionPolicy
+
+        session.add(RetentionPolicy(campaign_id=open_campaign, months=240, updated_by=None))
     world.sha256["asset_a_ready"] = hashlib.sha256(READY_BYTES).hexdigest()
     _reports_of_a(world)
     with_renditions(world.ids["asset_a_ready"])

@@ -1,0 +1,1 @@
+"""Per-file consent: shows minors, consent state, private consent documents, the featuring/release check."""
