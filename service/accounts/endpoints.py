@@ -59,7 +59,8 @@ def _current_sid(request: Request) -> str | None:
 @router.get("/admin/users", response_model=UserList)
 def list_users(principal: AdminDep, session: SessionDep, q: Annotated[str | None, Query(max_length=120)] = None,
                org_id: uuid.UUID | None = None, role: Role | None = None, active: bool | None = None,
-               limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> UserList:
+               limit: Annotated[int, Query(ge=1, le=500)] = 100,
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> UserList:
     rows, total = service.list_users(session, q=q, org_id=org_id, role=role, active=active, limit=limit,
                                      offset=offset)
     return UserList(items=[user_out(u) for u in rows], total=total)
@@ -150,7 +151,7 @@ async def import_users(request: Request, principal: AdminDep, session: SessionDe
 @router.get("/admin/orgs", response_model=OrgList)
 def list_orgs(principal: AdminDep, session: SessionDep, q: Annotated[str | None, Query(max_length=200)] = None,
               kind: OrgKind | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-              offset: Annotated[int, Query(ge=0)] = 0) -> OrgList:
+              offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> OrgList:
     rows, total = service.list_orgs(session, q=q, kind=kind, limit=limit, offset=offset)
     return OrgList(items=[OrgOut.model_validate(o) for o in rows], total=total)
 

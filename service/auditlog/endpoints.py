@@ -66,7 +66,7 @@ def _lang(lang: str | None) -> str:
 def list_audit(principal: AdminDep, session: SessionDep, flt: FilterDep,
                lang: Annotated[str | None, Query(pattern="^(zh|en)$")] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> AuditPage:
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> AuditPage:
     rows, total = search(session, flt, limit=limit, offset=offset)
     names = org_names(session, rows)
     code = _lang(lang)

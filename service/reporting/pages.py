@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from service.campaigns.service import CAMPAIGN_COOKIE
 from service.core import audit
 from service.core.clientaddr import client_address
 from service.core.deps import CommittedSessionDep
@@ -200,7 +201,7 @@ def _problem_text(request: Request, problem: Problem) -> str:
 
 @router.get("/reports")
 def list_page(request: Request, principal: SubmitterPage, session: CommittedSessionDep) -> Response:
-    campaign = service.current_campaign(session)
+    campaign = service.current_campaign(session, request.cookies.get(CAMPAIGN_COOKIE))
     rows, total = service.list_reports(
         session, principal=principal, campaign_id=campaign.id if campaign else None, limit=200
     )
@@ -246,7 +247,7 @@ def new_page(request: Request, principal: SubmitterPage, session: CommittedSessi
         report_kind = ReportKind(kind)
     except ValueError:
         report_kind = ReportKind.case
-    campaign = service.current_campaign(session)
+    campaign = service.current_campaign(session, request.cookies.get(CAMPAIGN_COOKIE))
     if (
         campaign
         and report_kind in ONE_PER_ORG
@@ -526,7 +527,7 @@ def desk_queue(request: Request, principal: EditorPage, session: CommittedSessio
     region = region if region in PROVINCES else ""
     org_ids = _ids([params.get("org_id")]) if params.get("org_id") else []
     q = clean_text(params.get("q", ""), multiline=False)[:100]
-    campaign = service.current_campaign(session)
+    campaign = service.current_campaign(session, request.cookies.get(CAMPAIGN_COOKIE))
     rows, total = service.list_reports(
         session,
         principal=principal,

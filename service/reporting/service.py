@@ -102,11 +102,12 @@ def _audit(session: Session, principal: Principal, action: str, report: Report, 
 # --- create, read, list -------------------------------------------------------------------------------------------
 
 
-def current_campaign(session: Session) -> Campaign | None:
-    """The campaign open for uploads now, else the latest week."""
-    from service.ingest.submissions import open_campaign
+def current_campaign(session: Session, chosen: str | None = None) -> Campaign | None:
+    """The campaign chosen in the header's switcher (its cookie value), else the one open for uploads, else the
+    latest week: one rule, ``service.campaigns.service.chosen_campaign``."""
+    from service.campaigns.service import chosen_campaign
 
-    return open_campaign(session) or session.scalars(select(Campaign).order_by(Campaign.week_start.desc())).first()
+    return chosen_campaign(session, chosen)
 
 
 def existing_one_per_org(session: Session, campaign_id: uuid.UUID, org_id: uuid.UUID,
@@ -335,6 +336,13 @@ def file_report(session: Session, *, principal: Principal, report_id: uuid.UUID,
     return report
 
 
+def _at_ministry(session: Session, report: Report) -> bool:
+    """Whether the report has reached the ministry (``service.hierarchy.gate``: forwarded, or no pre-review due)."""
+    from service.hierarchy.gate import report_at_ministry
+
+    return session.scalar(select(Report.id).where(Report.id == report.id, report_at_ministry())) is not None
+
+
 def decide(session: Session, *, principal: Principal, report_id: uuid.UUID, action: str, reason: str = "",
            ip: str | None = None) -> Report:
     """The desk's decision: ``accept``, ``return`` (with a reason), ``feature`` / ``unfeature`` (accepted cases and
@@ -350,6 +358,10 @@ def decide(session: Session, *, principal: Principal, report_id: uuid.UUID, acti
         session.flush()
         _audit(session, principal, "report.feature", report, ip, featured=report.featured)
         return report
+    if action in ("accept", "return") and not _at_ministry(session, report):
+        raise Problem(409, "awaiting_prereview", "该材料须先由上级单位审核转报，部里才能采用或退回",
+                      "this campaign asks the parent organisation to pre-review first: the desk decides once it is "
+                      "forwarded")
     if action == "return":
         if not reason.strip():
             raise Problem(422, "reason_required", "退回时请写明原因和修改建议",

@@ -97,14 +97,15 @@ i18n.register({
 })
 
 
-def current_campaign(session: Session) -> Campaign | None:
-    return reporting.current_campaign(session)
+def current_campaign(session: Session, request: Request | None = None) -> Campaign | None:
+    """The campaign chosen in the header's switcher, else the open one (``service.reporting.current_campaign``)."""
+    return reporting.current_campaign(session, request.cookies.get("campaign") if request else None)
 
 
 @router.get("/submissions")
 def list_page(request: Request, principal: SubmitterPage, session: SessionDep) -> Response:
     rows, total = submissions.list_submissions(session, principal=principal, campaign_id=None, limit=200, offset=0)
-    campaign = current_campaign(session)
+    campaign = current_campaign(session, request)
     return render(request, "submissions.html", rows=rows, total=total, campaign=campaign,
                   deadlines=deadline_statuses(session, org_id=principal.org_id, campaign=campaign) if campaign
                   else [],

@@ -28,6 +28,13 @@ def _report_id(page: Any) -> str:
     return found.group(1)
 
 
+def _switch_campaign(page: Any, campaign: uuid.UUID) -> None:
+    """Pick the week in the header's campaign switcher (the test database holds many open campaigns)."""
+    page.select_option("#campaign-switch select", str(campaign))
+    page.click("#campaign-switch button[type=submit]")
+    page.wait_for_load_state()
+
+
 def test_province_plan_school_case_with_photos_ministry_accepts_and_features(new_page: Any) -> None:
     campaign = make_campaign(plan_deadline=beijing_today() + timedelta(days=3),
                              summary_deadline=beijing_today() + timedelta(days=14), prereview=True)
@@ -46,6 +53,7 @@ def test_province_plan_school_case_with_photos_ministry_accepts_and_features(new
     # 1. the province files its plan with the theme website and its liaison
     page = new_page()
     login(page, province.username, PASSWORD)
+    _switch_campaign(page, campaign)
     page.goto("/reports")
     assert page.locator('tr[data-deadline="plan"]').get_attribute("data-state") == "due"
     page.click('a[data-kind="plan"]')
@@ -87,6 +95,7 @@ def test_province_plan_school_case_with_photos_ministry_accepts_and_features(new
     # 3. a school writes a typical case, links two photos and files it
     school_page = new_page()
     login(school_page, school.username, PASSWORD)
+    _switch_campaign(school_page, campaign)
     school_page.goto("/reports")
     school_page.click('a[data-kind="case"]')
     school_page.fill("input[name=title]", "汽修实训进社区：义务检修120辆车")

@@ -210,7 +210,7 @@ def test_prereview_gates_the_ministry_queue(client: TestClient) -> None:
     with session_scope() as session:
         codes = session.scalars(select(AuditLog.action).where(AuditLog.target_id == s_sub)
                                 .order_by(AuditLog.at)).all()
-    assert codes == ["submission.return", "submission.forward"]
+    assert codes == ["submission.return", "submission.edit", "submission.forward"]
 
 
 def test_direct_submissions_show_undecided_but_never_returned_material(client: TestClient) -> None:
@@ -378,3 +378,26 @@ def test_report_desk_gate(servers: EmbeddedServers) -> None:
     assert at_ministry() == {member_forwarded, own_filed}
     set_campaign(t.campaign, direct_submissions=True)
     assert at_ministry() == {member_filed, member_forwarded, own_filed}
+
+
+def test_the_report_desk_waits_for_the_province(client: TestClient) -> None:
+    """With pre-review on, the ministry's desk neither lists nor decides a school's filed case before its province
+    forwards it; once forwarded, it does both."""
+    t = make_tree(prereview=True)
+    case = make_report(t.school, t.campaign, ReportKind.case, ReportStatus.filed)
+
+    def desk_ids() -> set[str]:
+        listed = client.get("/api/v1/reports", headers=t.editor.headers, params={"campaign_id": str(t.campaign)})
+        assert listed.status_code == 200
+        return {item["id"] for item in listed.json()["items"]}
+
+    assert str(case) not in desk_ids()
+    early = client.post(f"/api/v1/reports/{case}/decision", headers=t.editor.headers, json={"action": "accept"})
+    assert early.status_code == 409
+    assert early.json()["code"] == "awaiting_prereview"
+    forwarded = client.post(f"/api/v1/hierarchy/prereview/reports/{case}/forward", headers=t.province.headers)
+    assert forwarded.status_code == 200, forwarded.text
+    assert str(case) in desk_ids()
+    accepted = client.post(f"/api/v1/reports/{case}/decision", headers=t.editor.headers, json={"action": "accept"})
+    assert accepted.status_code == 200
+    assert accepted.json()["status"] == "accepted"

@@ -21,9 +21,10 @@ def _report_id(location: str) -> str:
 
 
 def test_a_province_files_its_plan_from_the_form(client: TestClient) -> None:
-    make_campaign()
+    campaign = make_campaign()
     province = make_actor(Role.submitter, make_org(OrgKind.province, region="370000"), password=PASSWORD)
     csrf = web_login(client, province.username, PASSWORD)
+    client.cookies.set("campaign", str(campaign))  # the header's campaign switcher (many campaigns are open)
     listing = client.get("/reports")
     assert listing.status_code == 200
     assert 'data-deadline="plan"' in listing.text
@@ -66,6 +67,7 @@ def test_a_case_is_linked_to_photos_filed_and_the_desk_sees_it_next_to_them(clie
     submission = make_submission(school, campaign, title="汽修开放日")
     photos = [make_ready_asset(submission, f"car-{i}.jpg", with_thumb=True) for i in range(2)]
     csrf = web_login(client, school.username, PASSWORD)
+    client.cookies.set("campaign", str(campaign))  # the header's campaign switcher (many campaigns are open)
     created = client.post("/reports/new", follow_redirects=False, data={
         "csrf_token": csrf, "kind": "case", "title": "汽修实训进社区", "body": "义务检修**120**辆车\n\n" + XSS})
     report_id = _report_id(created.headers["location"])
