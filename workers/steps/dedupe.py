@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 
 from models.hashing import (
     CROP_VARIANTS,
+    EXACT_PROBE,
     PDQ_MATCH_DISTANCE,
     PDQ_MIN_QUALITY,
+    band_values,
     central,
-    chunk_values,
     local_windows,
     orient,
     pdq,
@@ -64,14 +65,9 @@ class Query:
     bits: str
     orientation: str  # of the whole photo; r0 for crops, regions and windows
     local: bool = False  # a local window: a match needs verification however close
-
-    wide: bool = False  # the whole photo as it is: probed at chunk distance 1, exact to 31 as before
-
-    @property
-    def narrow(self) -> bool:
-        """Probed at chunk distance 0 (see ``lookup_many``): every hash but the whole as it is. Their copies sit
-        close (a mirrored or framed copy hashes like a resized one), and 17× fewer probes keep the statement small."""
-        return not self.wide
+    #: Band probe radius (``lookup_many``): 2 for the whole photo as it is (exact to 31, as ever); 0 for its other
+    #: orientations (a mirrored or turned copy hashes like a resized one: close); 1 for crops, regions and windows.
+    probe: int = EXACT_PROBE
 
 
 @dataclass
@@ -89,9 +85,9 @@ class PhotoMatches:
 
 def _row(asset_id: uuid.UUID, kind: str, variant: str, position: float, bits: str, quality: int,
          phash_hex: str | None = None) -> AssetHash:
-    chunks = {f"c{i}": value for i, value in enumerate(chunk_values(bits))}
+    bands = {f"b{i}": value for i, value in enumerate(band_values(bits, kind))}
     return AssetHash(asset_id=asset_id, kind=kind, variant=variant, position=position, pdq=bits, quality=quality,
-                     phash=phash_hex, **chunks)
+                     phash=phash_hex, **bands)
 
 
 def photo_hashes(image: Image.Image) -> PhotoHashes | None:
@@ -100,21 +96,21 @@ def photo_hashes(image: Image.Image) -> PhotoHashes | None:
     if turned["r0"].quality < PDQ_MIN_QUALITY:
         return None
     stored = [("full", 0.0, turned["r0"].bits, turned["r0"].quality)]
-    queries = [Query(hashed.bits, name, wide=name == "r0") for name, hashed in turned.items()]
+    queries = [Query(hashed.bits, name, probe=EXACT_PROBE if name == "r0" else 0) for name, hashed in turned.items()]
     for variant, keep in CROP_VARIANTS[1:]:
         hashed = pdq(central(image, keep))
         stored.append((variant, 0.0, hashed.bits, hashed.quality))
-        queries.append(Query(hashed.bits, "r0"))
+        queries.append(Query(hashed.bits, "r0", probe=1))
     for i, box in enumerate(photo_regions(image)[:MAX_REGIONS]):
         hashed = pdq(image.crop(box))
         if hashed.quality >= PDQ_MIN_QUALITY:
             stored.append(("region" if i == 0 else f"region{i}", 0.0, hashed.bits, hashed.quality))
-            queries.append(Query(hashed.bits, "r0"))
+            queries.append(Query(hashed.bits, "r0", probe=1))
     for i, box in enumerate(local_windows(image)):
         hashed = pdq(image.crop(box))
         if hashed.quality >= PDQ_MIN_QUALITY:
             stored.append((f"w{i}", float(i + 1), hashed.bits, hashed.quality))
-            queries.append(Query(hashed.bits, "r0", local=True))
+            queries.append(Query(hashed.bits, "r0", local=True, probe=1))
     return PhotoHashes(stored, queries, phash(image))
 
 
@@ -123,7 +119,7 @@ def match_photo(session: Session, asset_id: uuid.UUID, image: Image.Image, hashe
     """The shipped photo lookup: one statement for all query hashes, then verification of the grey zone.
     ``fetch`` gives a candidate's picture (its preview) for verification, or None."""
     found = lookup_many(session, [q.bits for q in hashes.queries], kind="image", exclude=asset_id,
-                        radius=LOOSE_DISTANCE, narrow=[q.narrow for q in hashes.queries])
+                        radius=LOOSE_DISTANCE, probe=[q.probe for q in hashes.queries])
     nearest: dict[uuid.UUID, tuple[int, int]] = {}  # whole-picture hashes: (distance, query)
     local: dict[uuid.UUID, tuple[int, int]] = {}  # local windows: (distance, query), verified before they count
     for match in found:
