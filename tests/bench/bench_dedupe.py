@@ -58,6 +58,8 @@ def pool_hashes(media: Path, size: int, seed: int = 11) -> np.ndarray:
     pictures = list(load_photos(media / "photos").values())
     for path in sorted((media / "videos").glob("*.mp4")):
         pictures += [image for _, image in sample_frames(path, every=0.5, side=640)]
+    for picture in pictures:
+        picture.thumbnail((512, 512))  # PDQ reads a 64 × 64 copy: crops of a 512-px copy hash as the full size
     rng = random.Random(seed)
     rows = []
     names = ["r0", "r90", "r180", "r270", "m0", "m90", "m180", "m270"]
@@ -206,7 +208,7 @@ def main() -> None:
     parser.add_argument("--media", type=Path, default=Path(__file__).resolve().parents[2].parent / "shared/media")
     parser.add_argument("--photos-stored", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--pool", type=int, default=20_000, help="real PDQ hashes the background rows draw on")
+    parser.add_argument("--pool", type=int, default=5_000, help="real PDQ hashes the background rows draw on")
     parser.add_argument("--keep", type=Path, help="database folder kept between runs (loads the rows once)")
     args = parser.parse_args()
     latency(args.photos_stored * ROWS_PER_PHOTO, args.queries, args.keep, args.media, args.pool)

@@ -10,8 +10,9 @@ grey zone up to :data:`LOOSE_DISTANCE` (re-shoots, a copy with a status bar left
 geometrically verified (``models.picture_match``), nearest first and at most :data:`MAX_VERIFY`: the same picture
 joins the cluster, an aligned different shot becomes a similar shot.
 
-Videos: a hash per second of presentation time is stored; the query samples ten per second, as is and mirrored
-(and the picture inside a screen recording's frame), so a clip cut anywhere from a longer video meets its original
+Videos: a hash per second of presentation time is stored, of the whole frame and of its central 90 %; the query
+samples ten per second, as is, mirrored and its central 90 % (and the picture inside a screen recording's frame),
+so a clip cut anywhere from a longer video, or cropped to its centre, meets its original
 within a twentieth of a second (``workers.duplicates.video_matches``).
 """
 
@@ -58,6 +59,9 @@ SIMILAR_DISTANCE = 48
 #: on a 12 %/s pan is 32–44 bits; 0.05 s off stays within 31).
 VIDEO_QUERY_STEP = 0.1
 MAX_REGIONS = 2
+#: A video stores (per second) and queries (per sample) its central 90 % too: a clip cropped to its centre meets its
+#: original's crop one way, the original's crop meets the clip the other way (issue 18.5).
+VIDEO_CROP = 0.9
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,8 @@ def video_hashes(frames: list[tuple[float, Image.Image]]) -> tuple[list[tuple[st
         hashed = pdq(image)
         if hashed.quality < PDQ_MIN_QUALITY:
             continue
-        variants = [hashed.bits, pdq(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)).bits]
+        cropped = pdq(central(image, VIDEO_CROP))
+        variants = [hashed.bits, pdq(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)).bits, cropped.bits]
         region = pdq(image.crop(boxes[0])) if boxes else None
         if region is not None:
             variants.append(region.bits)
@@ -195,6 +200,8 @@ def video_hashes(frames: list[tuple[float, Image.Image]]) -> tuple[list[tuple[st
         if int(t) != last_second:
             last_second = int(t)
             stored.append(("full", round(t, 3), hashed.bits, hashed.quality))
+            if cropped.quality >= PDQ_MIN_QUALITY:
+                stored.append(("c90", round(t, 3), cropped.bits, cropped.quality))
             if region is not None and region.quality >= PDQ_MIN_QUALITY:
                 stored.append(("region", round(t, 3), region.bits, region.quality))
     return stored, queries
