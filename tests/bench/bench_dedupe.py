@@ -8,7 +8,7 @@ shared buffers are empty (the OS page cache is not dropped on a shared machine).
 recomputed here: the evaluation (``python -m tests.eval.duplicates``) measures them through the shipped lookup.
 
     python -m tests.bench.bench_dedupe [--media ../shared/media] [--photos-stored 1000000] [--queries 200]
-                                       [--keep DIR]
+                                       [--keep DIR] [--candidates-only]
 """
 
 from __future__ import annotations
@@ -203,6 +203,48 @@ def count_candidates(session: Any, hashes: list[str], probe: list[int]) -> int:
                                {f"n{i}": sorted(v) for i, v in enumerate(values)}).scalar_one())
 
 
+def candidates_offline(media: Path, rows: int, pool_size: int, sets: int = 30) -> None:
+    """Load-independent: candidate rows a photo's probes fetch from the same background rows, with the 16-bit
+    chunks of before (whole photo at chunk distance 1, other hashes exact) and with the bands, counted in numpy."""
+    from models.hashing import BAND_WIDTHS, band_probes, band_values
+
+    real, query_sets = real_hashes(media)
+    pool = pool_hashes(media, pool_size)
+    starts = np.cumsum((0, *BAND_WIDTHS))
+    band_weights = [1 << np.arange(w - 1, -1, -1, dtype=np.int64) for w in BAND_WIDTHS]
+    chunk_weights = 1 << np.arange(15, -1, -1, dtype=np.int64)
+    chunk_parts: list[list[np.ndarray]] = [[] for _ in range(16)]
+    band_parts: list[list[np.ndarray]] = [[] for _ in BAND_WIDTHS]
+    for bits in background(pool, rows, real):
+        for c in range(16):
+            chunk_parts[c].append((bits[:, c * 16:(c + 1) * 16].astype(np.int64) @ chunk_weights).astype(np.int32))
+        for b in range(len(BAND_WIDTHS)):
+            band_parts[b].append((bits[:, starts[b]:starts[b + 1]].astype(np.int64) @ band_weights[b]).astype(np.int32))
+    chunks = [np.concatenate(part) for part in chunk_parts]
+    bands = [np.concatenate(part) for part in band_parts]
+    rng = np.random.default_rng(7)
+    before, after, before_probes, after_probes = [], [], [], []
+    for i in rng.permutation(len(query_sets))[:sets]:
+        hashes, probe = query_sets[i]
+        old: list[set[int]] = [set() for _ in range(16)]
+        for n, bits in enumerate(hashes):
+            for c in range(16):
+                value = int(bits[c * 16:(c + 1) * 16], 2)
+                old[c].update([value, *(value ^ (1 << k) for k in range(16))] if n == 0 else [value])
+        new: list[set[int]] = [set() for _ in BAND_WIDTHS]
+        for bits, r in zip(hashes, probe, strict=True):
+            for b, value in enumerate(band_values(bits)):
+                new[b].update(band_probes(value, BAND_WIDTHS[b], r))
+        before.append(sum(int(np.isin(chunks[c], np.fromiter(old[c], np.int32)).sum()) for c in range(16)))
+        after.append(sum(int(np.isin(bands[b], np.fromiter(new[b], np.int32)).sum()) for b in range(len(new))))
+        before_probes.append(sum(map(len, old)))
+        after_probes.append(sum(map(len, new)))
+    print(f"{rows:,} rows, {sets} photos: candidate rows per photo, median (max): 16-bit chunks "
+          f"{statistics.median(before):,.0f} ({max(before):,}) from {statistics.median(before_probes):,.0f} probe "
+          f"values; bands {statistics.median(after):,.0f} ({max(after):,}) from "
+          f"{statistics.median(after_probes):,.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--media", type=Path, default=Path(__file__).resolve().parents[2].parent / "shared/media")
@@ -210,7 +252,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--pool", type=int, default=5_000, help="real PDQ hashes the background rows draw on")
     parser.add_argument("--keep", type=Path, help="database folder kept between runs (loads the rows once)")
+    parser.add_argument("--candidates-only", action="store_true",
+                        help="count candidate rows before/after in numpy (no database, load-independent)")
     args = parser.parse_args()
+    if args.candidates_only:
+        candidates_offline(args.media, args.photos_stored * ROWS_PER_PHOTO, args.pool)
+        return
     latency(args.photos_stored * ROWS_PER_PHOTO, args.queries, args.keep, args.media, args.pool)
 
 
