@@ -15,6 +15,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -33,8 +34,8 @@ CLUSTER_LOCK = 0x6D646B_64757073  # pg advisory lock id: one clustering change a
 
 # UNION ALL of per-band scans rather than one OR: an OR becomes a BitmapOr that must visit the heap. The kind is
 # folded into the band values (video + 2^24), so the index-only scans need no filter. The distinct candidates come
-# back and are compared with every query hash here (a few thousand XOR + popcount on Python ints: ~1 ms; in SQL the
-# cross join re-ran the query list per candidate at ~1.5 µs a comparison).
+# back and are compared with every query hash here (numpy XOR + popcount over 64-bit words: well under a millisecond
+# for thousands of candidates; in SQL the cross join re-ran the query list per candidate at ~1.5 µs a comparison).
 _MIH_SQL = text(
     "SELECT DISTINCT asset_id, position, pdq FROM ("
     + " UNION ALL ".join(
@@ -76,18 +77,26 @@ def lookup_many(session: Session, hashes: list[str], *, kind: str, exclude: uuid
     # prepares the statement from its fifth execution on a connection)
     session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
-    queries = [int(bits, 2) for bits in hashes]
+    rows = session.execute(_MIH_SQL, params).all()
+    if not rows:
+        return []
+    stored = _words([row[2] for row in rows])
+    distances = np.bitwise_count(stored[:, None, :] ^ _words(hashes)[None, :, :]).sum(axis=2)  # candidates × queries
     best: dict[tuple[uuid.UUID, float, int], int] = {}
-    for asset_id, position, stored in session.execute(_MIH_SQL, params).all():
-        value = int(stored, 2)
-        for n, query in enumerate(queries):
-            distance = (value ^ query).bit_count()
-            key = (asset_id, float(position), n)
-            if distance <= radius and distance < best.get(key, 257):
-                best[key] = distance
+    for c, n in zip(*np.nonzero(distances <= radius), strict=True):
+        key = (rows[c][0], float(rows[c][1]), int(n))
+        distance = int(distances[c, n])
+        if distance < best.get(key, 257):
+            best[key] = distance
     return [Match(asset_id, distance, position, n)
             for (asset_id, position, n), distance in sorted(best.items(), key=lambda item: (str(item[0][0]),
                                                                                             item[0][1:]))]
+
+
+def _words(hashes: list[str]) -> np.ndarray:
+    """256-bit hashes ("0101…") as rows of four 64-bit words, for vectorised XOR + popcount."""
+    packed = b"".join(int(bits, 2).to_bytes(32, "big") for bits in hashes)
+    return np.frombuffer(packed, dtype=np.uint64).reshape(len(hashes), 4)
 
 
 def lookup(session: Session, bits: str, *, kind: str, exclude: uuid.UUID,

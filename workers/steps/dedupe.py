@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from models.hashing import (
     CROP_VARIANTS,
-    EXACT_PROBE,
     PDQ_MATCH_DISTANCE,
     PDQ_MIN_QUALITY,
     band_values,
@@ -59,6 +58,10 @@ SIMILAR_DISTANCE = 48
 #: on a 12 %/s pan is 32–44 bits; 0.05 s off stays within 31).
 VIDEO_QUERY_STEP = 0.1
 MAX_REGIONS = 2
+#: Band probe radius of the whole photo as it is. 1: exact to 21 bits, ~93 % of hashes 31 bits away (flips spread
+#: evenly; real copies that far are found as often as with the 16-bit chunks on the evaluation set), at about half
+#: the cold lookup time of radius 2 (EXACT_PROBE: exact to 32) — docs/PERFORMANCE.md "Duplicate lookup".
+WHOLE_PROBE = 1
 #: A video stores (per second) and queries (per sample) its central 90 % too: a clip cropped to its centre meets its
 #: original's crop one way, the original's crop meets the clip the other way (issue 18.5).
 VIDEO_CROP = 0.9
@@ -69,9 +72,9 @@ class Query:
     bits: str
     orientation: str  # of the whole photo; r0 for crops, regions and windows
     local: bool = False  # a local window: a match needs verification however close
-    #: Band probe radius (``lookup_many``): 2 for the whole photo as it is (exact to 31, as ever); 0 for its other
+    #: Band probe radius (``lookup_many``): :data:`WHOLE_PROBE` for the whole photo as it is; 0 for its other
     #: orientations (a mirrored or turned copy hashes like a resized one: close); 1 for crops, regions and windows.
-    probe: int = EXACT_PROBE
+    probe: int = 1
 
 
 @dataclass
@@ -100,7 +103,7 @@ def photo_hashes(image: Image.Image) -> PhotoHashes | None:
     if turned["r0"].quality < PDQ_MIN_QUALITY:
         return None
     stored = [("full", 0.0, turned["r0"].bits, turned["r0"].quality)]
-    queries = [Query(hashed.bits, name, probe=EXACT_PROBE if name == "r0" else 0) for name, hashed in turned.items()]
+    queries = [Query(hashed.bits, name, probe=WHOLE_PROBE if name == "r0" else 0) for name, hashed in turned.items()]
     for variant, keep in CROP_VARIANTS[1:]:
         hashed = pdq(central(image, keep))
         stored.append((variant, 0.0, hashed.bits, hashed.quality))
