@@ -42,8 +42,9 @@ eval: $(STAMP) eval-findings eval-duplicates ## every evaluation set built from 
 eval-findings: $(STAMP) ## precision/recall per finding code through the shipped detector plugins
 	$(PY) -m tests.eval.findings --write docs/SCREENING.md
 
-eval-duplicates: $(STAMP) ## duplicate precision/recall per transform through the shipped lookup
+eval-duplicates: $(STAMP) ## duplicate precision/recall per transform through the shipped lookup; threshold on a held-out half
 	$(PY) -m tests.eval.duplicates
+	$(PY) -m tests.eval.duplicates --tune-threshold
 
 # --- reliability, security and load (docs/LOAD.md, docs/RELIABILITY.md, docs/SECURITY.md) -------------------------
 DURATION  ?= 600

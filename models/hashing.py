@@ -1,21 +1,29 @@
 """Perceptual hashes for near-duplicate screening: PDQ (Meta; 256 bits + a quality 0–100) and pHash for comparison.
 
-A PDQ hash is stored as ``bit(256)`` plus 16 chunks of 16 bits for multi-index hashing: two hashes within Hamming
-distance ≤ 31 share at least one chunk at distance ≤ 1 (pigeonhole), so a lookup probes 16 × 17 chunk values through
-ordinary B-tree indexes and verifies the few candidates exactly.
+A PDQ hash is stored as ``bit(256)`` plus 11 bands of 23–24 bits for multi-index hashing: two hashes within Hamming
+distance ≤ 32 share at least one band at distance ≤ 2 (pigeonhole: eleven bands each 3 apart make 33), so a lookup
+probes every band value within 2 of the query's (277–301 per band) through ordinary B-tree indexes and verifies the
+candidates exactly. Bands of ≈ log2(rows) bits keep the random candidates per probe below one at millions of rows,
+where 16-bit chunks returned a hundred each (docs/PERFORMANCE.md, "Duplicate lookup").
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 from PIL import Image
 
-CHUNKS = 16
-CHUNK_BITS = 16
-#: PDQ's recommended match threshold; MIH radius 1 per chunk is exact up to 31.
+#: Bit widths of the MIH bands, in bit order (3 × 24 + 8 × 23 = 256).
+BAND_WIDTHS = (24, 24, 24, 23, 23, 23, 23, 23, 23, 23, 23)
+BANDS = len(BAND_WIDTHS)
+#: Probing every band within this distance finds every stored hash within 3 × BANDS - 1 = 32 (pigeonhole).
+EXACT_PROBE = 2
+#: Added to a video hash's band values, so one index per band keeps photos and videos apart (no kind filter).
+VIDEO_BAND = 1 << 24
+#: PDQ's recommended match threshold; MIH probe radius 2 per band is exact up to 32.
 PDQ_MATCH_DISTANCE = 31
 #: Below this PDQ quality the hash says little (flat or tiny images) and is not used for matching.
 PDQ_MIN_QUALITY = 20
@@ -34,8 +42,8 @@ class Pdq:
     quality: int
 
     @property
-    def chunks(self) -> list[int]:
-        return chunk_values(self.bits)
+    def bands(self) -> list[int]:
+        return band_values(self.bits)
 
 
 def _prepare(image: Image.Image) -> np.ndarray:
@@ -53,13 +61,25 @@ def pdq(image: Image.Image) -> Pdq:
     return Pdq("".join("1" if b else "0" for b in vector), int(quality))
 
 
-def chunk_values(bits: str) -> list[int]:
-    return [int(bits[i * CHUNK_BITS:(i + 1) * CHUNK_BITS], 2) for i in range(CHUNKS)]
+_BAND_STARTS = tuple(sum(BAND_WIDTHS[:i]) for i in range(BANDS))
 
 
-def neighbours(value: int) -> list[int]:
-    """``value`` and every 16-bit value at Hamming distance 1 from it."""
-    return [value, *(value ^ (1 << bit) for bit in range(CHUNK_BITS))]
+def band_values(bits: str, kind: str = "image") -> list[int]:
+    """The hash's band values as stored (``asset_hash.b0``…``b10``); a video hash's are offset by VIDEO_BAND."""
+    offset = VIDEO_BAND if kind == "video" else 0
+    return [int(bits[start:start + width], 2) + offset for start, width in zip(_BAND_STARTS, BAND_WIDTHS, strict=True)]
+
+
+def band_probes(value: int, width: int, radius: int) -> list[int]:
+    """``value`` and every value within Hamming distance ``radius`` of it in its ``width`` low bits."""
+    out = [value]
+    for r in range(1, radius + 1):
+        for flips in combinations(range(width), r):
+            flipped = value
+            for bit in flips:
+                flipped ^= 1 << bit
+            out.append(flipped)
+    return out
 
 
 def hamming(a: str, b: str) -> int:

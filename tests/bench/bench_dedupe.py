@@ -1,21 +1,25 @@
 # ruff: noqa: T201 - a benchmark reports on stdout
 """Duplicate lookup latency at 1,000,000 stored photos with the extra hashes, as the ``dedupe`` step queries it: a
-photo's query hashes (eight orientations, central crops, the photo in its frame) in ONE statement
-(``workers.duplicates.lookup_many``), against a table holding real PDQ hashes of photo variants and video frames
-among seeded random rows; cold (PostgreSQL restarted before the timed queries, so shared buffers are empty; the OS
-page cache is not dropped on a shared machine). Precision and recall are not recomputed here: the evaluation
-(``python -m tests.eval.duplicates``) measures them through the shipped lookup.
+photo's query hashes (eight orientations, central crops, the photo in its frame, local windows) in ONE statement
+(``workers.duplicates.lookup_many``, each hash at the step's band probe radius), against a table of ``8 × photos``
+rows: the real PDQ hashes of the evaluation's photo variants (their true matches) among background rows made from
+real PDQ hashes, not uniform random bits (``background``). Cold: PostgreSQL restarted before the timed queries, so
+shared buffers are empty (the OS page cache is not dropped on a shared machine). Precision and recall are not
+recomputed here: the evaluation (``python -m tests.eval.duplicates``) measures them through the shipped lookup.
 
     python -m tests.bench.bench_dedupe [--media ../shared/media] [--photos-stored 1000000] [--queries 200]
+                                       [--keep DIR] [--candidates-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,54 +27,109 @@ import numpy as np
 
 #: Rows a photo stores: the whole, two central crops and up to five local windows (a framed photo adds its region).
 ROWS_PER_PHOTO = 8
+BATCH = 50_000
 
 
-def real_hashes(media: Path) -> tuple[list[str], list[tuple[list[str], list[bool]]]]:
+def real_hashes(media: Path) -> tuple[list[str], list[tuple[list[str], list[int]]]]:
     """Stored rows of the real photos and their copies, and query sets (one per copy) as the step builds them."""
     from tests.eval.duplicates import TRANSFORMS, load_photos
     from workers.steps.dedupe import photo_hashes
 
     stored: list[str] = []
-    queries: list[tuple[list[str], list[bool]]] = []
+    queries: list[tuple[list[str], list[int]]] = []
     for image in load_photos(media / "photos").values():
         for make in TRANSFORMS.values():
             hashes = photo_hashes(make(image))
             if hashes is None:
                 continue
             stored += [bits for _, _, bits, _ in hashes.stored]
-            queries.append(([q.bits for q in hashes.queries], [q.narrow for q in hashes.queries]))
+            queries.append(([q.bits for q in hashes.queries], [q.probe for q in hashes.queries]))
     return stored, queries
 
 
-def _load(raw: Any, bits: np.ndarray, owner: uuid.UUID) -> None:
-    """COPY the bench rows (seeded: the same on every run); chunk indexes are rebuilt after the load (bulk-load
-    practice: building once is far cheaper than maintaining 16 covering indexes row by row)."""
-    rows = len(bits)
+def pool_hashes(media: Path, size: int, seed: int = 11) -> np.ndarray:
+    """``size`` real PDQ hashes of pictures that are not the evaluation's copies: random crops (25–80 % of a side,
+    any position, any of the eight orientations) of the media's photos and of its videos' frames every half second.
+    Their bits carry real PDQ's statistics (which band values are common), unlike uniform random bits."""
+    from models.hashing import orient, pdq
+    from models.video import sample_frames
+    from tests.eval.duplicates import load_photos
+
+    pictures = list(load_photos(media / "photos").values())
+    for path in sorted((media / "videos").glob("*.mp4")):
+        pictures += [image for _, image in sample_frames(path, every=0.5, side=640)]
+    for picture in pictures:
+        picture.thumbnail((512, 512))  # PDQ reads a 64 × 64 copy: crops of a 512-px copy hash as the full size
+    rng = random.Random(seed)
+    rows = []
+    names = ["r0", "r90", "r180", "r270", "m0", "m90", "m180", "m270"]
+    while len(rows) < size:
+        image = rng.choice(pictures)
+        w, h = image.size
+        cw, ch = int(w * rng.uniform(0.25, 0.8)), int(h * rng.uniform(0.25, 0.8))
+        x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+        hashed = pdq(orient(image.crop((x, y, x + cw, y + ch)), rng.choice(names)))
+        if hashed.quality >= 20:
+            rows.append(np.frombuffer(hashed.bits.encode(), dtype=np.uint8) - ord("0"))
+    return np.stack(rows)
+
+
+def background(pool: np.ndarray, rows: int, real: list[str], seed: int = 7,
+               noise: float = 0.05) -> Iterator[np.ndarray]:
+    """Batches of stored hashes: first the real rows, then rows whose every band is copied from an independently
+    drawn pool hash (so each band's values are as common as in real PDQ hashes, while rows are not copies of one
+    another or of the queries) with ``noise`` of their bits flipped."""
+    from models.hashing import BAND_WIDTHS
+
+    rng = np.random.default_rng(seed)
+    starts = np.cumsum((0, *BAND_WIDTHS))
+    first = np.stack([np.frombuffer(r.encode(), dtype=np.uint8) - ord("0") for r in real]) if real else None
+    for start in range(0, rows, BATCH):
+        n = min(BATCH, rows - start)
+        picks = rng.integers(0, len(pool), (n, len(BAND_WIDTHS)))
+        bits = np.empty((n, 256), dtype=np.uint8)
+        for band in range(len(BAND_WIDTHS)):
+            bits[:, starts[band]:starts[band + 1]] = pool[picks[:, band], starts[band]:starts[band + 1]]
+        bits ^= (rng.random((n, 256)) < noise).astype(np.uint8)
+        if first is not None and start < len(first):
+            bits[:min(n, len(first) - start)] = first[start:start + n]
+        yield bits
+
+
+def _load(raw: Any, batches: Iterator[np.ndarray], owner: uuid.UUID) -> None:
+    """COPY the bench rows (seeded: the same on every run); band indexes are rebuilt after the load (bulk-load
+    practice: building once is far cheaper than maintaining 11 covering indexes row by row)."""
+    from models.hashing import BAND_WIDTHS
+
     cursor = raw.cursor()
     cursor.execute("SET session_replication_role = replica")  # bench rows have no asset rows (FK off)
     cursor.execute("SET maintenance_work_mem = '1GB'")  # index builds sort in memory
     cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'asset_hash' "
-                   "AND indexname LIKE 'ix_asset_hash_c%'")
+                   "AND indexname LIKE 'ix_asset_hash_b%'")
     indexes = cursor.fetchall()
     for name, _ in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
-    chunks = bits.reshape(rows, 16, 16) @ (1 << np.arange(15, -1, -1))
+    starts = np.cumsum((0, *BAND_WIDTHS))
+    weights = [1 << np.arange(w - 1, -1, -1, dtype=np.int64) for w in BAND_WIDTHS]
+    i = 0
     with cursor.copy("COPY asset_hash (id, asset_id, kind, variant, position, pdq, quality, "
-                     + ", ".join(f"c{i}" for i in range(16)) + ") FROM STDIN") as copy:
-        for start in range(0, rows, 50_000):  # text built per batch with numpy: ~10× faster than per bit
-            text_bits = (bits[start:start + 50_000] + ord("0")).astype(np.uint8)
+                     + ", ".join(f"b{b}" for b in range(len(BAND_WIDTHS))) + ") FROM STDIN") as copy:
+        for bits in batches:  # text built per batch with numpy: ~10× faster than per bit
+            bands = np.stack([bits[:, starts[b]:starts[b + 1]].astype(np.int64) @ weights[b]
+                              for b in range(len(BAND_WIDTHS))], axis=1)
+            text_bits = (bits + ord("0")).astype(np.uint8)
             lines = []
-            for offset, row_bits in enumerate(text_bits):
-                i = start + offset
+            for row_bits, row_bands in zip(text_bits, bands.tolist(), strict=True):
                 lines.append("\t".join([str(uuid.uuid4()), str(owner), "image", "full", str(i),
-                                         row_bits.tobytes().decode(), "100", *map(str, chunks[i].tolist())]))
+                                         row_bits.tobytes().decode(), "100", *map(str, row_bands)]))
+                i += 1
             copy.write("\n".join(lines) + "\n")
     for _, definition in indexes:
         cursor.execute(definition)
     raw.commit()
 
 
-def latency(rows: int, queries: int, keep: Path | None, media: Path) -> None:
+def latency(rows: int, queries: int, keep: Path | None, media: Path, pool_size: int) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.orm import Session
 
@@ -79,6 +138,10 @@ def latency(rows: int, queries: int, keep: Path | None, media: Path) -> None:
     from workers.duplicates import lookup_many
 
     real, query_sets = real_hashes(media)
+    started = time.perf_counter()
+    pool = pool_hashes(media, pool_size)
+    print(f"pool: {len(pool):,} real PDQ hashes of random crops of the media's photos and video frames "
+          f"({time.perf_counter() - started:.0f} s)")
     with tempfile.TemporaryDirectory(prefix="bench-dedupe-") as folder:
         pg = Postgres(keep or Path(folder), port=free_port())
         pg.start()
@@ -87,20 +150,18 @@ def latency(rows: int, queries: int, keep: Path | None, media: Path) -> None:
             engine = create_engine(pg.url)
             rng = np.random.default_rng(7)
             started = time.perf_counter()
-            bits = rng.integers(0, 2, (rows, 256), dtype=np.uint8)
-            for i, row in enumerate(real):  # real variant hashes among the random ones
-                bits[i] = np.frombuffer(row.encode(), dtype=np.uint8) - ord("0")
             owner = uuid.uuid4()
             with engine.connect() as conn:
                 present = conn.execute(text("SELECT count(*) FROM asset_hash")).scalar_one()
             if present != rows:  # with --keep the same seeded rows may be loaded already
                 with engine.raw_connection() as raw:
-                    _load(raw, bits, owner)
-            state = "loaded with COPY, 16 covering chunk indexes built" if present != rows else "already loaded"
+                    _load(raw, background(pool, rows, real), owner)
+            state = "loaded with COPY, 11 covering band indexes built" if present != rows else "already loaded"
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE asset_hash"))  # index-only scans need the visibility map
-            print(f"{rows:,} hashes ({len(real):,} real PDQ of photo variants) {state}, VACUUM ANALYZE: "
-                  f"{time.perf_counter() - started:.0f} s")
+                size = conn.execute(text("SELECT pg_total_relation_size('asset_hash')")).scalar_one()
+            print(f"{rows:,} hashes ({len(real):,} real PDQ of photo variants, the rest from the pool) {state}, "
+                  f"VACUUM ANALYZE: {time.perf_counter() - started:.0f} s; table + indexes {size / 2**30:.2f} GiB")
             engine.dispose()
             pg.stop()
             pg.start()  # cold: empty shared buffers
@@ -109,18 +170,79 @@ def latency(rows: int, queries: int, keep: Path | None, media: Path) -> None:
             me = uuid.uuid4()
             timings, found = [], 0
             with Session(engine) as session:
-                for hashes, narrow in picks:
+                for hashes, probe in picks:
                     t = time.perf_counter()
-                    found += int(bool(lookup_many(session, hashes, kind="image", exclude=me, radius=64,
-                                                  narrow=narrow)))
+                    matches = lookup_many(session, hashes, kind="image", exclude=me, radius=64, probe=probe)
                     timings.append((time.perf_counter() - t) * 1000)
+                    found += int(any(m.distance <= 31 for m in matches))
+                    session.rollback()
+                candidates = []
+                for hashes, probe in picks[:20]:  # rows the band probes fetch before the exact comparison
+                    candidates.append(count_candidates(session, hashes, probe))
             print(f"photo lookup, {statistics.mean(len(q) for q, _ in picks):.1f} hashes in one statement, cold, "
                   f"{queries} photos: p50 {statistics.median(timings):.1f} ms, "
                   f"p95 {float(np.percentile(timings, 95)):.1f} ms, max {max(timings):.1f} ms; with candidates "
-                  f"{found}/{queries}")
+                  f"a match ≤ 31 {found}/{queries}; candidate rows per photo (first 20) median "
+                  f"{statistics.median(candidates):,.0f}, max {max(candidates):,}")
             engine.dispose()
         finally:
             pg.stop()
+
+
+def count_candidates(session: Any, hashes: list[str], probe: list[int]) -> int:
+    from sqlalchemy import text
+
+    from models.hashing import BAND_WIDTHS, band_probes, band_values
+
+    values: list[set[int]] = [set() for _ in BAND_WIDTHS]
+    for bits, r in zip(hashes, probe, strict=True):
+        for i, value in enumerate(band_values(bits)):
+            values[i].update(band_probes(value, BAND_WIDTHS[i], r))
+    sql = " UNION ALL ".join(f"SELECT 1 FROM asset_hash WHERE b{i} = ANY(:n{i})" for i in range(len(BAND_WIDTHS)))
+    return int(session.execute(text(f"SELECT count(*) FROM ({sql}) AS c"),
+                               {f"n{i}": sorted(v) for i, v in enumerate(values)}).scalar_one())
+
+
+def candidates_offline(media: Path, rows: int, pool_size: int, sets: int = 30) -> None:
+    """Load-independent: candidate rows a photo's probes fetch from the same background rows, with the 16-bit
+    chunks of before (whole photo at chunk distance 1, other hashes exact) and with the bands, counted in numpy."""
+    from models.hashing import BAND_WIDTHS, band_probes, band_values
+
+    real, query_sets = real_hashes(media)
+    pool = pool_hashes(media, pool_size)
+    starts = np.cumsum((0, *BAND_WIDTHS))
+    band_weights = [1 << np.arange(w - 1, -1, -1, dtype=np.int64) for w in BAND_WIDTHS]
+    chunk_weights = 1 << np.arange(15, -1, -1, dtype=np.int64)
+    chunk_parts: list[list[np.ndarray]] = [[] for _ in range(16)]
+    band_parts: list[list[np.ndarray]] = [[] for _ in BAND_WIDTHS]
+    for bits in background(pool, rows, real):
+        for c in range(16):
+            chunk_parts[c].append((bits[:, c * 16:(c + 1) * 16].astype(np.int64) @ chunk_weights).astype(np.int32))
+        for b in range(len(BAND_WIDTHS)):
+            band_parts[b].append((bits[:, starts[b]:starts[b + 1]].astype(np.int64) @ band_weights[b]).astype(np.int32))
+    chunks = [np.concatenate(part) for part in chunk_parts]
+    bands = [np.concatenate(part) for part in band_parts]
+    rng = np.random.default_rng(7)
+    before, after, before_probes, after_probes = [], [], [], []
+    for i in rng.permutation(len(query_sets))[:sets]:
+        hashes, probe = query_sets[i]
+        old: list[set[int]] = [set() for _ in range(16)]
+        for n, bits in enumerate(hashes):
+            for c in range(16):
+                value = int(bits[c * 16:(c + 1) * 16], 2)
+                old[c].update([value, *(value ^ (1 << k) for k in range(16))] if n == 0 else [value])
+        new: list[set[int]] = [set() for _ in BAND_WIDTHS]
+        for bits, r in zip(hashes, probe, strict=True):
+            for b, value in enumerate(band_values(bits)):
+                new[b].update(band_probes(value, BAND_WIDTHS[b], r))
+        before.append(sum(int(np.isin(chunks[c], np.fromiter(old[c], np.int32)).sum()) for c in range(16)))
+        after.append(sum(int(np.isin(bands[b], np.fromiter(new[b], np.int32)).sum()) for b in range(len(new))))
+        before_probes.append(sum(map(len, old)))
+        after_probes.append(sum(map(len, new)))
+    print(f"{rows:,} rows, {sets} photos: candidate rows per photo, median (max): 16-bit chunks "
+          f"{statistics.median(before):,.0f} ({max(before):,}) from {statistics.median(before_probes):,.0f} probe "
+          f"values; bands {statistics.median(after):,.0f} ({max(after):,}) from "
+          f"{statistics.median(after_probes):,.0f}")
 
 
 def main() -> None:
@@ -128,9 +250,15 @@ def main() -> None:
     parser.add_argument("--media", type=Path, default=Path(__file__).resolve().parents[2].parent / "shared/media")
     parser.add_argument("--photos-stored", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--pool", type=int, default=5_000, help="real PDQ hashes the background rows draw on")
     parser.add_argument("--keep", type=Path, help="database folder kept between runs (loads the rows once)")
+    parser.add_argument("--candidates-only", action="store_true",
+                        help="count candidate rows before/after in numpy (no database, load-independent)")
     args = parser.parse_args()
-    latency(args.photos_stored * ROWS_PER_PHOTO, args.queries, args.keep, args.media)
+    if args.candidates_only:
+        candidates_offline(args.media, args.photos_stored * ROWS_PER_PHOTO, args.pool)
+        return
+    latency(args.photos_stored * ROWS_PER_PHOTO, args.queries, args.keep, args.media, args.pool)
 
 
 if __name__ == "__main__":

@@ -57,9 +57,9 @@ class Phase:
 @dataclass
 class Run:
     photos: Phase
-    videos: Phase
+    videos: Phase | None  # None: a photos-only run (--no-videos, or no videos in the media folder)
     base_photo_s: float  # bare baseline, seconds per photo
-    base_video_s: float  # bare baseline, seconds per second of video
+    base_video_s: float | None  # bare baseline, seconds per second of video (None without videos)
     detectors: dict[str, str] = field(default_factory=dict)
 
 
@@ -259,10 +259,6 @@ def report(args: argparse.Namespace, runs: list[Run], photos: list[Sample], vide
     photo_cpu = [r.photos.worker_cpu / r.photos.files for r in runs]
     photo_steps = [sum(r.photos.step_cpu.values()) / r.photos.files for r in runs]
     base_photo = [r.base_photo_s for r in runs]
-    video_wall = [r.videos.media_seconds / 60 / (r.videos.seconds / 60) for r in runs]
-    video_cpu = [r.videos.worker_cpu / r.videos.media_seconds for r in runs]
-    video_steps = [sum(r.videos.step_cpu.values()) / r.videos.media_seconds for r in runs]
-    base_video = [r.base_video_s for r in runs]
     rows = [
         ("photo: step CPU seconds per photo (job rows)", photo_steps, "{:.2f}"),
         ("photo: worker CPU seconds per photo (process tree)", photo_cpu, "{:.2f}"),
@@ -271,25 +267,41 @@ def report(args: argparse.Namespace, runs: list[Run], photos: list[Sample], vide
          "{:.2f}"),
         ("**photos per worker core-minute** (60 ÷ worker CPU per photo)", [60 / c for c in photo_cpu], "{:.1f}"),
         ("photos per minute, wall clock, upload → final (shared machine)", photo_wall, "{:.1f}"),
-        ("video: step CPU seconds per second of video (job rows)", video_steps, "{:.2f}"),
-        ("video: worker CPU seconds per second of video (process tree)", video_cpu, "{:.2f}"),
-        ("video: bare ffmpeg 720p, CPU seconds per second of video", base_video, "{:.2f}"),
-        ("video: worker CPU ÷ bare 720p", [a / b for a, b in zip(video_cpu, base_video, strict=True)], "{:.2f}"),
-        ("**video-minutes per worker core-minute** (1 ÷ CPU per video-second)", [1 / c for c in video_cpu],
-         "{:.2f}"),
-        ("video-minutes per minute, wall clock, upload → final", video_wall, "{:.2f}"),
     ]
+    # A photos-only run has no video phase at all: its rows and column are left out, not divided by zero.
+    video_runs = [(r.videos, r.base_video_s) for r in runs if r.videos is not None and r.base_video_s is not None]
+    with_videos = bool(video_runs) and len(video_runs) == len(runs)
+    if with_videos:
+        video_wall = [v.media_seconds / 60 / (v.seconds / 60) for v, _ in video_runs]
+        video_cpu = [v.worker_cpu / v.media_seconds for v, _ in video_runs]
+        video_steps = [sum(v.step_cpu.values()) / v.media_seconds for v, _ in video_runs]
+        base_video = [b for _, b in video_runs]
+        rows += [
+            ("video: step CPU seconds per second of video (job rows)", video_steps, "{:.2f}"),
+            ("video: worker CPU seconds per second of video (process tree)", video_cpu, "{:.2f}"),
+            ("video: bare ffmpeg 720p, CPU seconds per second of video", base_video, "{:.2f}"),
+            ("video: worker CPU ÷ bare 720p", [a / b for a, b in zip(video_cpu, base_video, strict=True)],
+             "{:.2f}"),
+            ("**video-minutes per worker core-minute** (1 ÷ CPU per video-second)", [1 / c for c in video_cpu],
+             "{:.2f}"),
+            ("video-minutes per minute, wall clock, upload → final", video_wall, "{:.2f}"),
+        ]
     for name, values, fmt in rows:
         lines.append(f"| {name} | {', '.join(fmt.format(v) for v in values)} | {spread(values, fmt)} |")
     lines += ["", "CPU seconds per step (job rows, median of the runs):", "",
-              "| step | per photo | per second of video |", "|---|---:|---:|"]
+              "| step | per photo | per second of video |" if with_videos else "| step | per photo |",
+              "|---|---:|---:|" if with_videos else "|---|---:|"]
     names = [s.strip() for s in steps.split("→")]
     for step in names:
         per_photo = statistics.median(r.photos.step_cpu.get(step, 0.0) / r.photos.files for r in runs)
-        per_video_s = statistics.median(r.videos.step_cpu.get(step, 0.0) / r.videos.media_seconds for r in runs)
-        lines.append(f"| {step} | {per_photo:.3f} | {per_video_s:.3f} |")
-    lines += ["", "Final statuses (last run): photos " + str(runs[-1].photos.statuses) + "; videos "
-              + str(runs[-1].videos.statuses) + "."]
+        if with_videos:
+            per_video_s = statistics.median(v.step_cpu.get(step, 0.0) / v.media_seconds for v, _ in video_runs)
+            lines.append(f"| {step} | {per_photo:.3f} | {per_video_s:.3f} |")
+        else:
+            lines.append(f"| {step} | {per_photo:.3f} |")
+    last = runs[-1].videos
+    lines += ["", "Final statuses (last run): photos " + str(runs[-1].photos.statuses)
+              + ("; videos " + str(last.statuses) if last is not None else "; no videos (photos only)") + "."]
     return lines
 
 
@@ -338,11 +350,11 @@ def main(argv: list[str] | None = None) -> int:
             pid = stack.workers[0].proc.pid
             photo_phase = push(stack, photos, actor.token, str(submission), pid, 3600, f"run{number}")
             video_phase = (push(stack, videos, actor.token, str(submission), pid, 3600, f"run{number}v") if videos
-                           else Phase(0, 1.0, {}, {}, 0.0, 1.0))
+                           else None)
             runs.append(Run(photo_phase, video_phase, baseline_photos(photos, args.cpu),
-                            baseline_videos(videos, args.cpu) if videos else 1.0, detectors_that_ran()))
-            sys.stdout.write(f"run {number + 1}: photos {photo_phase.seconds:.1f} s, videos "
-                             f"{video_phase.seconds:.1f} s\n")
+                            baseline_videos(videos, args.cpu) if videos else None, detectors_that_ran()))
+            sys.stdout.write(f"run {number + 1}: photos {photo_phase.seconds:.1f} s"
+                             + (f", videos {video_phase.seconds:.1f} s\n" if video_phase else "\n"))
             sys.stdout.flush()
         steps = _registered_steps()
     finally:

@@ -28,11 +28,11 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from models.hashing import CROP_VARIANTS, central, pdq
+from models.hashing import CROP_VARIANTS, PDQ_MATCH_DISTANCE, central, pdq
 from models.video import sample_frames
 from tests.duplicate_media import bordered, mirrored, off_centre_crop, reshot, screenshot, turned
 from tests.screening_media import cjk_font
-from workers.duplicates import lookup, video_matches
+from workers.duplicates import lookup, lookup_many, video_matches
 from workers.steps.dedupe import VIDEO_QUERY_STEP, _row, match_photo, photo_hashes, video_hashes
 
 
@@ -175,6 +175,62 @@ def evaluate_photos(session: Session, media: Path) -> None:
           f"(3 hashes, 3 statements): median {statistics.median(today):.0f} ms")
 
 
+def tune_threshold(session: Session, media: Path) -> None:
+    """Issue 18.6: the whole-picture threshold chosen on half of the photos, reported on the other half.
+
+    Each copy's whole-picture hashes (not local windows) go through the shipped lookup (radius 64); per copy the
+    nearest distance to its own original and to any other stored photo are kept, and burst pairs (frames of one
+    recording a second apart) count as false joins when within the threshold. On the tuning half (photos at even
+    positions in name order) the threshold is the smallest that reaches the highest recall with precision ≥ 0.99;
+    the held-out half (odd positions) then reports precision and recall at it and at the shipped 31. This is the
+    whole-picture rule alone: verification of the grey zone and of windows (``match_photo``) comes on top."""
+    photos = load_photos(media / "photos")
+    names = sorted(photos)
+    store = Store(session)
+    ids = {name: store.add_photo(name, photos[name]) for name in names}
+    rows: list[tuple[int, int | None, int | None]] = []  # (half, own distance, nearest other)
+    negatives: list[tuple[int, int | None]] = []  # (half, distance of a burst pair)
+    for k, name in enumerate(names):
+        for make in TRANSFORMS.values():
+            hashes = photo_hashes(make(photos[name]))
+            if hashes is None:
+                rows.append((k % 2, None, None))
+                continue
+            found = lookup_many(session, [q.bits for q in hashes.queries], kind="image", exclude=uuid.uuid4(),
+                                radius=64, probe=[q.probe for q in hashes.queries])
+            whole = [m for m in found if not hashes.queries[m.query].local and m.position == 0]
+            own = min((m.distance for m in whole if m.asset_id == ids[name]), default=None)
+            other = min((m.distance for m in whole if m.asset_id != ids[name]), default=None)
+            rows.append((k % 2, own, other))
+    # hard negatives: frames of one recording a second apart (a burst) — the second looked up against the first
+    for k, (label, first, second) in enumerate(burst_pairs(media / "videos")):
+        stored = store.add_photo(label, first)
+        hashes = photo_hashes(second)
+        if hashes is None:
+            continue
+        found = lookup_many(session, [q.bits for q in hashes.queries], kind="image", exclude=uuid.uuid4(),
+                            radius=64, probe=[q.probe for q in hashes.queries])
+        near = min((m.distance for m in found if m.asset_id == stored and not hashes.queries[m.query].local
+                    and m.position == 0), default=None)
+        negatives.append((k % 2, near))
+
+    def score(half: int, threshold: int) -> tuple[float, float, int, int, int]:
+        part = [r for r in rows if r[0] == half]
+        tp = sum(1 for _, own, _ in part if own is not None and own <= threshold)
+        fp = sum(1 for _, _, other in part if other is not None and other <= threshold)
+        fp += sum(1 for h, near in negatives if h == half and near is not None and near <= threshold)
+        return tp / max(1, tp + fp), tp / max(1, len(part)), tp, fp, len(part)
+
+    candidates = [(score(0, t)[1], -t) for t in range(16, 65) if score(0, t)[0] >= 0.99]
+    chosen = -max(candidates)[1] if candidates else PDQ_MATCH_DISTANCE
+    print(f"\nburst pairs: {len(negatives)} (halves alternate)")
+    print("\n| whole-picture rule | threshold | precision | recall | tp | fp | copies |\n|---|---|---|---|---|---|---|")
+    for label, half, threshold in (("tuning half", 0, chosen), ("held-out half", 1, chosen),
+                                   ("held-out half, shipped", 1, PDQ_MATCH_DISTANCE)):
+        p, r, tp, fp, n = score(half, threshold)
+        print(f"| {label} | {threshold} | {p:.3f} | {r:.3f} | {tp} | {fp} | {n} |")
+
+
 def _ffmpeg(*args: str) -> None:
     import imageio_ffmpeg
 
@@ -239,6 +295,8 @@ def main(argv: list[str]) -> int:
                         help="../shared/media beside the repository")
     parser.add_argument("--skip-videos", action="store_true")
     parser.add_argument("--skip-photos", action="store_true")
+    parser.add_argument("--tune-threshold", action="store_true",
+                        help="only choose the whole-picture threshold on half the photos, report the other half")
     args = parser.parse_args(argv)
     if not (args.media / "photos").is_dir():
         print(f"evaluation skipped: {args.media}/photos is absent", file=sys.stderr)
@@ -254,7 +312,10 @@ def main(argv: list[str]) -> int:
             engine = create_engine(pg.url)
             with Session(engine) as session:
                 session.execute(text("SET session_replication_role = replica"))  # hashes without asset rows
-                if not args.skip_photos:
+                if args.tune_threshold:
+                    tune_threshold(session, args.media)
+                    args.skip_videos = True
+                elif not args.skip_photos:
                     evaluate_photos(session, args.media)
                 if not args.skip_videos:
                     evaluate_videos(session, args.media)

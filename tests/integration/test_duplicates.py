@@ -146,3 +146,43 @@ def test_clip_cut_at_a_non_aligned_point_joins_its_original(
     assert clusters[1] == clusters[0]
     assert clusters[2] == clusters[0]
     assert clusters[3] is None
+
+
+def test_lookup_finds_every_stored_hash_within_31_and_keeps_kinds_apart(servers: object) -> None:
+    """``lookup_many`` on the real table: hashes 31 bits away (flips spread over all bands, the MIH worst case) are
+    found exactly, one 80 bits away is not, a video hash with the very bits is not an image match, and the cheap
+    probe radius 0 still finds a copy a few bits away."""
+    import random
+
+    from sqlalchemy import text
+
+    from workers.duplicates import lookup_many
+    from workers.steps.dedupe import _row
+
+    rng = random.Random(3)
+    query = "".join(rng.choice("01") for _ in range(256))
+
+    def flipped(bits: list[int]) -> str:
+        out = list(query)
+        for bit in bits:
+            out[bit] = "1" if out[bit] == "0" else "0"
+        return "".join(out)
+
+    spread = flipped(list(range(0, 256, 8))[:31])  # 31 flips, every band touched 2–3 times
+    near = flipped([5, 77, 190])
+    far = flipped(rng.sample(range(256), 80))
+    ids = {name: uuid.uuid4() for name in ("spread", "near", "far", "video")}
+    with session_scope() as session:
+        session.execute(text("SET LOCAL session_replication_role = replica"))  # hash rows without asset rows
+        for name, bits, kind in (("spread", spread, "image"), ("near", near, "image"), ("far", far, "image"),
+                                 ("video", query, "video")):
+            session.add(_row(ids[name], kind, "full", 0.0, bits, 90))
+        session.flush()
+        me = uuid.uuid4()
+        found = {m.asset_id: m.distance for m in lookup_many(session, [query], kind="image", exclude=me)}
+        assert found == {ids["spread"]: 31, ids["near"]: 3}
+        cheap = {m.asset_id for m in lookup_many(session, [query], kind="image", exclude=me, probe=[0])}
+        assert ids["near"] in cheap
+        videos = {m.asset_id for m in lookup_many(session, [query], kind="video", exclude=me)}
+        assert videos == {ids["video"]}
+        session.rollback()

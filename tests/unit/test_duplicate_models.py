@@ -47,3 +47,27 @@ def test_a_reshoot_is_the_same_picture_a_burst_only_aligns_and_another_photo_nei
     assert not burst.same
     other = compare(scene(10), base)
     assert not other.aligned
+
+
+def test_band_probes_at_radius_2_reach_every_hash_within_32_bits() -> None:
+    """The lookup's exactness: a stored hash up to 32 bits from the query, however the flips fall, keeps one band
+    within 2 of the query's (so a radius-2 probe fetches it); worst cases spread the flips evenly over the bands."""
+    import random
+
+    from models.hashing import BAND_WIDTHS, BANDS, band_probes, band_values
+
+    rng = random.Random(5)
+    starts = [sum(BAND_WIDTHS[:i]) for i in range(BANDS)]
+    for trial in range(300):
+        query = [rng.choice("01") for _ in range(256)]
+        if trial % 2:  # adversarial: three flips in each band but the last (3 × 10 + 2 = 32)
+            flips = [starts[b] + k for b in range(BANDS) for k in range(3 if b < BANDS - 1 else 2)]
+        else:
+            flips = rng.sample(range(256), rng.randint(0, 32))
+        stored = list(query)
+        for bit in flips:
+            stored[bit] = "1" if stored[bit] == "0" else "0"
+        probes = [set(band_probes(v, w, 2)) for v, w in zip(band_values("".join(query)), BAND_WIDTHS, strict=True)]
+        assert any(v in p for v, p in zip(band_values("".join(stored)), probes, strict=True)), flips
+    assert len(band_probes(0, 23, 2)) == 1 + 23 + 253
+    assert band_values("1" * 256, "video")[0] == (1 << 24) - 1 + (1 << 24)

@@ -10,8 +10,9 @@ grey zone up to :data:`LOOSE_DISTANCE` (re-shoots, a copy with a status bar left
 geometrically verified (``models.picture_match``), nearest first and at most :data:`MAX_VERIFY`: the same picture
 joins the cluster, an aligned different shot becomes a similar shot.
 
-Videos: a hash per second of presentation time is stored; the query samples ten per second, as is and mirrored
-(and the picture inside a screen recording's frame), so a clip cut anywhere from a longer video meets its original
+Videos: a hash per second of presentation time is stored, of the whole frame and of its central 90 %; the query
+samples ten per second, as is, mirrored and its central 90 % (and the picture inside a screen recording's frame),
+so a clip cut anywhere from a longer video, or cropped to its centre, meets its original
 within a twentieth of a second (``workers.duplicates.video_matches``).
 """
 
@@ -29,8 +30,8 @@ from models.hashing import (
     CROP_VARIANTS,
     PDQ_MATCH_DISTANCE,
     PDQ_MIN_QUALITY,
+    band_values,
     central,
-    chunk_values,
     local_windows,
     orient,
     pdq,
@@ -57,6 +58,13 @@ SIMILAR_DISTANCE = 48
 #: on a 12 %/s pan is 32–44 bits; 0.05 s off stays within 31).
 VIDEO_QUERY_STEP = 0.1
 MAX_REGIONS = 2
+#: Band probe radius of the whole photo as it is. 1: exact to 21 bits, ~93 % of hashes 31 bits away (flips spread
+#: evenly; real copies that far are found as often as with the 16-bit chunks on the evaluation set), at about half
+#: the cold lookup time of radius 2 (EXACT_PROBE: exact to 32) — docs/PERFORMANCE.md "Duplicate lookup".
+WHOLE_PROBE = 1
+#: A video stores (per second) and queries (per sample) its central 90 % too: a clip cropped to its centre meets its
+#: original's crop one way, the original's crop meets the clip the other way (issue 18.5).
+VIDEO_CROP = 0.9
 
 
 @dataclass(frozen=True)
@@ -64,14 +72,9 @@ class Query:
     bits: str
     orientation: str  # of the whole photo; r0 for crops, regions and windows
     local: bool = False  # a local window: a match needs verification however close
-
-    wide: bool = False  # the whole photo as it is: probed at chunk distance 1, exact to 31 as before
-
-    @property
-    def narrow(self) -> bool:
-        """Probed at chunk distance 0 (see ``lookup_many``): every hash but the whole as it is. Their copies sit
-        close (a mirrored or framed copy hashes like a resized one), and 17× fewer probes keep the statement small."""
-        return not self.wide
+    #: Band probe radius (``lookup_many``): :data:`WHOLE_PROBE` for the whole photo as it is; 0 for its other
+    #: orientations (a mirrored or turned copy hashes like a resized one: close); 1 for crops, regions and windows.
+    probe: int = 1
 
 
 @dataclass
@@ -89,9 +92,9 @@ class PhotoMatches:
 
 def _row(asset_id: uuid.UUID, kind: str, variant: str, position: float, bits: str, quality: int,
          phash_hex: str | None = None) -> AssetHash:
-    chunks = {f"c{i}": value for i, value in enumerate(chunk_values(bits))}
+    bands = {f"b{i}": value for i, value in enumerate(band_values(bits, kind))}
     return AssetHash(asset_id=asset_id, kind=kind, variant=variant, position=position, pdq=bits, quality=quality,
-                     phash=phash_hex, **chunks)
+                     phash=phash_hex, **bands)
 
 
 def photo_hashes(image: Image.Image) -> PhotoHashes | None:
@@ -100,21 +103,21 @@ def photo_hashes(image: Image.Image) -> PhotoHashes | None:
     if turned["r0"].quality < PDQ_MIN_QUALITY:
         return None
     stored = [("full", 0.0, turned["r0"].bits, turned["r0"].quality)]
-    queries = [Query(hashed.bits, name, wide=name == "r0") for name, hashed in turned.items()]
+    queries = [Query(hashed.bits, name, probe=WHOLE_PROBE if name == "r0" else 0) for name, hashed in turned.items()]
     for variant, keep in CROP_VARIANTS[1:]:
         hashed = pdq(central(image, keep))
         stored.append((variant, 0.0, hashed.bits, hashed.quality))
-        queries.append(Query(hashed.bits, "r0"))
+        queries.append(Query(hashed.bits, "r0", probe=1))
     for i, box in enumerate(photo_regions(image)[:MAX_REGIONS]):
         hashed = pdq(image.crop(box))
         if hashed.quality >= PDQ_MIN_QUALITY:
             stored.append(("region" if i == 0 else f"region{i}", 0.0, hashed.bits, hashed.quality))
-            queries.append(Query(hashed.bits, "r0"))
+            queries.append(Query(hashed.bits, "r0", probe=1))
     for i, box in enumerate(local_windows(image)):
         hashed = pdq(image.crop(box))
         if hashed.quality >= PDQ_MIN_QUALITY:
             stored.append((f"w{i}", float(i + 1), hashed.bits, hashed.quality))
-            queries.append(Query(hashed.bits, "r0", local=True))
+            queries.append(Query(hashed.bits, "r0", local=True, probe=1))
     return PhotoHashes(stored, queries, phash(image))
 
 
@@ -123,7 +126,7 @@ def match_photo(session: Session, asset_id: uuid.UUID, image: Image.Image, hashe
     """The shipped photo lookup: one statement for all query hashes, then verification of the grey zone.
     ``fetch`` gives a candidate's picture (its preview) for verification, or None."""
     found = lookup_many(session, [q.bits for q in hashes.queries], kind="image", exclude=asset_id,
-                        radius=LOOSE_DISTANCE, narrow=[q.narrow for q in hashes.queries])
+                        radius=LOOSE_DISTANCE, probe=[q.probe for q in hashes.queries])
     nearest: dict[uuid.UUID, tuple[int, int]] = {}  # whole-picture hashes: (distance, query)
     local: dict[uuid.UUID, tuple[int, int]] = {}  # local windows: (distance, query), verified before they count
     for match in found:
@@ -191,7 +194,8 @@ def video_hashes(frames: list[tuple[float, Image.Image]]) -> tuple[list[tuple[st
         hashed = pdq(image)
         if hashed.quality < PDQ_MIN_QUALITY:
             continue
-        variants = [hashed.bits, pdq(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)).bits]
+        cropped = pdq(central(image, VIDEO_CROP))
+        variants = [hashed.bits, pdq(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)).bits, cropped.bits]
         region = pdq(image.crop(boxes[0])) if boxes else None
         if region is not None:
             variants.append(region.bits)
@@ -199,6 +203,8 @@ def video_hashes(frames: list[tuple[float, Image.Image]]) -> tuple[list[tuple[st
         if int(t) != last_second:
             last_second = int(t)
             stored.append(("full", round(t, 3), hashed.bits, hashed.quality))
+            if cropped.quality >= PDQ_MIN_QUALITY:
+                stored.append(("c90", round(t, 3), cropped.bits, cropped.quality))
             if region is not None and region.quality >= PDQ_MIN_QUALITY:
                 stored.append(("region", round(t, 3), region.bits, region.quality))
     return stored, queries
