@@ -1,7 +1,7 @@
 """asset_hash: 11 bands of 23–24 bits (kind folded into the value) replace the 16 chunks of 16 bits for MIH lookups
 
 Revision ID: 0005i
-Revises: 0005a
+Revises: 0005g
 Create Date: 2026-12-01 15:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005i"
-down_revision: str | None = "0005a"
+down_revision: str | None = "0005g"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
