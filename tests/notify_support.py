@@ -125,8 +125,13 @@ def notify_env(smtp: SmtpSink) -> dict[str, str]:
 
 def dispatch_and_send() -> list[str]:
     """What the worker does, in-process: dispatch every pending event, then send each new delivery once."""
-    with session_scope() as session:
-        _, to_send = dispatch.dispatch_pending(session)
+    to_send: list[Any] = []
+    while True:  # every batch, as the worker does (a full test database holds more than one batch of events)
+        with session_scope() as session:
+            taken, sends = dispatch.dispatch_pending(session)
+        to_send += sends
+        if taken < dispatch.BATCH:
+            break
     outcomes = []
     for delivery_id in to_send:
         with session_scope() as session:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from service.auditlog.query import AuditFilter, export_rows, kind_name, org_names, search, to_csv, to_xlsx
 from service.core import audit
 from service.core.clientaddr import client_address
+from service.core.csvfile import XLSX
 from service.core.deps import AdminDep, SessionDep
 from service.core.errors import not_found
 from service.core.storage import content_disposition
@@ -92,7 +93,7 @@ def export_audit(fmt: str, request: Request, principal: AdminDep, session: Sessi
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     if fmt == "xlsx":
         return Response(to_xlsx(rows, code),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        media_type=XLSX,
                         headers={"Content-Disposition": content_disposition(f"audit-{stamp}.xlsx")})
     return Response(to_csv(rows, code), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": content_disposition(f"audit-{stamp}.csv")})

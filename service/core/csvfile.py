@@ -7,11 +7,22 @@ OWASP): such a cell gets a leading apostrophe, which every spreadsheet shows as 
 from __future__ import annotations
 
 import csv
+import enum
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The media type of an Excel workbook (the XLSX exports beside each CSV).
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Format(enum.StrEnum):
+    """An export's format: the ``format=`` parameter of every list that can be downloaded."""
+
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
 
 
 def safe_cell(value: Any) -> Any:

@@ -3,7 +3,6 @@ dashboard and who has not reported (with CSV / XLSX export)."""
 
 from __future__ import annotations
 
-import enum
 import uuid
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.core import orgscope
 from service.core.clientaddr import client_address
+from service.core.csvfile import XLSX, Format
 from service.core.deps import AdminDep, PrincipalDep, SessionDep
 from service.core.errors import Problem, forbidden, not_found
 from service.core.security import Principal
@@ -37,15 +37,6 @@ from service.hierarchy.schemas import (
 from service.reports import export
 
 router = APIRouter(prefix="/api/v1/hierarchy", tags=["hierarchy"])
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class Format(enum.StrEnum):
-    json = "json"
-    csv = "csv"
-    xlsx = "xlsx"
-
 
 def org_out(org: Organization) -> OrgOut:
     return OrgOut(id=org.id, name=org.name, kind=org.kind.value, region_code=org.region_code, parent_id=org.parent_id)

@@ -136,7 +136,8 @@ def _audit_update(session: Session, collection: Collection, before: dict[str, An
         actions.append(("collection.embargo", {"embargo_until"}))
     if "withdrawn" in changed:
         actions.append(("collection.withdraw" if after["withdrawn"] else "collection.unwithdraw", {"withdrawn"}))
-    rest = changed - {"release_at", "embargo_until", "withdrawn"}
+    # keep_location and deliver_untouched have their own audited setters (set_keep_location, set_deliver_untouched)
+    rest = changed - {"release_at", "embargo_until", "withdrawn", "keep_location", "deliver_untouched"}
     if rest:
         actions.append(("collection.edit", rest))
     for action, keys in actions:

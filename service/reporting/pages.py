@@ -266,8 +266,10 @@ async def create(request: Request, principal: SubmitterPage, session: CommittedS
         kind = ReportKind.case
     values = _values(form, kind)
     try:
+        campaign = service.current_campaign(session, request.cookies.get(CAMPAIGN_COOKIE))  # the week shown
         data = ReportCreate.model_validate(
-            {**{k: v for k, v in values.items() if v}, "kind": kind, "title": values.get("title", "")}
+            {**{k: v for k, v in values.items() if v}, "kind": kind, "title": values.get("title", ""),
+             "campaign_id": campaign.id if campaign else None}
         )
         report = service.create_report(session, principal=principal, data=data, ip=_ip(request))
     except ValidationError as exc:

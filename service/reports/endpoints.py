@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from dataclasses import asdict
 from datetime import datetime
@@ -11,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
+from service.core.csvfile import XLSX, Format
 from service.core.deps import SessionDep, StaffDep
 from service.core.storage import content_disposition
 from service.portal import audit
@@ -18,15 +18,6 @@ from service.reports import export, findings
 from service.reports.summary import COLUMNS, Grouping, totals, week_summary
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class Format(enum.StrEnum):
-    json = "json"
-    csv = "csv"
-    xlsx = "xlsx"
-
 
 def _table(name: str, fmt: Format, headers: list[str], rows: list[list[Any]], payload: Any) -> Response:
     if fmt == Format.json:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.csvfile import XLSX
 from service.core.deps import PrincipalDep, SessionDep, StaffDep
 from service.core.errors import Problem, forbidden, not_found
 from service.core.findings import FILTERS, codes_for_filter, vocabulary
@@ -187,7 +188,7 @@ def export(fmt: str, principal: StaffDep, session: SessionDep, campaign_id: uuid
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     if fmt == "xlsx":
         return Response(dashboard.to_xlsx(rows),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        media_type=XLSX,
                         headers={"Content-Disposition": content_disposition(f"mediadesk-{stamp}.xlsx")})
     if fmt == "csv":
         return Response(dashboard.to_csv(rows), media_type="text/csv; charset=utf-8",

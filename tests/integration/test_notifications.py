@@ -256,11 +256,16 @@ def test_deadline_reminders_go_only_to_organisations_that_have_not_filed(smtp: S
                                                       f"reminder:plan:3d:{campaign}:{none}"]
     mail = with_email(actors[none])
     dispatch_and_send()
-    mails = smtp.to(mail)  # both reminders were still undispatched: one e-mail lists them
-    assert [m["Subject"] for m in mails] == ["【活动周】截止日期提醒（2 项）"]
-    text = mails[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "还剩 3 天" in text
-    assert "还剩 1 天" in text
+    mails = smtp.to(mail)
+    # Both reminders reach the person by e-mail: as one e-mail listing them when one dispatch batch took both (the
+    # usual case), as two when other organisations' reminders (every school of a full test database) fill a batch
+    # between them. Never a third, never none.
+    texts = [m.get_body(("plain",)).get_content() for m in mails]  # type: ignore[union-attr]
+    assert 1 <= len(mails) <= 2
+    if len(mails) == 1:
+        assert mails[0]["Subject"] == "【活动周】截止日期提醒（2 项）"
+    assert any("还剩 3 天" in text for text in texts)
+    assert any("还剩 1 天" in text for text in texts)
     with session_scope() as session:
         bodies = list(session.scalars(select(Notification.body).where(Notification.user_id == actors[none].user_id)))
     assert len(bodies) == 2

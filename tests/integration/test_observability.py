@@ -12,6 +12,7 @@ import httpx
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from service.core.queues import Queue
 from service.db.org import Role
 from service.ops import metrics
 from tests.support import (
@@ -82,7 +83,7 @@ def test_metrics_hold_request_upload_queue_and_asset_series(client: TestClient) 
     assert value(after, "mediadesk_uploads_in_flight") == value(before, "mediadesk_uploads_in_flight")
     assert value(after, "mediadesk_uploads_total", outcome="completed") >= 1
     # State read from Redis and PostgreSQL.
-    assert {dict(key)["queue"] for key in after["mediadesk_queue_depth"]} == {"ingest", "media", "ml", "default"}
+    assert {dict(key)["queue"] for key in after["mediadesk_queue_depth"]} == {q.value for q in Queue}
     assert value(after, "mediadesk_assets", status="stored") >= 1
     assert value(after, "mediadesk_state_scrape_errors") == 0
 

@@ -9,6 +9,7 @@ import uuid
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from service.core.queues import Queue
 from service.db.org import OrgKind, Role
 from tests.support import make_actor, make_campaign, make_org, make_ready_asset, make_submission
 
@@ -150,7 +151,7 @@ def test_dashboard_and_exports(client: TestClient) -> None:
     board = client.get("/api/v1/review/dashboard", headers=editor.headers, params={"campaign_id": campaign}).json()
     assert board["counts"]["region"] == [{"code": "37", "name": "山东省", "count": 3}]
     assert {r["status"]: r["count"] for r in board["counts"]["review_status"]} == {"pending": 2, "featured": 1}
-    assert {q["queue"] for q in board["backlog"]} == {"ingest", "media", "ml", "default"}
+    assert {q["queue"] for q in board["backlog"]} == {q.value for q in Queue}
     raw = client.get("/api/v1/review/export.csv", headers=editor.headers, params={"campaign_id": campaign})
     assert raw.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.content.decode("utf-8-sig"))))
