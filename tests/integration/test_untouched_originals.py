@@ -83,7 +83,7 @@ def test_keep_location_is_audited(client: TestClient) -> None:
         assert response.status_code == 200
     with session_scope() as session:
         rows = session.scalars(select(AuditLog).where(AuditLog.target_id == uuid.UUID(collection["id"]),
-                                                     AuditLog.action != "collection.create")
+                                                     AuditLog.action == "collection.keep_location")
                                .order_by(AuditLog.at, AuditLog.id)).all()
         assert [(r.action, r.detail["keep_location"]) for r in rows] == [("collection.keep_location", True),
                                                                         ("collection.keep_location", False)]
