@@ -118,7 +118,7 @@ def delete_document(document_id: uuid.UUID, request: Request, principal: Princip
     keys = service.delete_document(session, principal=principal, document_id=document_id,
                                    ip=client_address(request))
     session.commit()  # before the 204 (see upload_document); the objects go only once the row is gone
-    background.add_task(_forget, keys)
+    background.add_task(service.forget_objects, keys)
     return Response(status_code=204)
 
 
@@ -129,10 +129,3 @@ def _mime(document: ReportDocument) -> str:
     return found.mime if found else "application/octet-stream"
 
 
-def _forget(keys: list[str]) -> None:
-    storage = get_storage()
-    for key in keys:
-        try:
-            storage.delete(key)
-        except S3Error:  # an orphan object is harmless; the row is gone
-            continue

@@ -167,3 +167,26 @@ def search_reports(session: Session, principal: Principal, q: str, *, campaign_i
         query = query.where(Report.org_id.in_(visible),
                             (Report.status != ReportStatus.draft) | (Report.org_id == principal.org_id))
     return list(session.scalars(query.order_by(Report.updated_at.desc(), Report.id).limit(limit)).unique().all())
+
+
+def object_keys(session: Session, report: Report) -> list[str]:
+    """Every S3 object of a report's documents (originals and thumbnails): what deleting the report must remove."""
+    keys: list[str] = []
+    for document in documents_of(session, report):
+        keys += [key for key in (document.object_key, document.thumbnail_key) if key]
+    return keys
+
+
+def forget_objects(keys: list[str]) -> None:
+    """Delete S3 objects once the rows that named them are committed away (an orphan left by a failure is harmless:
+    nothing names it)."""
+    from minio.error import S3Error
+
+    from service.core.storage import get_storage
+
+    storage = get_storage()
+    for key in keys:
+        try:
+            storage.delete(key)
+        except S3Error:
+            continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from service.core import orgscope
@@ -17,6 +17,7 @@ from service.core.errors import forbidden, not_found
 from service.db.campaign import Campaign
 from service.db.org import Role
 from service.db.reporting import Report, ReportKind, ReportStatus
+from service.documents.service import forget_objects
 from service.reporting import service
 from service.reporting.deadlines import deadline_statuses
 from service.reporting.markup import render
@@ -148,9 +149,11 @@ def update_report(
 
 @router.delete("/reports/{report_id}", status_code=204)
 def delete_report(
-    report_id: uuid.UUID, request: Request, principal: PrincipalDep, session: CommittedSessionDep
+    report_id: uuid.UUID, request: Request, principal: PrincipalDep, session: CommittedSessionDep,
+    background: BackgroundTasks,
 ) -> Response:
-    service.delete_report(session, principal=principal, report_id=report_id, ip=client_address(request))
+    keys = service.delete_report(session, principal=principal, report_id=report_id, ip=client_address(request))
+    background.add_task(forget_objects, keys)  # after the commit: the objects go once no row names them
     return Response(status_code=204)
 
 

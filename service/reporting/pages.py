@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 
 from service.campaigns.service import CAMPAIGN_COOKIE
@@ -27,6 +28,7 @@ from service.db.asset import Asset, AssetStatus
 from service.db.org import Organization
 from service.db.reporting import ONE_PER_ORG, TRANSITIONS, Report, ReportAsset, ReportKind, ReportStatus
 from service.db.submission import Submission
+from service.documents.service import forget_objects
 from service.reporting import service
 from service.reporting.deadlines import deadline_statuses
 from service.reporting.markup import MAX_BODY_CHARS
@@ -494,7 +496,7 @@ async def delete(
     report_id: uuid.UUID, request: Request, principal: SubmitterPage, session: CommittedSessionDep
 ) -> Response:
     try:
-        service.delete_report(session, principal=principal, report_id=report_id, ip=_ip(request))
+        keys = service.delete_report(session, principal=principal, report_id=report_id, ip=_ip(request))
     except Problem as problem:
         if problem.status in (403, 404):
             raise
@@ -502,7 +504,8 @@ async def delete(
         return _detail(
             request, session, principal, report_id, error=_problem_text(request, problem), status_code=problem.status
         )
-    return RedirectResponse("/reports?msg=deleted", status_code=303)
+    # the documents' objects go after the commit (a background task runs once the response is sent)
+    return RedirectResponse("/reports?msg=deleted", status_code=303, background=BackgroundTask(forget_objects, keys))
 
 
 # --- the editors' desk --------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from service.db.reporting import (
     ReportKind,
     ReportStatus,
 )
-from service.documents.service import refresh_search_text
+from service.documents.service import object_keys, refresh_search_text
 from service.reporting.schemas import MAX_LINKED_ASSETS, ReportCreate, ReportUpdate
 from service.reporting.vocabulary import EDITABLE, FEATURABLE, KIND_NAMES, STATUS_NAMES
 
@@ -236,7 +236,10 @@ def update_report(session: Session, *, principal: Principal, report_id: uuid.UUI
     return report
 
 
-def delete_report(session: Session, *, principal: Principal, report_id: uuid.UUID, ip: str | None = None) -> None:
+def delete_report(session: Session, *, principal: Principal, report_id: uuid.UUID,
+                  ip: str | None = None) -> list[str]:
+    """Delete a draft with its documents; returns their S3 keys, to delete once the change is committed
+    (``service.documents.service.forget_objects``)."""
     report = get_report(session, principal=principal, report_id=report_id)
     if not is_writer(principal, report):
         raise forbidden("只有报送单位本单位的用户可以删除草稿", "only the reporting organisation deletes its drafts")
@@ -244,8 +247,10 @@ def delete_report(session: Session, *, principal: Principal, report_id: uuid.UUI
         raise Problem(409, "report_not_draft", "只能删除草稿；已提交的材料请联系上级或编辑部退回",
                       "only drafts can be deleted")
     _audit(session, principal, "report.delete", report, ip, title_chars=len(report.title))
+    keys = object_keys(session, report)
     session.delete(report)
     session.flush()
+    return keys
 
 
 def not_linkable() -> Problem:

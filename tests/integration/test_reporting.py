@@ -279,3 +279,25 @@ def test_unlinking_and_deleting_a_draft_are_recorded(client: TestClient) -> None
     with session_scope() as session:  # the photo itself is untouched
         assert session.get(Report, uuid.UUID(str(draft["id"]))) is None
         assert session.get(Asset, photo) is not None
+
+
+def test_deleting_a_draft_removes_its_documents_from_storage(client: TestClient) -> None:
+    """A deleted draft leaves no document behind: neither the rows nor the original and thumbnail in S3."""
+    from service.core.storage import get_storage
+    from service.db.reporting import ReportDocument
+    from tests.documents_samples import make_document, make_report
+
+    school = make_actor(Role.submitter)
+    report = make_report(school, make_campaign())
+    document = make_document(school, report, thumbnail=b"\xff\xd8\xff\xe0 not really a jpeg")
+    with session_scope() as session:
+        row = session.get(ReportDocument, document)
+        assert row is not None
+        assert row.thumbnail_key is not None
+        keys = [row.object_key, row.thumbnail_key]
+    storage = get_storage()
+    assert all(storage.exists(key) for key in keys)
+    assert client.delete(f"/api/v1/reports/{report}", headers=school.headers).status_code == 204
+    with session_scope() as session:
+        assert session.get(ReportDocument, document) is None
+    assert not any(storage.exists(key) for key in keys)
