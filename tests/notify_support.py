@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -14,12 +15,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from service.core.config import get_settings
 from service.core.db import session_scope
+from service.core.events import EventKind, publish
 from service.db.notify import NotificationDelivery
-from service.notify import dispatch
+from service.notify import dispatch, preferences
 
 
 def free_port() -> int:
@@ -152,3 +156,48 @@ def deliveries(**where: Any) -> list[NotificationDelivery]:
 
 def address() -> str:
     return f"u{uuid.uuid4().hex[:10]}@school.test"
+
+
+# --- fixtures shared by the notification test modules (import them by name) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def smtp(servers: object) -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture(scope="module")
+def robot() -> Iterator[RobotReceiver]:
+    receiver = RobotReceiver().start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+@pytest.fixture
+def smtp_settings(smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key, value in notify_env(smtp).items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def with_email(actor: Any) -> str:
+    mail = address()
+    with session_scope() as session:
+        preferences.save_profile(session, user_id=actor.user_id, email=mail, language=None)
+    return mail
+
+
+def publish_to(org_id: uuid.UUID, kind: EventKind = EventKind.release_published, title: str = "开幕式精选",
+               dedupe_key: str | None = None) -> None:
+    with session_scope() as session:
+        publish(session, kind, subject_kind="collection", subject_id=uuid.uuid4(), org_id=org_id,
+                data={"title": title}, dedupe_key=dedupe_key)

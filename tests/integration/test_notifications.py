@@ -1,5 +1,7 @@
 """Notifications end to end in-process against real parts: PostgreSQL, a real SMTP server (aiosmtpd) and a local
-HTTP robot receiver. The worker process on the ``notify`` queue is exercised in test_notify_worker.py."""
+HTTP robot receiver: delivery by each channel, once, with retries and preferences; robot settings and pages. Scheduled
+announcements (reminders, digests, embargoes) are in test_notify_schedule.py; the worker process on the ``notify``
+queue in test_notify_worker.py."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import base64
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,55 +16,25 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.core.beijing import BEIJING
 from service.core.config import get_settings
 from service.core.db import session_scope
 from service.core.errors import Problem
 from service.core.events import EventKind, publish
-from service.db.campaign import Campaign
 from service.db.events import OutboxEvent
-from service.db.notify import Channel, DeliveryStatus, Digest, Notification, OrgWebhook, WebhookKind
+from service.db.notify import DeliveryStatus, Notification, OrgWebhook, WebhookKind
 from service.db.org import OrgKind, Role
-from service.db.portal import Audience, Collection, CollectionItem, CollectionOutlet
-from service.db.reporting import Report, ReportKind, ReportStatus
-from service.notify import preferences, schedule, webhooks
-from tests.notify_support import RobotReceiver, SmtpSink, address, deliveries, dispatch_and_send, notify_env
+from service.notify import schedule, webhooks
+from tests.notify_support import (
+    RobotReceiver,
+    SmtpSink,
+    deliveries,
+    dispatch_and_send,
+    publish_to,
+    with_email,
+)
 from tests.support import Actor, make_actor, make_campaign, make_org, make_ready_asset, make_submission
 
-
-@pytest.fixture(scope="module")
-def smtp(servers: object) -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    try:
-        yield sink
-    finally:
-        sink.stop()
-
-
-@pytest.fixture(scope="module")
-def robot() -> Iterator[RobotReceiver]:
-    receiver = RobotReceiver().start()
-    try:
-        yield receiver
-    finally:
-        receiver.stop()
-
-
-@pytest.fixture(autouse=True)
-def smtp_settings(smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in notify_env(smtp).items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-def with_email(actor: Actor) -> str:
-    mail = address()
-    with session_scope() as session:
-        preferences.save_profile(session, user_id=actor.user_id, email=mail, language=None)
-    return mail
+pytestmark = pytest.mark.usefixtures("smtp_settings")  # every test sends through the test's SMTP server
 
 
 def set_robot(org_id: uuid.UUID, kind: WebhookKind, url: str, secret: str | None = None) -> None:
@@ -125,13 +96,6 @@ def test_a_rejected_file_reaches_its_organisation_in_app_by_email_and_in_the_wec
     assert client.get("/api/v1/notifications/unread-count", headers=alice.headers).json() == {"unread": 0}
     assert client.get("/api/v1/notifications/unread-count", headers=bob.headers).json() == {"unread": 1}
     assert client.post("/api/v1/notifications/read-all", headers=bob.headers).json() == {"marked": 1}
-
-
-def publish_to(org_id: uuid.UUID, kind: EventKind = EventKind.release_published, title: str = "开幕式精选",
-               dedupe_key: str | None = None) -> None:
-    with session_scope() as session:
-        publish(session, kind, subject_kind="collection", subject_id=uuid.uuid4(), org_id=org_id,
-                data={"title": title}, dedupe_key=dedupe_key)
 
 
 def test_dingtalk_robot_gets_its_markdown_format_with_a_valid_signature(robot: RobotReceiver) -> None:
@@ -205,173 +169,6 @@ def test_preferences_are_respected(smtp: SmtpSink, client: TestClient) -> None:
     refused = client.put("/api/v1/notification-preferences", headers=quiet.headers,
                          json={"choices": [{"kind": "report_returned", "channel": "in_app", "digest": "daily"}]})
     assert refused.json()["code"] == "digest_email_only"
-
-
-def add_report(campaign_id: uuid.UUID, org_id: uuid.UUID, kind: ReportKind, status: ReportStatus) -> None:
-    with session_scope() as session:
-        session.add(Report(campaign_id=campaign_id, org_id=org_id, kind=kind, status=status, title="活动方案"))
-
-
-def reminder_orgs(campaign_id: uuid.UUID) -> dict[uuid.UUID, list[str]]:
-    with session_scope() as session:
-        rows = session.scalars(select(OutboxEvent).where(OutboxEvent.campaign_id == campaign_id,
-                                                         OutboxEvent.kind == "deadline_reminder"))
-        found: dict[uuid.UUID, list[str]] = {}
-        for row in rows:
-            assert row.org_id is not None
-            assert row.dedupe_key is not None
-            found.setdefault(row.org_id, []).append(row.dedupe_key)
-        return found
-
-
-def test_deadline_reminders_go_only_to_organisations_that_have_not_filed(smtp: SmtpSink) -> None:
-    now = datetime(2026, 4, 25, 9, 0, tzinfo=BEIJING)  # plan due 28 April: 3 days
-    campaign = make_campaign()
-    with session_scope() as session:
-        row = session.get(Campaign, campaign)
-        assert row is not None
-        row.plan_deadline = now.date() + timedelta(days=3)
-        row.summary_deadline = now.date() + timedelta(days=30)
-    filed, forwarded, draft, returned, none = (make_org(OrgKind.province) for _ in range(5))
-    outlet = make_actor(Role.outlet)
-    actors = {org: make_actor(Role.submitter, org) for org in (filed, forwarded, draft, returned, none)}
-    add_report(campaign, filed, ReportKind.plan, ReportStatus.filed)
-    add_report(campaign, forwarded, ReportKind.plan, ReportStatus.forwarded)
-    add_report(campaign, draft, ReportKind.plan, ReportStatus.draft)
-    add_report(campaign, returned, ReportKind.plan, ReportStatus.returned)
-    add_report(campaign, none, ReportKind.summary, ReportStatus.filed)  # a summary is not a plan
-
-    with session_scope() as session:
-        schedule.remind_deadlines(session, now=now)
-    with session_scope() as session:  # the hourly check again, same day: nobody twice
-        schedule.remind_deadlines(session, now=now + timedelta(hours=1))
-    found = reminder_orgs(campaign)
-    mine = {filed, forwarded, draft, returned, none}
-    assert set(found) & mine == {draft, returned, none}  # (other tests' schools have not filed either)
-    assert found[none] == [f"reminder:plan:3d:{campaign}:{none}"]
-    assert outlet.org_id not in found
-    with session_scope() as session:  # two days later: the 1-day reminder
-        schedule.remind_deadlines(session, now=now + timedelta(days=2))
-    assert sorted(reminder_orgs(campaign)[none]) == [f"reminder:plan:1d:{campaign}:{none}",
-                                                      f"reminder:plan:3d:{campaign}:{none}"]
-    mail = with_email(actors[none])
-    dispatch_and_send()
-    mails = smtp.to(mail)
-    # Both reminders reach the person by e-mail: as one e-mail listing them when one dispatch batch took both (the
-    # usual case), as two when other organisations' reminders (every school of a full test database) fill a batch
-    # between them. Never a third, never none.
-    texts = [m.get_body(("plain",)).get_content() for m in mails]  # type: ignore[union-attr]
-    assert 1 <= len(mails) <= 2
-    if len(mails) == 1:
-        assert mails[0]["Subject"] == "【活动周】截止日期提醒（2 项）"
-    assert any("还剩 3 天" in text for text in texts)
-    assert any("还剩 1 天" in text for text in texts)
-    with session_scope() as session:
-        bodies = list(session.scalars(select(Notification.body).where(Notification.user_id == actors[none].user_id)))
-    assert len(bodies) == 2
-    assert any("还剩 1 天" in b for b in bodies)
-    assert any("还剩 3 天" in b for b in bodies)
-
-
-def test_daily_digest_collects_the_days_notifications_into_one_email(smtp: SmtpSink) -> None:
-    org = make_org(OrgKind.school)
-    actor = make_actor(Role.submitter, org)
-    mail = with_email(actor)
-    with session_scope() as session:
-        for kind in (EventKind.report_returned, EventKind.asset_rejected):
-            preferences.save(session, user_id=actor.user_id, kind=kind.value, channel=Channel.email,
-                             enabled=True, digest=Digest.daily)
-    publish_to(org, EventKind.report_returned, "活动方案")
-    publish_to(org, EventKind.asset_rejected, "photo.jpg")
-    dispatch_and_send()
-    assert smtp.to(mail) == []  # held for the digest
-    assert {d.status for d in deliveries(user_id=actor.user_id)} == {DeliveryStatus.held}
-
-    hour = get_settings().notify_digest_hour
-    today = datetime.now(UTC).astimezone(BEIJING).date() + timedelta(days=1)
-    before = datetime(today.year, today.month, today.day, hour, 0, tzinfo=BEIJING) - timedelta(minutes=5)
-    with session_scope() as session:
-        assert schedule.send_digests(session, now=before) == []  # not yet the hour
-    after = before + timedelta(minutes=10)
-    with session_scope() as session:
-        digests = schedule.send_digests(session, now=after)
-    with session_scope() as session:
-        assert schedule.send_digests(session, now=after + timedelta(minutes=10)) == []  # once a day
-    from service.notify import dispatch
-
-    for digest_id in digests:
-        with session_scope() as session:
-            dispatch.send(session, digest_id)
-    mails = smtp.to(mail)
-    assert len(mails) == 1
-    assert "通知汇总（2 条）" in mails[0]["Subject"]
-    text = mails[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "活动方案" in text
-    assert "photo.jpg" in text
-    statuses = {d.kind: d.status for d in deliveries(user_id=actor.user_id)}
-    assert statuses == {"report_returned": DeliveryStatus.digested, "asset_rejected": DeliveryStatus.digested,
-                        "digest": DeliveryStatus.sent}
-
-
-def test_a_lifted_embargo_is_announced_once_to_the_release_outlets() -> None:
-    editor = make_actor(Role.editor)
-    named, other = make_actor(Role.outlet), make_actor(Role.outlet)
-    submitter = make_actor(Role.submitter)
-    asset_id = make_ready_asset(make_submission(submitter, make_campaign()), "opening.jpg")
-    now = datetime.now(UTC)
-    with session_scope() as session:
-        collection = Collection(title="开幕式（禁发）", audience=Audience.named, release_at=now - timedelta(hours=2),
-                                embargo_until=now + timedelta(hours=1), created_by=editor.user_id)
-        session.add(collection)
-        session.flush()
-        session.add(CollectionOutlet(collection_id=collection.id, org_id=named.org_id))
-        session.add(CollectionItem(collection_id=collection.id, asset_id=asset_id, position=1))
-        collection_id = collection.id
-
-    def events() -> list[tuple[str, uuid.UUID | None]]:
-        with session_scope() as session:
-            return [(e.kind, e.org_id) for e in session.scalars(
-                select(OutboxEvent).where(OutboxEvent.subject_id == collection_id))]
-
-    with session_scope() as session:
-        schedule.announce_releases(session, now=now)
-    assert events() == []  # still under embargo
-    for minutes in (61, 62):  # the periodic check after the embargo, twice
-        with session_scope() as session:
-            schedule.announce_releases(session, now=now + timedelta(minutes=minutes))
-    assert events() == [("embargo_lifted", named.org_id)]
-    assert other.org_id not in [org for _, org in events()]
-
-
-def test_a_collection_saved_as_released_is_announced_at_once_to_its_outlet() -> None:
-    from service.core.security import Principal
-    from service.portal.collections import create_collection
-    from service.portal.schemas import CollectionIn
-
-    editor = make_actor(Role.editor)
-    named = make_actor(Role.outlet)
-    submitter = make_actor(Role.submitter)
-    asset_id = make_ready_asset(make_submission(submitter, make_campaign()), "closing.jpg")
-    with session_scope() as session:
-        from service.db.asset import Asset, ReviewStatus
-
-        asset = session.get(Asset, asset_id)
-        assert asset is not None
-        asset.review_status = ReviewStatus.featured
-    principal = Principal(user_id=editor.user_id, username=editor.username, role=editor.role, org_id=editor.org_id)
-    with session_scope() as session:
-        collection = create_collection(session, principal=principal, data=CollectionIn(
-            title="闭幕式精选", audience=Audience.named, outlet_ids=[named.org_id], asset_ids=[asset_id],
-            release_at=datetime.now(UTC) - timedelta(minutes=1)))
-        collection_id = collection.id
-    with session_scope() as session:
-        found = [(e.kind, e.org_id, e.data["path"]) for e in session.scalars(
-            select(OutboxEvent).where(OutboxEvent.subject_id == collection_id))]
-    assert found == [("release_published", named.org_id, f"/portal/collections/{collection_id}")]
-    with session_scope() as session:  # the periodic check afterwards adds nothing
-        schedule.announce_releases(session)
-    with session_scope() as session:
-        assert len(list(session.scalars(select(OutboxEvent.id).where(OutboxEvent.subject_id == collection_id)))) == 1
 
 
 def test_an_smtp_outage_is_retried_and_then_delivered_once(smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> None:
