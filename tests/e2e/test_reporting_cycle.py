@@ -118,6 +118,7 @@ def test_province_plan_school_case_with_photos_ministry_accepts_and_features(new
     # 4. the campaign asks for pre-review: the desk waits for the province, which forwards the case
     desk = new_page()
     login(desk, editor.username, PASSWORD)
+    _switch_campaign(desk, campaign)
     desk.goto("/desk/reports")
     assert desk.locator(f'tr[data-report-id="{case_id}"]').count() == 0
     page.goto("/province/prereview")

@@ -88,6 +88,7 @@ def test_a_case_is_linked_to_photos_filed_and_the_desk_sees_it_next_to_them(clie
     editor = make_actor(Role.editor, password=PASSWORD)
     with TestClient(client.app, raise_server_exceptions=False) as desk:
         desk_csrf = web_login(desk, editor.username, PASSWORD)
+        desk.cookies.set("campaign", str(campaign))  # the desk lists the week chosen in the header's switcher
         queue = desk.get("/desk/reports", params={"q": "汽修"})
         assert queue.status_code == 200
         assert f'data-report-id="{report_id}"' in queue.text
