@@ -62,6 +62,20 @@ def test_takedown_during_a_build_never_delivers_the_asset(client: TestClient, mo
     collection = release(client, d.editor, [gone, kept])
     package_id = make_package(d, collection["id"], [gone, kept])
     fired: list[bool] = []
+    # The takedown queues a rebuild of the package; this test runs that rebuild itself at the moment it chooses, so
+    # the message is held back here (a worker of the test session would otherwise run a third build at any time).
+    import service.core.tasks as tasks
+
+    held: list[tuple[Any, ...]] = []
+    send = tasks.send_now
+
+    def hold_rebuild(name: str, *args: Any, **kwargs: Any) -> None:
+        if name == "portal.build_package" and args == (str(package_id),):
+            held.append(args)
+            return
+        send(name, *args, **kwargs)
+
+    monkeypatch.setattr(tasks, "send_now", hold_rebuild)
 
     def take_down_and_rebuild() -> None:
         if fired:
@@ -83,6 +97,7 @@ def test_takedown_during_a_build_never_delivers_the_asset(client: TestClient, mo
                         before(packages._sidecars if moment == "while_collecting" else packages.write_zip))
     packages.build(package_id)  # the stale build ends quietly: it neither fails the package nor overwrites it
     assert fired
+    assert held == [(str(package_id),)]  # the takedown did queue the rebuild
 
     package = package_row(package_id)
     assert package.status == PackageStatus.ready, package.error
