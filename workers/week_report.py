@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 
 from celery import Task
+from minio.error import S3Error
 
 from service.campaigns.week_documents import render_docx, render_pdf
 from service.campaigns.week_figures import week_figures
@@ -45,7 +46,7 @@ def build_week_report(report_id: uuid.UUID) -> WeekReportStatus | None:
             if item.thumb_key and item.thumb_key not in thumbs:
                 try:
                     thumbs[item.thumb_key] = storage.get_bytes(item.thumb_key)
-                except Exception:  # a purged thumbnail leaves its item's text in the report
+                except S3Error:  # a purged thumbnail leaves its item's text in the report
                     log.warning("thumbnail %s of a featured file is missing", item.thumb_key)
         at = datetime.now(UTC)
         docx_key, pdf_key = report_keys(report.campaign_id, report.id)

@@ -3,11 +3,13 @@ Pages call the same services as /api/v1/notifications."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from service.core.config import get_settings
@@ -21,6 +23,8 @@ from service.notify import centre, preferences, webhooks
 from service.web import i18n, templating
 from service.web.deps import WebPrincipalDep, safe_next
 from service.web.templating import render
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,7 +65,8 @@ def _bell(request: Request, principal: Principal) -> dict[str, Any]:
     session = new_session()
     try:
         return {"unread_notifications": centre.unread_count(session, user_id=principal.user_id)}
-    except Exception:  # the header must render even if the count cannot be read
+    except SQLAlchemyError:  # the header must render even if the count cannot be read (an error page's header)
+        log.warning("unread notification count unavailable", exc_info=True)
         return {}
     finally:
         session.close()

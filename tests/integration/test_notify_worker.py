@@ -22,24 +22,6 @@ from tests.support import ChildProcess, make_actor, make_org, wait_until, worker
 
 
 @pytest.fixture(scope="module")
-def smtp(servers: object) -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    try:
-        yield sink
-    finally:
-        sink.stop()
-
-
-@pytest.fixture(scope="module")
-def robot() -> Iterator[RobotReceiver]:
-    receiver = RobotReceiver().start()
-    try:
-        yield receiver
-    finally:
-        receiver.stop()
-
-
-@pytest.fixture(scope="module")
 def notify_worker(child_env: dict[str, str], logs_dir: Path, smtp: SmtpSink) -> Iterator[ChildProcess]:
     proc = worker_process({**child_env, **notify_env(smtp)}, logs_dir, queues=Queue.notify.value,
                           name="notify-worker").start()
