@@ -31,6 +31,7 @@ from service.portal.curation_endpoints import router as curation_router
 from service.portal.curation_pages import router as curation_pages_router
 from service.portal.endpoints import router as portal_router
 from service.portal.pages import router as portal_pages_router
+from service.reporting.desk_pages import router as report_desk_pages_router
 from service.reporting.endpoints import router as reporting_router
 from service.reporting.pages import router as reporting_pages_router
 from service.reports.endpoints import router as reports_router
@@ -96,6 +97,7 @@ def create_app() -> FastAPI:
     app.include_router(audit_pages_router)
     app.include_router(hierarchy_pages_router)
     app.include_router(reporting_pages_router)
+    app.include_router(report_desk_pages_router)
     app.include_router(consent_pages_router)
     app.include_router(retention_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -1,5 +1,5 @@
-"""Report pages: submitters' 报送材料 (list, forms, media links, documents, filing) and the editors' desk (queue,
-a case or manuscript next to its media, accept / return / feature).
+"""Report pages for the reporting organisations: 报送材料 (list, forms, media links, documents, filing). The editors'
+desk is in ``desk_pages.py``; both share the helpers here.
 
 Every form calls the same service as the JSON API; a refused change re-renders the page with the reason.
 """
@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
@@ -25,7 +25,6 @@ from service.core.errors import Problem
 from service.core.security import Principal
 from service.core.text import clean_text
 from service.db.asset import Asset, AssetStatus
-from service.db.org import Organization
 from service.db.reporting import ONE_PER_ORG, TRANSITIONS, Report, ReportAsset, ReportKind, ReportStatus
 from service.db.submission import Submission
 from service.documents.service import forget_objects
@@ -34,10 +33,9 @@ from service.reporting.deadlines import deadline_statuses
 from service.reporting.markup import MAX_BODY_CHARS
 from service.reporting.markup import render as render_body
 from service.reporting.schemas import ReportCreate, ReportUpdate
-from service.reporting.vocabulary import EDITABLE, FEATURABLE, KIND_NAMES, STATUS_NAMES
-from service.review.regions import PROVINCES
+from service.reporting.vocabulary import EDITABLE, KIND_NAMES, STATUS_NAMES
 from service.web import i18n
-from service.web.deps import EditorPage, SubmitterPage
+from service.web.deps import SubmitterPage
 from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -155,13 +153,13 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def _msg(request: Request) -> str | None:
+def message_of(request: Request) -> str | None:
     """The confirmation a redirect asked for (``?msg=filed``), only if it is one of ours: never a raw key."""
     msg = request.query_params.get("msg")
     return msg if msg and f"rep.msg.{msg}" in i18n.MESSAGES else None
 
 
-def _ip(request: Request) -> str:
+def ip_of(request: Request) -> str:
     return client_address(request)
 
 
@@ -194,7 +192,7 @@ def _field_errors(exc: ValidationError, lang: str) -> dict[str, str]:
     return errors
 
 
-def _problem_text(request: Request, problem: Problem) -> str:
+def problem_text(request: Request, problem: Problem) -> str:
     return i18n.detail_text(problem.detail, i18n.lang_of(request))
 
 
@@ -217,7 +215,7 @@ def list_page(request: Request, principal: SubmitterPage, session: CommittedSess
         own=own,
         kinds=list(ReportKind),
         one_per_org=ONE_PER_ORG,
-        msg=_msg(request),
+        msg=message_of(request),
         deadlines=deadline_statuses(session, org_id=principal.org_id, campaign=campaign) if campaign else [],
     )
 
@@ -273,7 +271,7 @@ async def create(request: Request, principal: SubmitterPage, session: CommittedS
             {**{k: v for k, v in values.items() if v}, "kind": kind, "title": values.get("title", ""),
              "campaign_id": campaign.id if campaign else None}
         )
-        report = service.create_report(session, principal=principal, data=data, ip=_ip(request))
+        report = service.create_report(session, principal=principal, data=data, ip=ip_of(request))
     except ValidationError as exc:
         return _form(
             request,
@@ -291,7 +289,7 @@ async def create(request: Request, principal: SubmitterPage, session: CommittedS
             kind=kind,
             report=None,
             values=values,
-            errors={"_": _problem_text(request, problem)},
+            errors={"_": problem_text(request, problem)},
             status_code=problem.status,
         )
     return RedirectResponse(f"/reports/{report.id}?msg=created", status_code=303)
@@ -362,7 +360,7 @@ def _detail(
         request,
         "reporting/detail.html",
         status_code=status_code,
-        msg=_msg(request),
+        msg=message_of(request),
         error=error,
         **detail_context(request, session, principal, report),
     )
@@ -396,7 +394,7 @@ async def update(
         data = ReportUpdate.model_validate({k: (v or None) if k != "body" else v for k, v in values.items()})
         if not values.get("title"):
             ReportCreate.model_validate({"kind": report.kind, "title": ""})
-        service.update_report(session, principal=principal, report_id=report.id, data=data, ip=_ip(request))
+        service.update_report(session, principal=principal, report_id=report.id, data=data, ip=ip_of(request))
     except ValidationError as exc:
         return _form(
             request,
@@ -412,13 +410,13 @@ async def update(
             kind=report.kind,
             report=report,
             values=values,
-            errors={"_": _problem_text(request, problem)},
+            errors={"_": problem_text(request, problem)},
             status_code=problem.status,
         )
     return RedirectResponse(f"/reports/{report.id}?msg=saved", status_code=303)
 
 
-def _ids(values: list[Any]) -> list[uuid.UUID]:
+def ids_of(values: list[Any]) -> list[uuid.UUID]:
     out = []
     for value in values[:200]:
         try:
@@ -438,7 +436,7 @@ async def _act(
             raise
         session.rollback()
         return _detail(
-            request, session, principal, report_id, error=_problem_text(request, problem), status_code=problem.status
+            request, session, principal, report_id, error=problem_text(request, problem), status_code=problem.status
         )
     return RedirectResponse(f"/reports/{report_id}?msg={msg}", status_code=303)
 
@@ -447,7 +445,7 @@ async def _act(
 async def link(
     report_id: uuid.UUID, request: Request, principal: SubmitterPage, session: CommittedSessionDep
 ) -> Response:
-    ids = _ids((await request.form()).getlist("asset_id"))
+    ids = ids_of((await request.form()).getlist("asset_id"))
     if not ids:
         report = service.get_report(session, principal=principal, report_id=report_id)
         return RedirectResponse(f"/reports/{report.id}", status_code=303)
@@ -457,7 +455,8 @@ async def link(
         principal,
         report_id,
         "linked",
-        lambda: service.link_assets(session, principal=principal, report_id=report_id, asset_ids=ids, ip=_ip(request)),
+        lambda: service.link_assets(session, principal=principal, report_id=report_id, asset_ids=ids,
+                                    ip=ip_of(request)),
     )
 
 
@@ -472,7 +471,7 @@ async def unlink(
         report_id,
         "unlinked",
         lambda: service.unlink_asset(
-            session, principal=principal, report_id=report_id, asset_id=asset_id, ip=_ip(request)
+            session, principal=principal, report_id=report_id, asset_id=asset_id, ip=ip_of(request)
         ),
     )
 
@@ -487,7 +486,7 @@ async def file(
         principal,
         report_id,
         "filed",
-        lambda: service.file_report(session, principal=principal, report_id=report_id, ip=_ip(request)),
+        lambda: service.file_report(session, principal=principal, report_id=report_id, ip=ip_of(request)),
     )
 
 
@@ -496,140 +495,13 @@ async def delete(
     report_id: uuid.UUID, request: Request, principal: SubmitterPage, session: CommittedSessionDep
 ) -> Response:
     try:
-        keys = service.delete_report(session, principal=principal, report_id=report_id, ip=_ip(request))
+        keys = service.delete_report(session, principal=principal, report_id=report_id, ip=ip_of(request))
     except Problem as problem:
         if problem.status in (403, 404):
             raise
         session.rollback()
         return _detail(
-            request, session, principal, report_id, error=_problem_text(request, problem), status_code=problem.status
+            request, session, principal, report_id, error=problem_text(request, problem), status_code=problem.status
         )
     # the documents' objects go after the commit (a background task runs once the response is sent)
     return RedirectResponse("/reports?msg=deleted", status_code=303, background=BackgroundTask(forget_objects, keys))
-
-
-# --- the editors' desk --------------------------------------------------------------------------------------------
-
-
-def _enum_list(values: list[str], enum: Any) -> list[Any]:
-    out = []
-    for value in values:
-        try:
-            out.append(enum(value))
-        except ValueError:
-            continue
-    return out
-
-
-@router.get("/desk/reports")
-def desk_queue(request: Request, principal: EditorPage, session: CommittedSessionDep) -> Response:
-    params = request.query_params
-    kinds = _enum_list(params.getlist("kind"), ReportKind)
-    statuses = _enum_list(params.getlist("status"), ReportStatus)
-    if "status" not in params:
-        statuses = [ReportStatus.filed, ReportStatus.forwarded]
-    region = params.get("region", "")
-    region = region if region in PROVINCES else ""
-    org_ids = _ids([params.get("org_id")]) if params.get("org_id") else []
-    q = clean_text(params.get("q", ""), multiline=False)[:100]
-    campaign = service.current_campaign(session, request.cookies.get(CAMPAIGN_COOKIE))
-    rows, total = service.list_reports(
-        session,
-        principal=principal,
-        campaign_id=campaign.id if campaign else None,
-        kinds=kinds,
-        statuses=statuses,
-        org_id=org_ids[0] if org_ids else None,
-        region=region or None,
-        q=q or None,
-        limit=200,
-    )
-    orgs = session.execute(
-        select(Organization.id, Organization.name)
-        .where(Organization.id.in_(select(Report.org_id).where(Report.status != ReportStatus.draft)))
-        .order_by(Organization.name)
-    ).all()
-    counts = dict(
-        session.execute(
-            select(ReportAsset.report_id, func.count())
-            .where(ReportAsset.report_id.in_([r.id for r in rows]))
-            .group_by(ReportAsset.report_id)
-        )
-        .tuples()
-        .all()
-    )
-    return render(
-        request,
-        "reporting/desk_queue.html",
-        rows=rows,
-        total=total,
-        counts=counts,
-        campaign=campaign,
-        kinds=list(ReportKind),
-        statuses=[s for s in ReportStatus if s != ReportStatus.draft],
-        chosen={
-            "kind": [k.value for k in kinds],
-            "status": [s.value for s in statuses],
-            "region": region,
-            "org_id": str(org_ids[0]) if org_ids else "",
-            "q": q,
-        },
-        provinces=sorted(PROVINCES.items()),
-        orgs=orgs,
-    )
-
-
-def _desk_detail(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    report_id: uuid.UUID,
-    error: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    report = service.get_report(session, principal=principal, report_id=report_id)
-    return render(
-        request,
-        "reporting/desk_detail.html",
-        status_code=status_code,
-        msg=_msg(request),
-        error=error,
-        featurable=report.kind in FEATURABLE,
-        can_decide=ReportStatus.accepted in TRANSITIONS[report.status],
-        **detail_context(request, session, principal, report),
-    )
-
-
-@router.get("/desk/reports/{report_id}")
-def desk_detail(
-    report_id: uuid.UUID, request: Request, principal: EditorPage, session: CommittedSessionDep
-) -> Response:
-    return _desk_detail(request, session, principal, report_id)
-
-
-@router.post("/desk/reports/{report_id}/decision")
-async def desk_decide(
-    report_id: uuid.UUID, request: Request, principal: EditorPage, session: CommittedSessionDep
-) -> Response:
-    form = await request.form()
-    action = str(form.get("action", ""))
-    reason = clean_text(str(form.get("reason", "")))[:2000]
-    if action not in ("accept", "return", "feature", "unfeature"):
-        return _desk_detail(
-            request,
-            session,
-            principal,
-            report_id,
-            status_code=422,
-            error=i18n.detail_text("未知的操作 / unknown action", i18n.lang_of(request)),
-        )
-    try:
-        service.decide(session, principal=principal, report_id=report_id, action=action, reason=reason, ip=_ip(request))
-    except Problem as problem:
-        if problem.status in (403, 404):
-            raise
-        session.rollback()
-        return _desk_detail(
-            request, session, principal, report_id, error=_problem_text(request, problem), status_code=problem.status
-        )
-    return RedirectResponse(f"/desk/reports/{report_id}?msg={action}", status_code=303)
