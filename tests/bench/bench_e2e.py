@@ -213,11 +213,12 @@ def detectors_that_ran() -> dict[str, str]:
     from sqlalchemy import text
 
     from service.core.db import get_engine
+    from workers.screening import NOT_CONFIGURED
 
     with get_engine().connect() as conn:
         rows = conn.execute(text(
-            "SELECT detector, bool_or(label = 'not_configured'), bool_and(label = 'not_configured') FROM finding "
-            "GROUP BY detector ORDER BY detector")).all()
+            "SELECT detector, bool_or(label = :skipped), bool_and(label = :skipped) FROM finding "
+            "GROUP BY detector ORDER BY detector"), {"skipped": NOT_CONFIGURED}).all()
     return {d: ("not configured" if all_skipped else "ran" if not any_skipped else "ran on some")
             for d, any_skipped, all_skipped in rows}
 

@@ -19,20 +19,22 @@ from workers.screening.quality import QualityDetector
 from workers.screening.safety import SafetyDetector
 from workers.screening.text import TextDetector
 
-__all__ = ["DETECTORS", "RUNNER_CODES", "Detector", "DetectorResult", "Found", "Frame", "Media", "Screening",
-           "Status", "run_detectors"]
+__all__ = ["DETECTORS", "NOT_CONFIGURED", "RUNNER_CODES", "Detector", "DetectorResult", "Found", "Frame", "Media",
+           "Screening", "Status", "run_detectors"]
 
 log = logging.getLogger(__name__)
 
 #: In order: the face detector reuses the nudity detector's face boxes.
 DETECTORS: tuple[Detector, ...] = (NudityDetector(), SafetyDetector(), TextDetector(), QrDetector(), FacesDetector(),
                                    QualityDetector())
+#: The fact a detector leaves when its model is not on this machine (the tag step's visual tagger leaves it too).
+NOT_CONFIGURED = "model_not_configured"
 #: Facts the runner itself publishes about a detector.
-RUNNER_CODES = frozenset({"model_not_configured", "detector_failed"})
+RUNNER_CODES = frozenset({NOT_CONFIGURED, "detector_failed"})
 
 
 def _skipped(detector: Detector, model: str, why: str) -> DetectorResult:
-    fact = Found("model_not_configured", 0.0, {
+    fact = Found(NOT_CONFIGURED, 0.0, {
         "detector": detector.name, "model": model,
         "reason": f"「{detector.name}」检测所需模型未配置（$MEDIADESK_MODEL_DIR/{model}）/ the {detector.name} "
                   f"detector needs a model that is not on this machine ($MEDIADESK_MODEL_DIR/{model}){why}"})

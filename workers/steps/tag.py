@@ -35,6 +35,7 @@ from service.db.screening import AssetEmbedding, AssetScreening, AssetTag, Findi
 from service.db.submission import Submission
 from workers.media_input import load_still
 from workers.pipeline import register
+from workers.screening import NOT_CONFIGURED
 
 DETECTORS = ("metadata", "visual")
 WEEK_TAG = ("职业教育活动周", "Vocational Education Activity Week", "event")
@@ -119,7 +120,7 @@ def tag_asset(session: Session, asset: Asset) -> list[tuple[str, str, float]]:
     findings: list[Finding] = []
     visual = _visual(session, asset, stored.visual_prompts)
     if visual is None:
-        findings.append(_finding("visual", "model_not_configured", 0.0, {
+        findings.append(_finding("visual", NOT_CONFIGURED, 0.0, {
             "model": VISUAL_MODEL, "purpose": "visual_tags",
             "reason": "视觉标签模型未配置 / no Chinese-CLIP model in $MEDIADESK_MODEL_DIR/chinese-clip"}))
     else:
