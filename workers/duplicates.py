@@ -15,9 +15,10 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from models.hashing import BAND_WIDTHS, BANDS, EXACT_PROBE, PDQ_MATCH_DISTANCE, band_probes, band_values
@@ -198,24 +199,35 @@ def visual_neighbours(session: Session, asset: Asset, embedding: list[float], mo
     """Photos whose stored embedding (same model, same dimension) is at least ``min_similarity`` (cosine) from
     ``embedding``, nearest first, among the bounded candidates (same moment or same submission), leaving out the
     photo's own duplicate cluster. pgvector's ``<=>`` is the cosine distance."""
+    query = visual_query(session, asset, embedding, model, min_similarity)
+    return {other: 1.0 - float(d) for other, d in session.execute(query).all()}
+
+
+def visual_query(session: Session, asset: Asset, embedding: list[float], model: str,
+                 min_similarity: float) -> Select[Any]:
+    """The statement of ``visual_neighbours`` (benchmarks EXPLAIN it). The candidates come from the asset indexes
+    only; each candidate's embedding is then read by its primary key (a correlated subquery, so the planner cannot
+    turn it into a scan of every embedding, as it did with a plain join and the distance in WHERE), and the
+    ``OFFSET 0`` fence computes each distance once."""
     window = [Asset.submission_id == asset.submission_id]
     if asset.capture_time is not None:
         window.append(and_(Asset.campaign_id == asset.campaign_id,
                            Asset.capture_time.between(asset.capture_time - VISUAL_WINDOW,
                                                       asset.capture_time + VISUAL_WINDOW)))
     own_cluster = session.scalar(select(AssetScreening.cluster_id).where(AssetScreening.asset_id == asset.id))
-    distance = AssetEmbedding.embedding.cosine_distance(embedding)
-    query = (
-        select(AssetEmbedding.asset_id, distance)
-        .join(Asset, Asset.id == AssetEmbedding.asset_id)
-        .outerjoin(AssetScreening, AssetScreening.asset_id == Asset.id)
-        .where(or_(*window), Asset.id != asset.id, Asset.kind == AssetKind.image, AssetEmbedding.model == model,
-               func.vector_dims(AssetEmbedding.embedding) == len(embedding), distance <= 1 - min_similarity)
-        .order_by(distance, AssetEmbedding.asset_id).limit(VISUAL_NEIGHBOURS)
-    )
+    candidates = (select(Asset.id).outerjoin(AssetScreening, AssetScreening.asset_id == Asset.id)
+                  .where(or_(*window), Asset.id != asset.id, Asset.kind == AssetKind.image))
     if own_cluster is not None:
-        query = query.where(AssetScreening.cluster_id.is_distinct_from(own_cluster))
-    return {other: 1.0 - float(d) for other, d in session.execute(query).all()}
+        candidates = candidates.where(AssetScreening.cluster_id.is_distinct_from(own_cluster))
+    pool = candidates.subquery("candidates")
+    distance = (select(AssetEmbedding.embedding.cosine_distance(embedding))
+                .where(AssetEmbedding.asset_id == pool.c.id, AssetEmbedding.model == model,
+                       func.vector_dims(AssetEmbedding.embedding) == len(embedding))
+                .scalar_subquery())
+    scored = select(pool.c.id.label("asset_id"), distance.label("distance")).offset(0).subquery("scored")
+    return (select(scored.c.asset_id, scored.c.distance)
+            .where(scored.c.distance <= 1 - min_similarity)
+            .order_by(scored.c.distance, scored.c.asset_id).limit(VISUAL_NEIGHBOURS))
 
 
 def join_cluster(session: Session, asset: Asset, matched: dict[uuid.UUID, int]) -> DuplicateCluster | None:
