@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Select, and_, delete, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from models.hashing import BAND_WIDTHS, BANDS, EXACT_PROBE, PDQ_MATCH_DISTANCE, band_probes, band_values
@@ -175,10 +176,12 @@ def record_similar(session: Session, asset_id: uuid.UUID, similar: dict[uuid.UUI
 def record_visual_similar(session: Session, asset_id: uuid.UUID, similar: dict[uuid.UUID, float]) -> None:
     """Replace ``asset_id``'s visual similar-shot pairs (cosine similarity of the image embeddings), both ways."""
     _clear_similar(session, asset_id, SimilarBasis.visual)
-    for other, similarity in similar.items():
-        for a, b in ((asset_id, other), (other, asset_id)):
-            session.add(SimilarShot(asset_id=a, other_id=b, basis=SimilarBasis.visual.value,
-                                    similarity=round(similarity, 4)))
+    rows = [{"asset_id": a, "other_id": b, "basis": SimilarBasis.visual.value, "similarity": round(similarity, 4)}
+            for other, similarity in similar.items() for a, b in ((asset_id, other), (other, asset_id))]
+    if rows:  # the other photo's own tag step may have written the pair meanwhile: the newer value wins
+        statement = insert(SimilarShot).values(rows)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["asset_id", "other_id", "basis"], set_={"similarity": statement.excluded.similarity}))
 
 
 def _clear_similar(session: Session, asset_id: uuid.UUID, basis: SimilarBasis) -> None:

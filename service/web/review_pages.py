@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from service.assets.clusters import best_shot_key, similar_shots
 from service.assets.service import get_asset, jobs_of
@@ -276,12 +276,18 @@ def similar_group(session: Session, asset: Asset) -> list[dict[str, Any]]:
 
 
 def similar_counts(session: Session, asset_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """How many other photos are similar shots of each of ``asset_ids`` (one page of the queue), any basis."""
+    """How many other photos are similar shots of each of ``asset_ids`` (one page of the queue), any basis; pairs
+    since joined into one duplicate cluster are not counted (as ``similar_shots`` leaves them out)."""
     if not asset_ids:
         return {}
+    mine, theirs = aliased(AssetScreening), aliased(AssetScreening)
     return {a: int(n) for a, n in session.execute(
         select(SimilarShot.asset_id, func.count(func.distinct(SimilarShot.other_id)))
-        .where(SimilarShot.asset_id.in_(asset_ids)).group_by(SimilarShot.asset_id)).all()}
+        .outerjoin(mine, mine.asset_id == SimilarShot.asset_id)
+        .outerjoin(theirs, theirs.asset_id == SimilarShot.other_id)
+        .where(SimilarShot.asset_id.in_(asset_ids),
+               mine.cluster_id.is_(None) | mine.cluster_id.is_distinct_from(theirs.cluster_id))
+        .group_by(SimilarShot.asset_id)).all()}
 
 
 #: Names of the evidence keys detectors put in a finding's ``detail`` (values are shown, keys never raw).
