@@ -15,6 +15,11 @@ from models.base import InferenceModel, NotConfigured, model_dir, package_versio
 CLIP_DIRNAME = "chinese-clip"
 TEMPLATE = "这是一张{}的照片"
 MIN_VISUAL_SCORE = 0.25
+#: Two photos whose image embeddings are at least this close (cosine similarity) are offered to editors as visual
+#: similar shots (``workers.steps.tag``; the only owner of this threshold). Chosen for Chinese-CLIP ViT-B/16, where
+#: other frames of one moment sit around 0.9 and unrelated photos of school events lower; not measured here (no real
+#: model on the development machine): ``python -m tests.eval.duplicates`` with ``MEDIADESK_MODEL_DIR`` measures it.
+SIMILAR_SHOT_MIN_COSINE = 0.90
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,25 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Select, and_, delete, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from models.hashing import BAND_WIDTHS, BANDS, EXACT_PROBE, PDQ_MATCH_DISTANCE, band_probes, band_values
-from service.db.asset import Asset
+from service.db.asset import Asset, AssetKind
 from service.db.review_index import record_screening
-from service.db.screening import AssetHash, AssetScreening, DuplicateCluster, SimilarShot
+from service.db.screening import (
+    AssetEmbedding,
+    AssetHash,
+    AssetScreening,
+    DuplicateCluster,
+    SimilarBasis,
+    SimilarShot,
+)
 
 #: Frame hashes count as the same picture up to here: beyond 31 the lookup finds them without guarantee, which the
 #: time-consistent vote over many frames tolerates.
@@ -155,12 +165,72 @@ def video_matches(session: Session, frames: list[tuple[float, list[str]]], *, ex
 
 
 def record_similar(session: Session, asset_id: uuid.UUID, similar: dict[uuid.UUID, int]) -> None:
-    """Replace ``asset_id``'s similar-shot pairs (kept in both directions, so either side reads them at once)."""
-    session.execute(delete(SimilarShot).where(
-        (SimilarShot.asset_id == asset_id) | (SimilarShot.other_id == asset_id)))
+    """Replace ``asset_id``'s hash-based similar-shot pairs (kept in both directions, so either side reads them at
+    once); the visual ones are the ``tag`` step's (``record_visual_similar``)."""
+    _clear_similar(session, asset_id, SimilarBasis.hash)
     for other, distance in similar.items():
-        session.add(SimilarShot(asset_id=asset_id, other_id=other, distance=distance))
-        session.add(SimilarShot(asset_id=other, other_id=asset_id, distance=distance))
+        for a, b in ((asset_id, other), (other, asset_id)):
+            session.add(SimilarShot(asset_id=a, other_id=b, basis=SimilarBasis.hash.value, distance=distance))
+
+
+def record_visual_similar(session: Session, asset_id: uuid.UUID, similar: dict[uuid.UUID, float]) -> None:
+    """Replace ``asset_id``'s visual similar-shot pairs (cosine similarity of the image embeddings), both ways."""
+    _clear_similar(session, asset_id, SimilarBasis.visual)
+    rows = [{"asset_id": a, "other_id": b, "basis": SimilarBasis.visual.value, "similarity": round(similarity, 4)}
+            for other, similarity in similar.items() for a, b in ((asset_id, other), (other, asset_id))]
+    if rows:  # the other photo's own tag step may have written the pair meanwhile: the newer value wins
+        statement = insert(SimilarShot).values(rows)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["asset_id", "other_id", "basis"], set_={"similarity": statement.excluded.similarity}))
+
+
+def _clear_similar(session: Session, asset_id: uuid.UUID, basis: SimilarBasis) -> None:
+    session.execute(delete(SimilarShot).where(
+        (SimilarShot.asset_id == asset_id) | (SimilarShot.other_id == asset_id), SimilarShot.basis == basis.value))
+    session.flush()
+
+
+#: Visual similar-shot candidates: photos of the same campaign taken within this long of each other (EXIF capture
+#: time, through ``ix_asset_campaign_capture_time``), and photos of the same submission (``asset.submission_id``).
+VISUAL_WINDOW = timedelta(minutes=10)
+#: At most this many visual similar shots are kept per photo (the nearest).
+VISUAL_NEIGHBOURS = 12
+
+
+def visual_neighbours(session: Session, asset: Asset, embedding: list[float], model: str,
+                      min_similarity: float) -> dict[uuid.UUID, float]:
+    """Photos whose stored embedding (same model, same dimension) is at least ``min_similarity`` (cosine) from
+    ``embedding``, nearest first, among the bounded candidates (same moment or same submission), leaving out the
+    photo's own duplicate cluster. pgvector's ``<=>`` is the cosine distance."""
+    query = visual_query(session, asset, embedding, model, min_similarity)
+    return {other: 1.0 - float(d) for other, d in session.execute(query).all()}
+
+
+def visual_query(session: Session, asset: Asset, embedding: list[float], model: str,
+                 min_similarity: float) -> Select[Any]:
+    """The statement of ``visual_neighbours`` (benchmarks EXPLAIN it). The candidates come from the asset indexes
+    only; each candidate's embedding is then read by its primary key (a correlated subquery, so the planner cannot
+    turn it into a scan of every embedding, as it did with a plain join and the distance in WHERE), and the
+    ``OFFSET 0`` fence computes each distance once."""
+    window = [Asset.submission_id == asset.submission_id]
+    if asset.capture_time is not None:
+        window.append(and_(Asset.campaign_id == asset.campaign_id,
+                           Asset.capture_time.between(asset.capture_time - VISUAL_WINDOW,
+                                                      asset.capture_time + VISUAL_WINDOW)))
+    own_cluster = session.scalar(select(AssetScreening.cluster_id).where(AssetScreening.asset_id == asset.id))
+    candidates = (select(Asset.id).outerjoin(AssetScreening, AssetScreening.asset_id == Asset.id)
+                  .where(or_(*window), Asset.id != asset.id, Asset.kind == AssetKind.image))
+    if own_cluster is not None:
+        candidates = candidates.where(AssetScreening.cluster_id.is_distinct_from(own_cluster))
+    pool = candidates.subquery("candidates")
+    distance = (select(AssetEmbedding.embedding.cosine_distance(embedding))
+                .where(AssetEmbedding.asset_id == pool.c.id, AssetEmbedding.model == model,
+                       func.vector_dims(AssetEmbedding.embedding) == len(embedding))
+                .scalar_subquery())
+    scored = select(pool.c.id.label("asset_id"), distance.label("distance")).offset(0).subquery("scored")
+    return (select(scored.c.asset_id, scored.c.distance)
+            .where(scored.c.distance <= 1 - min_similarity)
+            .order_by(scored.c.distance, scored.c.asset_id).limit(VISUAL_NEIGHBOURS))
 
 
 def join_cluster(session: Session, asset: Asset, matched: dict[uuid.UUID, int]) -> DuplicateCluster | None:

@@ -6,9 +6,10 @@ Editors' tags: ``service.assets.endpoints``."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from service.assets.screening_schemas import ClusterOut
 from service.assets.service import get_asset
 from service.core.deps import SessionDep, StaffDep
 from service.db.asset import Asset
+from service.db.org import Organization
 from service.db.screening import AssetScreening, SimilarShot
 
 router = APIRouter(prefix="/api/v1", tags=["screening"])
@@ -31,11 +33,15 @@ def get_cluster(cluster_id: uuid.UUID, principal: StaffDep, session: SessionDep)
 class SimilarShotOut(BaseModel):
     asset_id: uuid.UUID
     org_id: uuid.UUID
+    org_name: str
     submission_id: uuid.UUID
     width: int | None
     height: int | None
     quality_score: int | None
-    distance: int
+    uploaded_at: datetime
+    basis: str = Field(description="hash: perceptual hashes (a burst, one scene); visual: image embeddings alike")
+    distance: int | None = Field(description="PDQ Hamming distance (basis hash)")
+    similarity: float | None = Field(description="cosine similarity of the image embeddings (basis visual)")
     cluster_id: uuid.UUID | None
 
 
@@ -45,16 +51,30 @@ class SimilarShots(BaseModel):
 
 
 def similar_shots(session: Session, asset_id: uuid.UUID) -> list[SimilarShotOut]:
-    """The photos recorded as similar shots of ``asset_id``, nearest first."""
-    rows = session.execute(
-        select(Asset, SimilarShot.distance, AssetScreening.quality_score, AssetScreening.cluster_id)
+    """The photos recorded as similar shots of ``asset_id``, hash basis first (nearest first), then visual (most alike
+    first); a pair that has since joined one duplicate cluster is a duplicate, not a similar shot, and is left out."""
+    own_cluster = session.scalar(select(AssetScreening.cluster_id).where(AssetScreening.asset_id == asset_id))
+    query = (
+        select(Asset, Organization.name, SimilarShot, AssetScreening.quality_score, AssetScreening.cluster_id)
         .join(SimilarShot, SimilarShot.other_id == Asset.id)
+        .join(Organization, Organization.id == Asset.org_id)
         .outerjoin(AssetScreening, AssetScreening.asset_id == Asset.id)
-        .where(SimilarShot.asset_id == asset_id).order_by(SimilarShot.distance, Asset.id)
-    ).all()
-    return [SimilarShotOut(asset_id=a.id, org_id=a.org_id, submission_id=a.submission_id, width=a.width,
-                           height=a.height, quality_score=quality, distance=distance, cluster_id=cluster)
-            for a, distance, quality, cluster in rows]
+        .where(SimilarShot.asset_id == asset_id)
+        .order_by(SimilarShot.basis, SimilarShot.distance, SimilarShot.similarity.desc(), Asset.id)
+    )
+    if own_cluster is not None:
+        query = query.where(AssetScreening.cluster_id.is_distinct_from(own_cluster))
+    return [SimilarShotOut(asset_id=a.id, org_id=a.org_id, org_name=org_name, submission_id=a.submission_id,
+                           width=a.width, height=a.height, quality_score=quality, uploaded_at=a.created_at,
+                           basis=pair.basis, distance=pair.distance, similarity=pair.similarity, cluster_id=cluster)
+            for a, org_name, pair, quality, cluster in session.execute(query).all()]
+
+
+def best_shot_key(width: int | None, height: int | None, quality: float | None,
+                  uploaded_at: datetime) -> tuple[int, float, datetime]:
+    """Sort key of the suggested best of a group (smallest first): highest resolution, then quality score, then the
+    earliest upload, the rule ``workers.duplicates.refresh_cluster`` applies to duplicate clusters."""
+    return (-(width or 0) * (height or 0), -(quality or 0), uploaded_at)
 
 
 @router.get("/assets/{asset_id}/similar", response_model=SimilarShots)

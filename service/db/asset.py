@@ -95,7 +95,11 @@ class Asset(IdMixin, TimestampMixin, Base):
         back_populates="asset", cascade="all, delete-orphan", order_by="Rendition.name"
     )
 
-    __table_args__ = (Index("ix_asset_campaign_sha256", "campaign_id", "sha256"),)
+    __table_args__ = (
+        Index("ix_asset_campaign_sha256", "campaign_id", "sha256"),
+        # Visual similar-shot candidates: photos of the campaign taken within minutes (workers.duplicates).
+        Index("ix_asset_campaign_capture_time", "campaign_id", "capture_time"),
+    )
 
 
 class Rendition(IdMixin, TimestampMixin, Base):

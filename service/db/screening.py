@@ -80,17 +80,27 @@ class DuplicateCluster(IdMixin, TimestampMixin, Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SimilarBasis(enum.StrEnum):
+    """Why two photos are similar shots: their perceptual hashes (``dedupe``) or their image embeddings (``tag``)."""
+
+    hash = "hash"
+    visual = "visual"
+
+
 class SimilarShot(TimestampMixin, Base):
     """Two photos of one moment that are not copies of each other (a burst, a second exposure, the same scene from
     nearby): a weaker grouping than a duplicate cluster, shown so that an editor can pick one. Kept in both
-    directions."""
+    directions, one row per basis (each step replaces only its own)."""
 
     __tablename__ = "similar_shot"
 
     asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
     other_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True,
                                                 index=True)
-    distance: Mapped[int] = mapped_column(SmallInteger, doc="PDQ Hamming distance between the two")
+    basis: Mapped[str] = mapped_column(String(10), primary_key=True, default=SimilarBasis.hash.value,
+                                       server_default=SimilarBasis.hash.value, doc="hash | visual")
+    distance: Mapped[int | None] = mapped_column(SmallInteger, doc="PDQ Hamming distance (basis hash)")
+    similarity: Mapped[float | None] = mapped_column(Float, doc="cosine similarity of the embeddings (basis visual)")
 
 
 class AssetScreening(TimestampMixin, Base):

@@ -9,16 +9,20 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
+from service.assets.clusters import best_shot_key, similar_shots
 from service.assets.service import get_asset, jobs_of
 from service.consent.endpoints import consent_out
 from service.core.deps import SessionDep
 from service.core.errors import Problem
 from service.core.findings import FILTERS, FINDINGS, FindingKind
 from service.core.security import Principal
+from service.db.asset import Asset
 from service.db.campaign import Campaign
+from service.db.org import Organization
+from service.db.screening import AssetScreening, SimilarShot
 from service.db.submission import Submission
 from service.ingest.vocabulary import CATEGORIES
 from service.review import audit, claims, clusters, saved
@@ -92,6 +96,13 @@ i18n.register({
     "rv.keep": ("保留", "Keep"),
     "rv.best": ("建议最佳", "Suggested best"),
     "rv.keep_selected": ("保留所选，其余标记为重复", "Keep the selected one, mark the rest as duplicates"),
+    "rv.similar_title": ("相似镜头", "Similar shots"),
+    "rv.similar_hint": ("同一时刻的不同镜头，不是重复文件，也不会被自动处理；请比较后挑选一张。",
+                        "Different shots of one moment, not copies, and nothing is done to them automatically; "
+                        "compare them and pick one."),
+    "rv.similar_count": ("相似镜头 {n}", "{n} similar shots"),
+    "rv.similar_current": ("本素材", "This file"),
+    "rv.resolution": ("分辨率", "Resolution"),
     "rv.findings": ("风险与检测", "Findings"),
     "rv.risks": ("风险", "Risks"),
     "rv.quality_findings": ("质量", "Quality"),
@@ -162,6 +173,8 @@ i18n.register({
     "dash.p95": ("95% 秒数", "95th percentile s"),
     "dash.silent": ("尚未报送的单位", "Organisations that have not submitted"),
     "dash.silent_none": ("所有单位均已报送", "Every organisation has submitted"),
+    "similar_basis.hash": ("连拍/同一场景", "Burst / same scene"),
+    "similar_basis.visual": ("画面内容相近", "Similar picture content"),
     "org_kind.province": ("省级教育行政部门", "Province"),
     "org_kind.committee": ("行业教学指导委员会", "Teaching committee"),
     "org_kind.school": ("学校", "School"),
@@ -199,6 +212,7 @@ def queue(request: Request, principal: EditorPage, session: SessionDep) -> Respo
                   next_cursor=next_cursor, query=_query_string(params), campaigns=campaigns, provinces=PROVINCES,
                   categories=CATEGORIES, filters=FILTERS, statuses=STATUSES, sorts=SORTS, reasons=REASONS,
                   counts=counts, saved_filters=saved.list_filters(session, principal=principal),
+                  similar_counts=similar_counts(session, [r.review.asset_id for r in rows]),
                   msg=request.query_params.get("msg"))
 
 
@@ -230,10 +244,50 @@ def detail_context(session: Session, principal: Principal, asset_id: uuid.UUID) 
         if duration and isinstance(f.get("detail"), dict) and isinstance(f["detail"].get("t"), int | float)
     ]
     return {"asset": asset, "review": review, "submission": submission, "members": members, "timeline": timeline,
+            "similar": similar_group(session, asset),
             "events": audit.events_of(session, asset_id), "jobs": jobs_of(session, asset_id), "reasons": REASONS,
             "replaced_events": audit.events_of(session, asset.replaces_id) if asset.replaces_id else [],
             "renditions": {r.name for r in asset.renditions}, "categories": CATEGORIES, "provinces": PROVINCES,
             "findings_by_kind": findings_by_kind(review.findings or []), "consent": consent_out(session, asset)}
+
+
+def similar_group(session: Session, asset: Asset) -> list[dict[str, Any]]:
+    """This photo and its similar shots as the page shows them, one tile per photo (this one first) with why it is
+    similar (basis names: ``similar_basis.*``) and the suggested best of the group marked (the clusters' rule)."""
+    shots = similar_shots(session, asset.id)
+    if not shots:
+        return []
+    org = session.get(Organization, asset.org_id)
+    quality = session.scalar(select(AssetScreening.quality_score).where(AssetScreening.asset_id == asset.id))
+    group: dict[uuid.UUID, dict[str, Any]] = {asset.id: {
+        "asset_id": asset.id, "org_name": org.name if org else "", "width": asset.width, "height": asset.height,
+        "quality_score": quality, "uploaded_at": asset.created_at, "bases": [], "current": True, "best": False}}
+    for shot in shots:
+        entry = group.setdefault(shot.asset_id, {
+            "asset_id": shot.asset_id, "org_name": shot.org_name, "width": shot.width, "height": shot.height,
+            "quality_score": shot.quality_score, "uploaded_at": shot.uploaded_at, "bases": [], "current": False,
+            "best": False})
+        if shot.basis not in entry["bases"]:
+            entry["bases"].append(shot.basis)
+    best = min(group.values(), key=lambda e: (best_shot_key(e["width"], e["height"], e["quality_score"],
+                                                            e["uploaded_at"]), str(e["asset_id"])))
+    best["best"] = True
+    return list(group.values())
+
+
+def similar_counts(session: Session, asset_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many other photos are similar shots of each of ``asset_ids`` (one page of the queue), any basis; pairs
+    since joined into one duplicate cluster are not counted (as ``similar_shots`` leaves them out)."""
+    if not asset_ids:
+        return {}
+    mine, theirs = aliased(AssetScreening), aliased(AssetScreening)
+    return {a: int(n) for a, n in session.execute(
+        select(SimilarShot.asset_id, func.count(func.distinct(SimilarShot.other_id)))
+        .outerjoin(mine, mine.asset_id == SimilarShot.asset_id)
+        .outerjoin(theirs, theirs.asset_id == SimilarShot.other_id)
+        .where(SimilarShot.asset_id.in_(asset_ids),
+               mine.cluster_id.is_(None) | mine.cluster_id.is_distinct_from(theirs.cluster_id))
+        .group_by(SimilarShot.asset_id)).all()}
 
 
 #: Names of the evidence keys detectors put in a finding's ``detail`` (values are shown, keys never raw).

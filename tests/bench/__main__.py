@@ -14,6 +14,7 @@ BENCHMARKS = {
     "upload": "tests.bench.bench_upload",  # tus vs direct put_object, 1 GiB
     "media": "tests.bench.bench_media",  # image rendition set vs naive Pillow and pyvips; video step vs bare ffmpeg
     "dedupe": "tests.bench.bench_dedupe",  # a photo's duplicate lookup (one statement), cold, at 1M photos
+    "similar": "tests.bench.bench_similar",  # a photo's visual similar-shot query at the week's density
     "screen": "tests.bench.bench_screen",  # screening and OCR cost per image
     "queue": "tests.bench.bench_queue",  # review queue API and page at 1M assets
     "package": "tests.bench.bench_package",  # ZIP package build vs plain zip

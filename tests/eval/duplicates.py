@@ -6,8 +6,11 @@ one recording a second apart, as a burst; the Leuven pair, one scene in two expo
 the SHIPPED photo lookup (``workers.steps.dedupe.photo_hashes`` + ``match_photo``: one MIH statement on a real
 PostgreSQL, then ORB+RANSAC verification) and the shipped video matching (``video_hashes`` + ``video_matches``).
 Pairwise precision and recall per transform; per-photo cost against today's (full + two crops, three lookups).
+Visual similar shots (issue 18.4), when ``MEDIADESK_MODEL_DIR`` holds a Chinese-CLIP: burst frames, one scene in two
+exposures and two framings of one photo offered, unrelated photos offered falsely; without the model it says that the
+visual part was not measured.
 
-    python -m tests.eval.duplicates [--media ../shared/media]
+    python -m tests.eval.duplicates [--media ../shared/media] [--visual-only]
 """
 
 from __future__ import annotations
@@ -231,6 +234,59 @@ def tune_threshold(session: Session, media: Path) -> None:
         print(f"| {label} | {threshold} | {p:.3f} | {r:.3f} | {tp} | {fp} | {n} |")
 
 
+def _pan(image: Image.Image, left: bool) -> Image.Image:
+    """Two framings of one scene: the left or right 70 % of the photo (the photographer turned a little)."""
+    w, h = image.size
+    return image.crop((0, 0, int(w * 0.7), h) if left else (int(w * 0.3), 0, w, h))
+
+
+def evaluate_visual(media: Path) -> None:
+    """Issue 18.4: which pairs the SHIPPED visual rule offers as similar shots (``ZeroShotTagger.embed``, cosine ≥
+    ``models.clip.SIMILAR_SHOT_MIN_COSINE``, the rule ``workers.duplicates.visual_neighbours`` applies). Positives:
+    frames of one recording a second apart (a burst), Leuven A/B (one scene, two exposures), two framings of each
+    photo (left and right 70 %); false offers: every pair of two different photos. The candidate bound (same moment or
+    submission) is not exercised: every pair here is treated as one moment, the hardest case for the threshold."""
+    import numpy as np
+
+    from models.base import get_model
+    from models.clip import SIMILAR_SHOT_MIN_COSINE, ZeroShotTagger
+
+    tagger = get_model(ZeroShotTagger)
+    if not tagger.configured():
+        print(f"\nvisual similar shots: NOT MEASURED — {tagger.source()}; set MEDIADESK_MODEL_DIR to a folder with "
+              "a Chinese-CLIP model (`mediadesk models pull chinese-clip`) to measure them")
+        return
+    photos = load_photos(media / "photos")
+
+    def embed(images: list[Image.Image]) -> np.ndarray:
+        return np.array([row for i in range(0, len(images), 8) for row in tagger.embed(images[i:i + 8])])
+
+    def offered(first: list[Image.Image], second: list[Image.Image]) -> list[float]:
+        return [float(v) for v in (embed(first) * embed(second)).sum(axis=1)]
+
+    groups: dict[str, list[float]] = {}
+    bursts = burst_pairs(media / "videos")
+    groups["burst frames 1 s apart"] = offered([a for _, a, _ in bursts], [b for _, _, b in bursts])
+    if {"opencv_leuvenA.jpg", "opencv_leuvenB.jpg"} <= set(photos):
+        groups["one scene, two exposures (Leuven A/B)"] = offered([photos["opencv_leuvenA.jpg"]],
+                                                                  [photos["opencv_leuvenB.jpg"]])
+    names = sorted(photos)
+    groups["two framings of one photo (left/right 70 %)"] = offered([_pan(photos[n], True) for n in names],
+                                                                    [_pan(photos[n], False) for n in names])
+    whole = dict(zip(names, embed([photos[n] for n in names]), strict=True))
+    same_scene = {frozenset({"opencv_leuvenA.jpg", "opencv_leuvenB.jpg"})}
+    unrelated = [float(whole[a] @ whole[b]) for i, a in enumerate(names) for b in names[i + 1:]
+                 if frozenset({a, b}) not in same_scene]
+    print(f"\nvisual similar shots ({tagger.source()}, threshold {SIMILAR_SHOT_MIN_COSINE}):\n")
+    print("| pairs | n | offered | median cosine |\n|---|---|---|---|")
+    for label, values in groups.items():
+        hits = sum(v >= SIMILAR_SHOT_MIN_COSINE for v in values)
+        print(f"| {label} | {len(values)} | {hits} | {statistics.median(values) if values else 0:.3f} |")
+    false = sum(v >= SIMILAR_SHOT_MIN_COSINE for v in unrelated)
+    print(f"| unrelated photos (false offers) | {len(unrelated)} | {false} | "
+          f"{statistics.median(unrelated) if unrelated else 0:.3f} |")
+
+
 def _ffmpeg(*args: str) -> None:
     import imageio_ffmpeg
 
@@ -297,10 +353,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skip-photos", action="store_true")
     parser.add_argument("--tune-threshold", action="store_true",
                         help="only choose the whole-picture threshold on half the photos, report the other half")
+    parser.add_argument("--visual-only", action="store_true",
+                        help="only the visual similar shots (needs MEDIADESK_MODEL_DIR with chinese-clip)")
     args = parser.parse_args(argv)
     if not (args.media / "photos").is_dir():
         print(f"evaluation skipped: {args.media}/photos is absent", file=sys.stderr)
         return 2
+    if args.visual_only:
+        evaluate_visual(args.media)
+        return 0
     from service.core.embedded import Postgres, free_port
     from service.db.migrate import upgrade
 
@@ -323,6 +384,8 @@ def main(argv: list[str]) -> int:
             engine.dispose()
         finally:
             pg.stop()
+    if not args.tune_threshold:
+        evaluate_visual(args.media)
     return 0
 
 

@@ -9,6 +9,10 @@ capture-time and place checks. Reads no original: EXIF facts are what ``probe`` 
 * Taxonomy tags matched in the submission's text (title, description, activity, place) describe the submission, not
   each of its files (a cup video in a report about appliance repair is not 家电维修): they are stored once on the
   submission as suggestions with their evidence (``submission.suggested_tags``), shown with that source.
+* With a model, the image embedding is stored (``asset_embedding``) and compared with the embeddings of photos of
+  the same moment (same campaign, capture time within minutes) or the same submission: those at least
+  ``models.clip.SIMILAR_SHOT_MIN_COSINE`` alike and not in the photo's duplicate cluster become visual similar shots
+  (``similar_shot``, basis ``visual``; ``workers.duplicates.visual_neighbours``).
 * Findings use the vocabulary (``service.core.findings``): ``capture_in_week``/``capture_outside_week``/
   ``capture_unknown``, ``gps_in_province``/``gps_outside_province``, ``model_not_configured``.
 
@@ -25,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from models.base import NotConfigured, get_model
-from models.clip import MIN_VISUAL_SCORE, ZeroShotTagger
+from models.clip import MIN_VISUAL_SCORE, SIMILAR_SHOT_MIN_COSINE, ZeroShotTagger
 from models.tagger import TaxonomyTag, match_text, mentions_week, province_check, week_check
 from service.core.findings import finding_type
 from service.db.asset import Asset, AssetKind, Job
@@ -33,6 +37,7 @@ from service.db.campaign import Campaign, CampaignTaxonomy, campaign_taxonomy
 from service.db.org import Organization
 from service.db.screening import AssetEmbedding, AssetScreening, AssetTag, Finding, Tag, TagSource
 from service.db.submission import Submission
+from workers.duplicates import record_visual_similar, visual_neighbours
 from workers.media_input import load_still
 from workers.pipeline import register
 from workers.screening import NOT_CONFIGURED
@@ -66,11 +71,9 @@ def _visual(session: Session, asset: Asset,
         return None
     if asset.kind == AssetKind.video:  # keyframes are not kept between steps; videos get OCR tags
         return [], None
-    if not prompts:
-        return [], None
     image = load_still(session, asset)
-    try:
-        labels = tagger.predict(([image], list(prompts.values())))[0]
+    try:  # the embedding is kept without prompts too: similar shots need it
+        labels = tagger.predict(([image], list(prompts.values())))[0] if prompts else []
         embedding = tagger.embed([image])[0]
     except NotConfigured:
         return None
@@ -128,6 +131,9 @@ def tag_asset(session: Session, asset: Asset) -> list[tuple[str, str, float]]:
             add(name, TagSource.visual, score)
         if visual[1] is not None:
             session.merge(AssetEmbedding(asset_id=asset.id, model=VISUAL_MODEL, embedding=visual[1]))
+            session.flush()
+            record_visual_similar(session, asset.id, visual_neighbours(
+                session, asset, visual[1], VISUAL_MODEL, SIMILAR_SHOT_MIN_COSINE))
     findings += _place_and_time(asset, campaign, submission, org)
     names = sorted({name for name, _ in found})
     ids = tag_ids(session, [(n, *facets.get(n, (WEEK_TAG[1], WEEK_TAG[2]))) for n in names])
