@@ -14,7 +14,8 @@ also runs the model on overlapping n×n tiles of a ≤ ``side`` px copy and merg
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,8 @@ class _Session:
     boxes_index: int
     scores_index: int
     anchors: np.ndarray
+    #: A LiteRT interpreter is not thread-safe (ONNX Runtime sessions are): one inference at a time.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class BlazeFace(InferenceModel[Image.Image, list[Detection]]):
@@ -118,10 +121,11 @@ def _detect(session: _Session, image: Image.Image, min_score: float = MIN_SCORE)
     tensor = np.full((1, INPUT, INPUT, 3), -1.0, dtype=np.float32)  # black letterbox, top-left aligned
     tensor[0, : small.height, : small.width] = np.asarray(small, dtype=np.float32) / 127.5 - 1.0
     interpreter = session.interpreter
-    interpreter.set_tensor(session.input_index, tensor)
-    interpreter.invoke()
-    raw = interpreter.get_tensor(session.boxes_index)[0]
-    logits = np.clip(interpreter.get_tensor(session.scores_index)[0, :, 0], -SCORE_CLIP, SCORE_CLIP)
+    with session.lock:
+        interpreter.set_tensor(session.input_index, tensor)
+        interpreter.invoke()
+        raw = interpreter.get_tensor(session.boxes_index)[0].copy()
+        logits = np.clip(interpreter.get_tensor(session.scores_index)[0, :, 0], -SCORE_CLIP, SCORE_CLIP)
     scores = 1.0 / (1.0 + np.exp(-logits))
     keep = np.flatnonzero(scores > min_score)
     if not keep.size:
