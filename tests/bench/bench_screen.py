@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from models.base import get_model
+from models.blazeface import BlazeFace
 from models.faces import HaarFaces
 from models.hashing import pdq
 from models.nsfw import NsfwClassifier, NudeDetector
@@ -58,8 +59,9 @@ def main() -> None:
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core: every thread pool shares it
     photos = load_photos(args.photos)
     nsfw, nude, haar, ocr = (get_model(c) for c in (NsfwClassifier, NudeDetector, HaarFaces, Ocr))
+    blaze = get_model(BlazeFace)
     warm = next(iter(photos.values()))
-    for model in (nsfw, nude, haar, ocr):  # load outside the timings (once per worker process in production)
+    for model in (nsfw, nude, blaze, haar, ocr):  # load outside the timings (once per worker process in production)
         model.predict([warm] if model is nsfw else warm)
     from rapidocr import RapidOCR
 
@@ -73,7 +75,8 @@ def main() -> None:
         for name, fn in {
             "nsfw (open_nsfw)": lambda image=image: nsfw.predict([image]),
             "nudenet": lambda image=image: nude.predict(image),
-            "faces (haar)": lambda image=image: haar.predict(image),
+            "faces (blazeface, whole + 2x2 + 3x3 tiles)": lambda image=image: blaze.predict(image),
+            "baseline faces (haar, the fallback)": lambda image=image: haar.predict(image),
             "qr (zxing)": lambda image=image: find_barcodes(image),
             "quality": lambda image=image: image_quality(image),
             "pdq x3": lambda image=image: [pdq(image) for _ in range(3)],

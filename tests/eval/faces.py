@@ -102,7 +102,7 @@ class FaceTally:
 
 
 def detectors() -> dict[str, Detector]:
-    from models import faces
+    from models import blazeface, faces
     from models.base import get_model
     from models.nsfw import NudeDetector
 
@@ -114,6 +114,17 @@ def detectors() -> dict[str, Detector]:
     def before_haar(image: Image.Image) -> Boxes:
         return faces.haar_faces(image, confirm=False, min_neighbours=6)
 
+    def blaze(*grids: int, skin: bool = False, hints: bool = False, score: float = blazeface.MIN_SCORE) -> Detector:
+        def detect(image: Image.Image) -> Boxes:
+            boxes = [box for box, _ in blazeface.blaze_faces(image, grids=grids, min_score=score)]
+            if skin:
+                boxes = faces.skin_confirmed(image, boxes)
+            if hints:
+                boxes += [h for h in nudenet(image) if not any(faces.same_face(h, b) for b in boxes)]
+            return boxes
+
+        return detect
+
     return {
         "haar, minNeighbors 6 (before)": before_haar,
         "nudenet faces": nudenet,
@@ -123,8 +134,27 @@ def detectors() -> dict[str, Detector]:
         "haar + skin/eye check, minNeighbors 3": lambda image: faces.haar_faces(image, min_neighbours=3),
         "haar + skin/eye check, ≤ 800 px": lambda image: faces.haar_faces(image, side=800),
         "haar + skin/eye check, scaleFactor 1.2": lambda image: faces.haar_faces(image, scale_factor=1.2),
-        "count_faces (shipped: checked haar ∪ nudenet)": lambda image: faces.count_faces(image, nudenet(image))[1],
+        "checked haar ∪ nudenet (shipped before 2026-12-01, now the fallback)": lambda image: _union(
+            faces.haar_faces(image), nudenet(image)
+        ),
+        "blazeface, whole photo": blaze(),
+        "blazeface, whole + 2×2 tiles": blaze(2),
+        "blazeface, whole + 3×3 tiles": blaze(3),
+        "blazeface, whole + 2×2 + 3×3 tiles": blaze(2, 3),
+        "blazeface, whole + 2×2 + 3×3, score 0.6": blaze(2, 3, score=0.6),
+        "blazeface, whole + 2×2 + 3×3 + skin check": blaze(2, 3, skin=True),
+        "blazeface, whole + 2×2 tiles ∪ nudenet": blaze(2, hints=True),
+        "blazeface, whole + 2×2 + 3×3 ∪ nudenet": blaze(2, 3, hints=True),
+        "count_faces (shipped: blazeface whole + 2×2 + 3×3 ∪ nudenet)": lambda image: faces.count_faces(
+            image, nudenet(image)
+        )[1],
     }
+
+
+def _union(boxes: Boxes, hints: Boxes) -> Boxes:
+    from models.faces import same_face
+
+    return boxes + [h for h in hints if not any(same_face(h, b) for b in boxes)]
 
 
 def _larger(a: Boxes, b: Boxes) -> Boxes:

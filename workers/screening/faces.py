@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from models.faces import count_faces
+from models.faces import count_faces, face_model
 from workers.screening.contract import Detector, Found, Screening
 
 
@@ -19,4 +19,6 @@ class FacesDetector(Detector):
             if count > most["count"]:
                 most = {"count": count, "boxes": boxes, "t": frame.t}
         screening.faces = int(most["count"])
+        model = face_model()
+        most["detector"] = {"name": model.name, "version": model.version()}
         return [Found("faces", 1.0, most)] if most["count"] else []
