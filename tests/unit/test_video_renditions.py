@@ -101,3 +101,25 @@ def test_hd_upload_gets_a_360p_rung_cut_at_the_forced_keyframes(tmp_path: Path) 
     assert (analysis.width, analysis.height) == (1280, 720)
     assert analysis.audio_rms_db == again.audio_rms_db
     assert analysis.has_audio
+
+
+def test_a_failing_frame_reader_neither_blocks_ffmpeg_nor_goes_unnoticed(tmp_path: Path) -> None:
+    """The analysis reader dies on its first read: ffmpeg still writes every frame (the pipe is drained) and ends,
+    and the reader's error is raised once the command is done, instead of a hang or a silent empty analysis."""
+    import ffmpeg
+    import pytest
+
+    from workers import ffmpeg as runner
+
+    def broken(pipe: object) -> None:
+        raise ValueError("reader broke")
+
+    clip = tmp_path / "clip.mp4"
+    media.ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", "4", "-c:v", "libx264", "-preset",
+                 "ultrafast", "-pix_fmt", "yuv420p", str(clip))
+    fifo = tmp_path / "frames.nut"
+    args = runner.command(ffmpeg.output(runner.safe_input(clip, "mov").video.filter("format", "rgb24"), str(fifo),
+                                        f="nut", vcodec="rawvideo"))  # ≈ 69 MB through a 64 KB pipe
+    with pytest.raises(ValueError, match="reader broke"), runner.FramePipe(fifo, broken):
+        runner.run(args, timeout=60)
+    assert not fifo.exists()
