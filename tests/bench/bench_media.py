@@ -8,6 +8,8 @@ size, same encoders and qualities. Video, all cores: our transcode (workers.ffmp
 argv through plain subprocess.run; the realtime factor of 1080p30 → proxy_720p alone; and the media CPU-seconds
 per second of 1080p30 of the whole video pipeline before (broadcast_1080p for every upload, keyframes decoded by
 derive, screen and dedupe each) and after (broadcast on demand, keyframes extracted once and read back as JPEGs).
+``--only derive [--clip FILE]``: derive's media work as shipped, CPU-seconds per second of video (run it in two
+checkouts, interleaved, to compare them).
 """
 
 from __future__ import annotations
@@ -278,6 +280,48 @@ def bench_video_pipeline(seconds: int) -> None:
           f"(before {seconds / before_cpu:.2f}); the whole pipeline is measured by bench_e2e")
 
 
+def clip_like_e2e(seconds: int, out: Path) -> Path:
+    """1080p30 like bench_e2e's two-minute clip: ``testsrc2`` + tone, x264 ultrafast CRF 20 (≈ 18 Mb/s, a phone's)."""
+    from workers.ffmpeg import ffmpeg_binary
+
+    path = out / "1080p30-ultrafast.mp4"
+    subprocess.run([ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-f", "lavfi",
+                    "-i", "sine=frequency=440:sample_rate=48000", "-t", str(seconds), "-c:v", "libx264",
+                    "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)], check=True)
+    return path
+
+
+def bench_derive(seconds: int, clip: Path | None) -> None:
+    """derive's media work as shipped (no S3/DB): the upload transcode with its keyframe analysis, keyframe JPEGs,
+    poster, sprite; CPU seconds of this process and its ffmpeg children per second of video."""
+    import io
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path = clip or clip_like_e2e(seconds, folder)
+        source = video.Source(path, "mov", 1920, 1080, 30.0, float(seconds), True)
+        if clip is not None:
+            from workers.video_probe import probe_video
+
+            probe = probe_video(clip, "mov")
+            source = video.Source(path, "mov", probe.width, probe.height, probe.frame_rate, probe.duration,
+                                  bool(probe.info["audio"]))
+        duration = source.duration
+        out = folder / "out"
+        out.mkdir()
+        cpu0 = _cpu()
+        _, _, analysis = video.transcode(source, out, timeout=7200)
+        for frame in analysis.keyframes:
+            frame.image.save(io.BytesIO(), "JPEG", quality=90)
+        keyframes = frames.as_keyframes(analysis)
+        frames.write_poster(keyframes, out / "poster.jpg")
+        frames.write_sprite(keyframes, out / "s.jpg", out / "s.vtt", out / "s.json", duration)
+        spent = _cpu() - cpu0
+    print(f"derive media work on {path.name} ({duration:.0f} s): {spent:.2f} CPU-s, "  # noqa: T201
+          f"{spent / duration:.3f} CPU-s per second of video")
+
+
 def bench_threads(seconds: int) -> None:
     """Concurrency from measurement: the proxy encode with 1 thread vs ffmpeg's own choice, CPU and wall."""
     import ffmpeg
@@ -314,8 +358,11 @@ def main() -> None:
     parser.add_argument("--photo", type=Path, default=DEFAULT_PHOTO)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--only", choices=("images", "video", "pipeline", "threads"))
+    parser.add_argument("--only", choices=("images", "video", "pipeline", "threads", "derive"))
+    parser.add_argument("--clip", type=Path, help="--only derive: a 1080p30 file instead of the synthetic clip")
     args = parser.parse_args()
+    if args.only == "derive":
+        bench_derive(args.seconds, args.clip)
     if args.only in (None, "threads"):
         bench_threads(args.seconds)
     if args.only in (None, "pipeline"):
