@@ -58,49 +58,97 @@ def _keep(image: Image.Image) -> Image.Image:
     return image
 
 
-def analyse_video(path: Path, *, analysis_fps: float = 4.0, uniform_every: float = 5.0,
+#: Frames analysed per second; the sampling rule (the first frame at or after 1/ANALYSIS_FPS s past the last one
+#: sampled) is shared by ``analyse_video`` and the ffmpeg ``select`` filter of ``sample_select``.
+ANALYSIS_FPS = 4.0
+
+
+def sample_select(analysis_fps: float = ANALYSIS_FPS) -> str:
+    """The sampling rule of ``analyse_video`` as an ffmpeg ``select`` expression (variable 0: the next sample time),
+    so an ffmpeg command that already decodes the video can hand ``FrameSampler`` exactly the frames it would pick."""
+    return f"if(gte(t+0.000001,ld(0)),st(0,t+{1.0 / analysis_fps!r}),0)"
+
+
+def analysis_size(width: int, height: int) -> tuple[int, int]:
+    """Size of the frames ``FrameSampler`` keeps: the longer side at most KEYFRAME_SIDE, never upscaled."""
+    factor = min(1.0, KEYFRAME_SIDE / max(width, height))
+    return max(1, round(width * factor)), max(1, round(height * factor))
+
+
+class FrameSampler:
+    """The analysis of already sampled frames (time, picture), in order; ``finish`` adds what the file says (duration,
+    size, rate, audio levels). Fed by ``analyse_video``'s own decode, or by the frames an ffmpeg command that decodes
+    the video anyway writes into a pipe (``read``)."""
+
+    def __init__(self, *, uniform_every: float) -> None:
+        self.result = VideoAnalysis(0.0, 0, 0, 0.0)
+        self._uniform_every = uniform_every
+        self._previous: np.ndarray | None = None
+        self._last_shift: tuple[float, float] | None = None
+        self._next_uniform = 0.0
+
+    def add(self, t: float, image: Image.Image) -> None:
+        result, previous = self.result, self._previous
+        grey = _grey_small(image)
+        diff = float(np.abs(grey - previous).mean()) if previous is not None else 0.0
+        result.times.append(t)
+        result.luma.append(float(grey.mean()))
+        result.diff.append(diff)
+        scene = previous is None or diff / 255 * 4 > SCENE_CHANGE
+        shift = _shift(previous, grey) if previous is not None and not scene else None
+        jitter = 0.0
+        if shift is not None and self._last_shift is not None:
+            jitter = math.hypot(shift[0] - self._last_shift[0], shift[1] - self._last_shift[1])
+        result.motion.append(round(jitter, 5))
+        self._last_shift = shift
+        if scene or t >= self._next_uniform:
+            result.keyframes.append(Keyframe(t, _keep(image), "scene" if scene else "uniform"))
+            self._next_uniform = t + self._uniform_every
+        self._previous = grey
+
+    def read(self, pipe: object) -> None:
+        """Add every frame of a NUT stream of raw pictures (a file-like object with ``read``), already sampled."""
+        import av
+
+        with av.open(pipe, mode="r", format="nut") as container:
+            for frame in container.decode(container.streams.video[0]):
+                self.add(float(frame.time or 0.0), frame.to_image())  # type: ignore[no-untyped-call]
+
+    def finish(self, path: Path, *, max_keyframes: int) -> VideoAnalysis:
+        """Complete the analysis from the video file the frames were sampled for (the proxy)."""
+        import av
+
+        result = self.result
+        with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
+            stream = container.streams.video[0]
+            result.duration = float(container.duration / 1_000_000) if container.duration else 0.0
+            result.fps = float(stream.average_rate or 25)
+            result.width, result.height = stream.codec_context.width, stream.codec_context.height
+        if not result.duration and result.times:
+            result.duration = result.times[-1] + 1.0 / result.fps
+        _read_audio(path, result)
+        if len(result.keyframes) > max_keyframes:  # keep an even spread, always the first
+            step = len(result.keyframes) / max_keyframes
+            result.keyframes = [result.keyframes[int(i * step)] for i in range(max_keyframes)]
+        return result
+
+
+def analyse_video(path: Path, *, analysis_fps: float = ANALYSIS_FPS, uniform_every: float = 5.0,
                   max_keyframes: int = 40) -> VideoAnalysis:
     import av
 
+    sampler = FrameSampler(uniform_every=uniform_every)
     with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        duration = float(container.duration / 1_000_000) if container.duration else 0.0
-        fps = float(stream.average_rate or 25)
-        result = VideoAnalysis(duration, stream.codec_context.width, stream.codec_context.height, fps)
-        previous: np.ndarray | None = None
-        last_shift: tuple[float, float] | None = None
         next_sample = 0.0
-        next_uniform = 0.0
         for frame in container.decode(stream):
             t = float(frame.time or 0.0)
             if t + 1e-6 < next_sample:
                 continue
             next_sample = t + 1.0 / analysis_fps
-            image = frame.to_image()  # type: ignore[no-untyped-call]
-            grey = _grey_small(image)
-            diff = float(np.abs(grey - previous).mean()) if previous is not None else 0.0
-            result.times.append(t)
-            result.luma.append(float(grey.mean()))
-            result.diff.append(diff)
-            scene = previous is None or diff / 255 * 4 > SCENE_CHANGE
-            shift = _shift(previous, grey) if previous is not None and not scene else None
-            jitter = 0.0
-            if shift is not None and last_shift is not None:
-                jitter = math.hypot(shift[0] - last_shift[0], shift[1] - last_shift[1])
-            result.motion.append(round(jitter, 5))
-            last_shift = shift
-            if scene or t >= next_uniform:
-                result.keyframes.append(Keyframe(t, _keep(image), "scene" if scene else "uniform"))
-                next_uniform = t + uniform_every
-            previous = grey
-        if not duration and result.times:
-            result.duration = result.times[-1] + 1.0 / fps
-        _read_audio(path, result)
-    if len(result.keyframes) > max_keyframes:  # keep an even spread, always the first
-        step = len(result.keyframes) / max_keyframes
-        result.keyframes = [result.keyframes[int(i * step)] for i in range(max_keyframes)]
-    return result
+            sampler.add(t, frame.to_image())  # type: ignore[no-untyped-call]
+    return sampler.finish(path, max_keyframes=max_keyframes)
 
 
 def _read_audio(path: Path, result: VideoAnalysis) -> None:

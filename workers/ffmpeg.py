@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import ffmpeg
@@ -153,3 +154,64 @@ def _read_progress(proc: subprocess.Popen[bytes], duration: float | None,
                 on_progress(fraction)
             except Exception:  # a progress sink must never break the encode
                 log.warning("progress callback failed", exc_info=True)
+
+
+class _FdReader:
+    """The read end of a pipe as the minimal file object PyAV reads from (no ``seek``: a stream)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def read(self, size: int) -> bytes:
+        return os.read(self.fd, size)
+
+
+class FramePipe:
+    """A named pipe that one output of an ffmpeg command writes into while ``consume`` reads it in a thread, so a
+    command that decodes a video anyway can hand the frames on without a second decode or a file on disk.
+
+    Race-free whatever ffmpeg does: the read end is opened first and a write end is held here until the command has
+    ended (``with`` exits), so the reader waits for ffmpeg instead of seeing an early end of stream, and sees the end
+    when ffmpeg is done or never started. A reader that fails keeps draining the pipe, so ffmpeg never blocks on it;
+    its error is raised at exit, unless the command itself failed (that error is the one that matters)."""
+
+    def __init__(self, path: Path, consume: Callable[[Any], None], *, join_timeout: float = 120.0) -> None:
+        self.path = path
+        self._consume = consume
+        self._join_timeout = join_timeout
+        self._error: BaseException | None = None
+        os.mkfifo(path, 0o600)
+        self._fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        self._keeper: int | None = os.open(path, os.O_WRONLY)
+        os.set_blocking(self._fd, True)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    def _read(self) -> None:
+        try:
+            self._consume(_FdReader(self._fd))
+        except BaseException as exc:  # handed to the caller at exit
+            self._error = exc
+        finally:
+            with contextlib.suppress(OSError):
+                while os.read(self._fd, 1 << 20):
+                    pass
+            os.close(self._fd)
+
+    def __enter__(self) -> FramePipe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._keeper is not None:
+            os.close(self._keeper)  # with ffmpeg gone, the reader now sees the end of the stream
+            self._keeper = None
+        self._thread.join(self._join_timeout)
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        if exc is not None:
+            return
+        if self._thread.is_alive():
+            raise RuntimeError(f"the reader of {self.path.name} did not finish")
+        if self._error is not None:
+            raise self._error

@@ -51,10 +51,10 @@ class VideoProfile:
 PROXY_720P = VideoProfile("proxy_720p", 720, 30, "veryfast", 23, "3M", "6M", "128k", "main", "3.1")
 BROADCAST_1080P = VideoProfile("broadcast_1080p", 1080, 60, "fast", 19, "15M", "30M", "192k", "high", "4.2")
 VIDEO_PROFILES: tuple[VideoProfile, ...] = (PROXY_720P, BROADCAST_1080P)
-#: Made by ``derive`` for every uploaded video. The broadcast rendition is made on demand (an editor features the
-#: video, it joins a collection, or an outlet asks for it): most uploads are never broadcast, and at ``fast`` CRF 19
-#: it cost more than everything else in the video pipeline together (docs/PERFORMANCE.md).
-UPLOAD_PROFILES: tuple[VideoProfile, ...] = (PROXY_720P,)
+#: ``proxy_720p`` is made by ``derive`` for every uploaded video (``workers.steps.video.upload_command``). The
+#: broadcast rendition is made on demand (an editor features the video, it joins a collection, or an outlet asks for
+#: it): most uploads are never broadcast, and at ``fast`` CRF 19 it cost more than everything else in the video
+#: pipeline together (docs/PERFORMANCE.md).
 ON_DEMAND_PROFILES: dict[str, VideoProfile] = {BROADCAST_1080P.name: BROADCAST_1080P}
 
 #: Keyframe every GOP_SECONDS in every MP4 (forced), so the HLS ladder can cut segments by stream copy.
@@ -72,14 +72,17 @@ class HlsVariant:
     maxrate: str
     bufsize: str
     audio_bitrate: str
+    preset: str = "veryfast"
 
 
-#: The preview ladder. The top variant is the proxy_720p file cut into segments (no second encode).
+#: The preview ladder. The top variant is the proxy_720p file cut into segments (no second encode); the smaller
+#: ones are encoded in the proxy's own ffmpeg command from its scaled picture (one decode of the original).
 HLS_VARIANTS: tuple[HlsVariant, ...] = (HlsVariant("360p", 360, 26, "900k", "1800k", "96k"),)
 HLS_SEGMENT_SECONDS = GOP_SECONDS
 
-#: Keyframes extracted once at derive from the proxy (scene changes + one every KEYFRAME_EVERY s, at most
-#: KEYFRAME_MAX), stored as JPEGs under derived/{id}/frames/ and read by screen, dedupe, poster and sprite.
+#: Keyframes extracted once at derive from the proxy's picture in the upload command (scene changes + one every
+#: KEYFRAME_EVERY s, at most KEYFRAME_MAX; frames sampled at ``models.video.ANALYSIS_FPS``), stored as JPEGs under
+#: derived/{id}/frames/ and read by screen, dedupe, poster and sprite.
 KEYFRAME_EVERY = 2.0
 KEYFRAME_MAX = 120
 KEYFRAME_JPEG_QUALITY = 90

@@ -8,6 +8,8 @@ size, same encoders and qualities. Video, all cores: our transcode (workers.ffmp
 argv through plain subprocess.run; the realtime factor of 1080p30 → proxy_720p alone; and the media CPU-seconds
 per second of 1080p30 of the whole video pipeline before (broadcast_1080p for every upload, keyframes decoded by
 derive, screen and dedupe each) and after (broadcast on demand, keyframes extracted once and read back as JPEGs).
+``--only derive [--clip FILE]``: derive's media work as shipped, CPU-seconds per second of video (run it in two
+checkouts, interleaved, to compare them).
 """
 
 from __future__ import annotations
@@ -141,17 +143,16 @@ def bench_video(seconds: int) -> None:
         ours_dir, bare_dir = folder / "ours", folder / "bare"
         ours_dir.mkdir()
         started, cpu0 = time.perf_counter(), _children_cpu()
-        outputs, _ = video.transcode(source, ours_dir, timeout=3600)
+        outputs, _, _ = video.transcode(source, ours_dir, timeout=3600)
         ours_s, ours_cpu = time.perf_counter() - started, _children_cpu() - cpu0
-        # The same commands, run bare (the argv our runner executed, re-targeted at another folder).
+        # The same commands, run bare (the argv our runner executed, re-targeted at another folder; the sampled
+        # frames go to /dev/null instead of the analysis pipe).
         bare_dir.mkdir()
-        mp4_args, mp4_outputs = video.mp4_renditions_command(source, bare_dir)
+        upload_args, proxy, _ = video.upload_command(source, bare_dir, bare_dir / "hls", Path(os.devnull))
         started, cpu0 = time.perf_counter(), _children_cpu()
-        subprocess.run(mp4_args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        proxy = next(o for o in mp4_outputs if o.name == "proxy_720p")
-        hls_args, _ = video.hls_commands(proxy, source, bare_dir / "hls")
-        for args in hls_args:
-            subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(upload_args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        copy_args, _ = video.top_rung_command(proxy, bare_dir / "hls")
+        subprocess.run(copy_args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         bare_s, bare_cpu = time.perf_counter() - started, _children_cpu() - cpu0
         # proxy_720p alone: realtime factor of the profile's encoder settings.
         import ffmpeg
@@ -169,7 +170,7 @@ def bench_video(seconds: int) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     print(f"video step on a {seconds} s 1080p30 clip ({cores} cores; wall and ffmpeg CPU seconds):")  # noqa: T201
-    print(f"  ours (runner: proxy_720p + HLS)                 {ours_s:7.2f} s wall {ours_cpu:7.2f} s CPU")  # noqa: T201
+    print(f"  ours (runner: proxy_720p + HLS + frame pipe)    {ours_s:7.2f} s wall {ours_cpu:7.2f} s CPU")  # noqa: T201
     print(f"  bare subprocess.run, same argv                  {bare_s:7.2f} s wall {bare_cpu:7.2f} s CPU")  # noqa: T201
     print(f"  ours / bare = {ours_s / bare_s:.3f} wall, {ours_cpu / bare_cpu:.3f} CPU  (target <= 1.10)")  # noqa: T201
     print(f"  proxy_720p alone: {seconds / proxy_s:.2f}x realtime (wall); "  # noqa: T201
@@ -193,6 +194,29 @@ def _old_nonkey_keyframes(proxy: Path) -> list[frames.Keyframe]:
         for frame in container.decode(stream):
             found.append(frames.Keyframe(float(frame.time or 0.0), frame.to_image()))  # type: ignore[no-untyped-call]
     return found
+
+
+def _old_ladder(proxy: video.Output, source: video.Source, hls_dir: Path) -> None:
+    """What derive did before: the top rung by stream copy, then each smaller rung by a second ffmpeg decoding the
+    proxy (same encoder settings as the one-command ladder)."""
+    import ffmpeg
+
+    from workers import ffmpeg as runner
+    from workers.profiles import HLS_SEGMENT_SECONDS
+
+    hls_dir.mkdir(parents=True, exist_ok=True)
+    runner.run(video.top_rung_command(proxy, hls_dir)[0], timeout=3600)
+    fps = video.output_fps(source.frame_rate, 30)
+    for variant, width, height in video.ladder(proxy.width, proxy.height):
+        inp = runner.safe_input(proxy.path, "mov")
+        options = video._x264(None, crf=variant.crf, preset=variant.preset, maxrate=variant.maxrate,
+                              bufsize=variant.bufsize, fps=fps, audio_bitrate=variant.audio_bitrate, has_audio=True)
+        options.pop("movflags")
+        runner.run(runner.command(ffmpeg.output(
+            inp.video.filter("scale", width, height).filter("setsar", "1"), inp.audio,
+            str(hls_dir / f"{variant.name}.m3u8"), hls_segment_filename=str(hls_dir / f"{variant.name}_%04d.ts"),
+            f="hls", hls_time=HLS_SEGMENT_SECONDS, hls_playlist_type="vod", hls_flags="independent_segments",
+            **options)), timeout=3600)
 
 
 def _frames_round_trip(analysis: object, folder: Path) -> None:
@@ -227,9 +251,7 @@ def bench_video_pipeline(seconds: int) -> None:
         args, outputs = video.mp4_renditions_command(source, before_dir, VIDEO_PROFILES)
         runner.run(args, timeout=3600, duration=source.duration)
         proxy = next(o for o in outputs if o.name == "proxy_720p")
-        hls_args, variants = video.hls_commands(proxy, source, before_dir / "hls")
-        for command in hls_args:
-            runner.run(command, timeout=3600)
+        _old_ladder(proxy, source, before_dir / "hls")
         old = _old_nonkey_keyframes(proxy.path)
         frames.write_poster(old, before_dir / "poster.jpg")
         frames.write_sprite(old, before_dir / "s.jpg", before_dir / "s.vtt", before_dir / "s.json", seconds)
@@ -238,8 +260,7 @@ def bench_video_pipeline(seconds: int) -> None:
         before_cpu = _cpu() - cpu0
 
         cpu0 = _cpu()
-        outputs, _ = video.transcode(source, after_dir, timeout=3600)
-        analysis = frames.extract(outputs[0].path)
+        outputs, _, analysis = video.transcode(source, after_dir, timeout=3600)
         keyframes = frames.as_keyframes(analysis)
         frames.write_poster(keyframes, after_dir / "poster.jpg")
         frames.write_sprite(keyframes, after_dir / "s.jpg", after_dir / "s.vtt", after_dir / "s.json", seconds)
@@ -252,11 +273,53 @@ def bench_video_pipeline(seconds: int) -> None:
     print(f"video pipeline media work on a {seconds} s 1080p30 clip with audio "  # noqa: T201
           "(CPU-seconds per second of video; screening/hashing models excluded):")
     print(f"  before: proxy + broadcast for every upload, 3 decodes for frames  {before_cpu / seconds:6.2f}")  # noqa: T201
-    print(f"  after:  proxy + HLS + frames once                                 {after_cpu / seconds:6.2f} "  # noqa: T201
+    print(f"  after:  one decode: proxy + 360p rung + sampled frames, top rung copy {after_cpu / seconds:6.2f} "  # noqa: T201
           f"({before_cpu / after_cpu:.2f}x less)")
     print(f"  on demand: broadcast_1080p when featured or asked for             {demand_cpu / seconds:6.2f}")  # noqa: T201
     print(f"  => {seconds / after_cpu:.2f} video-min per core-minute for this media work "  # noqa: T201
           f"(before {seconds / before_cpu:.2f}); the whole pipeline is measured by bench_e2e")
+
+
+def clip_like_e2e(seconds: int, out: Path) -> Path:
+    """1080p30 like bench_e2e's two-minute clip: ``testsrc2`` + tone, x264 ultrafast CRF 20 (≈ 18 Mb/s, a phone's)."""
+    from workers.ffmpeg import ffmpeg_binary
+
+    path = out / "1080p30-ultrafast.mp4"
+    subprocess.run([ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-f", "lavfi",
+                    "-i", "sine=frequency=440:sample_rate=48000", "-t", str(seconds), "-c:v", "libx264",
+                    "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)], check=True)
+    return path
+
+
+def bench_derive(seconds: int, clip: Path | None) -> None:
+    """derive's media work as shipped (no S3/DB): the upload transcode with its keyframe analysis, keyframe JPEGs,
+    poster, sprite; CPU seconds of this process and its ffmpeg children per second of video."""
+    import io
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path = clip or clip_like_e2e(seconds, folder)
+        source = video.Source(path, "mov", 1920, 1080, 30.0, float(seconds), True)
+        if clip is not None:
+            from workers.video_probe import probe_video
+
+            probe = probe_video(clip, "mov")
+            source = video.Source(path, "mov", probe.width, probe.height, probe.frame_rate, probe.duration,
+                                  bool(probe.info["audio"]))
+        duration = source.duration
+        out = folder / "out"
+        out.mkdir()
+        cpu0 = _cpu()
+        _, _, analysis = video.transcode(source, out, timeout=7200)
+        for frame in analysis.keyframes:
+            frame.image.save(io.BytesIO(), "JPEG", quality=90)
+        keyframes = frames.as_keyframes(analysis)
+        frames.write_poster(keyframes, out / "poster.jpg")
+        frames.write_sprite(keyframes, out / "s.jpg", out / "s.vtt", out / "s.json", duration)
+        spent = _cpu() - cpu0
+    print(f"derive media work on {path.name} ({duration:.0f} s): {spent:.2f} CPU-s, "  # noqa: T201
+          f"{spent / duration:.3f} CPU-s per second of video")
 
 
 def bench_threads(seconds: int) -> None:
@@ -295,8 +358,11 @@ def main() -> None:
     parser.add_argument("--photo", type=Path, default=DEFAULT_PHOTO)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--only", choices=("images", "video", "pipeline", "threads"))
+    parser.add_argument("--only", choices=("images", "video", "pipeline", "threads", "derive"))
+    parser.add_argument("--clip", type=Path, help="--only derive: a 1080p30 file instead of the synthetic clip")
     args = parser.parse_args()
+    if args.only == "derive":
+        bench_derive(args.seconds, args.clip)
     if args.only in (None, "threads"):
         bench_threads(args.seconds)
     if args.only in (None, "pipeline"):

@@ -26,7 +26,7 @@ def test_variable_frame_rate_is_detected_and_normalised(tmp_path: Path) -> None:
                  "-vf", r"select=lt(mod(n\,5)\,3)", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast",
                  str(vfr))
     assert probe_video(vfr, "mov").info["variable_frame_rate"] is True
-    outputs, _ = video.transcode(_source(vfr), tmp_path, timeout=300)
+    outputs, _, _ = video.transcode(_source(vfr), tmp_path, timeout=300)
     for output in outputs:
         result = probe_video(output.path, "mov")
         assert result.info["variable_frame_rate"] is False, output.name
@@ -38,10 +38,9 @@ def test_poster_skips_black_opening_and_sprite_has_an_index(tmp_path: Path) -> N
     media.ffmpeg("-f", "lavfi", "-i", "color=black:size=320x240:rate=25:duration=2", "-f", "lavfi",
                  "-i", "testsrc2=size=320x240:rate=25:duration=4", "-filter_complex", "[0:v][1:v]concat=n=2:v=1",
                  "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip))
-    outputs, hls_dir = video.transcode(_source(clip), tmp_path, timeout=300)
+    outputs, hls_dir, analysis = video.transcode(_source(clip), tmp_path, timeout=300)
     assert [o.name for o in outputs] == ["proxy_720p"]  # broadcast_1080p is made on demand, not at upload
-    proxy = outputs[0]
-    keyframes = frames.as_keyframes(frames.extract(proxy.path))
+    keyframes = frames.as_keyframes(analysis)
     assert len(keyframes) >= 3  # a keyframe every 2 s
     poster = tmp_path / "poster.jpg"
     frames.write_poster(keyframes, poster)
@@ -67,3 +66,60 @@ def test_stored_keyframes_are_thinned_as_each_step_samples() -> None:
     # every 5 s as screen samples: scene changes always, a uniform frame once 5 s passed since the last kept one
     assert [e["t"] for e in frames.thin(stored, uniform_every=5.0, max_keyframes=40)] == [0.0, 6.0, 7.0, 13.0]
     assert [e["t"] for e in frames.thin(stored, uniform_every=2.0, max_keyframes=4)] == [0.0, 4.0, 7.0, 11.0]
+
+
+def test_hd_upload_gets_a_360p_rung_cut_at_the_forced_keyframes(tmp_path: Path) -> None:
+    """A 720p phone clip: the preview ladder offers 720p and 360p; the 360p rung (encoded in the upload's one ffmpeg
+    command) is 640×360 with sound, every segment starts on a keyframe and lasts one GOP, and the keyframes the
+    poster and sprite are made of are the frames a decode of the finished proxy gives."""
+    import av
+
+    clip = tmp_path / "phone.mp4"
+    media.ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi",
+                 "-i", "sine=frequency=440:sample_rate=48000", "-t", "6.5", "-c:v", "libx264", "-preset", "ultrafast",
+                 "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip))
+    (tmp_path / "out").mkdir()
+    outputs, hls_dir, analysis = video.transcode(_source(clip), tmp_path / "out", timeout=300)
+    master = (hls_dir / "master.m3u8").read_text()
+    assert [line for line in master.splitlines() if line.endswith(".m3u8")] == ["360p.m3u8", "720p.m3u8"]
+    assert "RESOLUTION=640x360" in master
+    assert "RESOLUTION=1280x720" in master
+    playlist = (hls_dir / "360p.m3u8").read_text()
+    durations = [float(line.split(":")[1].rstrip(",")) for line in playlist.splitlines() if line.startswith("#EXTINF")]
+    assert len(durations) == 4
+    assert all(abs(d - 2.0) < 0.05 for d in durations[:-1])
+    assert abs(sum(durations) - 6.5) < 0.1
+    for segment in sorted(hls_dir.glob("360p_*.ts")):
+        with av.open(str(segment)) as container:
+            assert {s.type for s in container.streams} == {"video", "audio"}
+            first = next(container.decode(video=0))
+            assert (first.width, first.height) == (640, 360)
+            assert first.key_frame, segment.name  # playable from its first frame
+    again = frames.extract(outputs[0].path)
+    assert [(k.t, k.reason) for k in analysis.keyframes] == [(k.t, k.reason) for k in again.keyframes]
+    assert analysis.times == again.times
+    assert (analysis.width, analysis.height) == (1280, 720)
+    assert analysis.audio_rms_db == again.audio_rms_db
+    assert analysis.has_audio
+
+
+def test_a_failing_frame_reader_neither_blocks_ffmpeg_nor_goes_unnoticed(tmp_path: Path) -> None:
+    """The analysis reader dies on its first read: ffmpeg still writes every frame (the pipe is drained) and ends,
+    and the reader's error is raised once the command is done, instead of a hang or a silent empty analysis."""
+    import ffmpeg
+    import pytest
+
+    from workers import ffmpeg as runner
+
+    def broken(pipe: object) -> None:
+        raise ValueError("reader broke")
+
+    clip = tmp_path / "clip.mp4"
+    media.ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", "4", "-c:v", "libx264", "-preset",
+                 "ultrafast", "-pix_fmt", "yuv420p", str(clip))
+    fifo = tmp_path / "frames.nut"
+    args = runner.command(ffmpeg.output(runner.safe_input(clip, "mov").video.filter("format", "rgb24"), str(fifo),
+                                        f="nut", vcodec="rawvideo"))  # ≈ 69 MB through a 64 KB pipe
+    with pytest.raises(ValueError, match="reader broke"), runner.FramePipe(fifo, broken):
+        runner.run(args, timeout=60)
+    assert not fifo.exists()

@@ -84,7 +84,8 @@ def _derive_video(session: Session, asset: Asset, original: Path, out_dir: Path)
             log.info("asset %s transcode %.0f%%", asset.id, fraction * 100)
 
     try:
-        outputs, hls_dir = video.transcode(source, out_dir, timeout=DERIVE_SOFT_SECONDS, on_progress=progress)
+        outputs, hls_dir, analysis = video.transcode(source, out_dir, timeout=DERIVE_SOFT_SECONDS,
+                                                     on_progress=progress)
     except FfmpegError as exc:
         raise (_corrupt(exc) or exc) from exc
     for output in outputs:
@@ -92,8 +93,6 @@ def _derive_video(session: Session, asset: Asset, original: Path, out_dir: Path)
                         key=renditions.rendition_key(asset.id, output.name, "mp4"),
                         width=output.width, height=output.height)
     _store_hls(session, asset, hls_dir, outputs[0])
-    proxy = next(o for o in outputs if o.name == "proxy_720p")
-    analysis = frames.extract(proxy.path)  # the only decode of the video after the transcode
     frames.store(asset.id, analysis)
     keyframes = frames.as_keyframes(analysis)
     poster = out_dir / "poster.jpg"

@@ -1,7 +1,9 @@
-"""A video's keyframes, extracted once at ``derive`` from the proxy and shared by every later step.
+"""A video's keyframes, extracted once at ``derive`` and shared by every later step.
 
-``extract`` makes one decoding pass over the proxy (``models.video.analyse_video``: scene changes plus one frame
-every ``KEYFRAME_EVERY`` seconds, with the per-frame and audio statistics the quality check needs); ``store`` puts
+``derive`` takes them from its one decode of the original (``workers.steps.video.transcode``: the proxy's picture
+sampled into ``models.video.FrameSampler``: scene changes plus one frame every ``KEYFRAME_EVERY`` seconds, with the
+per-frame and audio statistics the quality check needs); ``extract`` makes the same analysis by decoding a proxy
+file again (for a proxy made before, and for tests that compare the two); ``store`` puts
 the frames as small JPEGs under ``derived/{id}/frames/`` with an ``index.json`` (written last, so a reader that
 finds it finds every frame). The poster and the sprite sheet are chosen from the same frames; ``screen`` and
 ``dedupe`` read them back through ``workers.media_input.load_keyframes`` instead of decoding the video again.
@@ -54,7 +56,7 @@ def index_key(asset_id: uuid.UUID) -> str:
 
 
 def extract(proxy: Path) -> VideoAnalysis:
-    """One pass over the (upright, small) proxy: scene-change and uniform keyframes plus quality statistics."""
+    """A decoding pass over the (upright, small) proxy: what ``transcode`` samples from its own decode."""
     return analyse_video(proxy, uniform_every=KEYFRAME_EVERY, max_keyframes=KEYFRAME_MAX)
 
 

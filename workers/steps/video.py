@@ -1,6 +1,10 @@
-"""Video renditions: ``proxy_720p`` at upload and the HLS preview ladder cut from it (the top rung by stream copy);
+"""Video renditions: ``proxy_720p`` at upload and the HLS preview ladder (the top rung the proxy cut by stream copy);
 ``broadcast_1080p`` on demand from the original (``encode_on_demand``). Poster and sprite come from the keyframes
 (``workers.steps.frames``).
+
+At upload the original is decoded once (``upload_command``): its picture, scaled to the proxy's size, is split
+three ways, into the proxy encode, the smaller HLS rungs and the frames the keyframe analysis samples (written into
+a pipe that ``models.video.FrameSampler`` reads while ffmpeg runs); the loudness-normalised audio feeds every output.
 
 Output sizes are computed here from the probe's *display* size (ffmpeg auto-rotates on decode and drops the display
 matrix), so rotated and vertical phone video comes out upright and vertical, and nothing is ever upscaled.
@@ -16,6 +20,7 @@ from typing import Any
 
 import ffmpeg
 
+from models.video import FrameSampler, VideoAnalysis, analysis_size, sample_select
 from service.core.config import get_settings
 from workers import ffmpeg as runner
 from workers.profiles import (
@@ -23,8 +28,11 @@ from workers.profiles import (
     GOP_SECONDS,
     HLS_SEGMENT_SECONDS,
     HLS_VARIANTS,
+    KEYFRAME_EVERY,
+    KEYFRAME_MAX,
     LOUDNORM,
-    UPLOAD_PROFILES,
+    PROXY_720P,
+    HlsVariant,
     VideoProfile,
 )
 
@@ -81,7 +89,7 @@ def _x264(profile: VideoProfile | None, *, crf: int, preset: str, maxrate: str, 
     return options
 
 
-def mp4_renditions_command(source: Source, out_dir: Path, profiles: tuple[VideoProfile, ...] = UPLOAD_PROFILES
+def mp4_renditions_command(source: Source, out_dir: Path, profiles: tuple[VideoProfile, ...]
                            ) -> tuple[list[str], list[Output]]:
     """One ffmpeg command writing every MP4 profile given: the source is decoded and loudness-measured once."""
     inp = runner.safe_input(source.path, source.fmt)
@@ -94,48 +102,90 @@ def mp4_renditions_command(source: Source, out_dir: Path, profiles: tuple[VideoP
         width, height = output_size(source.width, source.height, profile.short_side)
         fps = output_fps(source.frame_rate, profile.max_fps)
         branch = video.stream(index) if video is not None else inp.video
-        scaled = (branch.filter("fps", fps=fps).filter("scale", width, height, flags="bicubic")
-                  .filter("setsar", "1"))
         path = out_dir / f"{profile.name}.mp4"
-        parts = [scaled] + ([audio.stream(index)] if audio is not None else [])
-        options = _x264(profile, crf=profile.crf, preset=profile.preset, maxrate=profile.maxrate,
-                        bufsize=profile.bufsize, fps=fps, audio_bitrate=profile.audio_bitrate,
-                        has_audio=source.has_audio)
-        if not source.has_audio:
-            options["an"] = None
-        streams.append(ffmpeg.output(*parts, str(path), **options))
+        parts = [_scaled(branch, fps, width, height)] + ([audio.stream(index)] if audio is not None else [])
+        streams.append(ffmpeg.output(*parts, str(path), **_mp4_options(profile, source, fps)))
         outputs.append(Output(profile.name, path, width, height, "video/mp4"))
     return runner.command(ffmpeg.merge_outputs(*streams)), outputs
 
 
-def hls_commands(proxy: Output, source: Source, hls_dir: Path) -> tuple[list[list[str]], list[tuple[str, int, int,
-                                                                                                          int]]]:
-    """The ladder: the proxy cut into segments by stream copy, plus smaller encodes from the proxy."""
+def _scaled(branch: Any, fps: str, width: int, height: int) -> Any:
+    return branch.filter("fps", fps=fps).filter("scale", width, height, flags="bicubic").filter("setsar", "1")
+
+
+def _mp4_options(profile: VideoProfile, source: Source, fps: str) -> dict[str, Any]:
+    options = _x264(profile, crf=profile.crf, preset=profile.preset, maxrate=profile.maxrate, bufsize=profile.bufsize,
+                    fps=fps, audio_bitrate=profile.audio_bitrate, has_audio=source.has_audio)
+    if not source.has_audio:
+        options["an"] = None
+    return options
+
+
+@dataclass(frozen=True)
+class Rung:
+    """A variant of the HLS ladder: its playlist name, size and the bandwidth the master playlist announces."""
+
+    name: str
+    width: int
+    height: int
+    bandwidth: int
+
+
+def _segment_options(hls_dir: Path, name: str) -> dict[str, Any]:
+    return {"f": "hls", "hls_time": HLS_SEGMENT_SECONDS, "hls_playlist_type": "vod",
+            "hls_flags": "independent_segments", "hls_segment_filename": str(hls_dir / f"{name}_%04d.ts")}
+
+
+def ladder(proxy_width: int, proxy_height: int) -> list[tuple[HlsVariant, int, int]]:
+    """The rungs below the proxy, with their sizes: never upscaled, the ladder only steps down."""
+    return [(variant, *output_size(proxy_width, proxy_height, variant.short_side)) for variant in HLS_VARIANTS
+            if variant.short_side < min(proxy_width, proxy_height)]
+
+
+def upload_command(source: Source, out_dir: Path, hls_dir: Path, frames_to: Path
+                   ) -> tuple[list[str], Output, list[Rung]]:
+    """The upload's one ffmpeg command: ``proxy_720p``, every HLS rung below it (encoded from the proxy's scaled
+    picture, same GOP, so segments cut at the forced keyframes) and the sampled frames of the keyframe analysis as
+    raw RGB in NUT (``frames_to``, a pipe). Returns the argv, the proxy and the rungs it encodes."""
+    profile = PROXY_720P
     hls_dir.mkdir(parents=True, exist_ok=True)
-    segment_options = {"f": "hls", "hls_time": HLS_SEGMENT_SECONDS, "hls_playlist_type": "vod",
-                       "hls_flags": "independent_segments"}
-    top = f"{min(proxy.width, proxy.height)}p"
-    commands = [runner.command(ffmpeg.output(
-        runner.safe_input(proxy.path, "mov"), str(hls_dir / f"{top}.m3u8"), c="copy",
-        hls_segment_filename=str(hls_dir / f"{top}_%04d.ts"), **segment_options))]
-    variants = [(top, proxy.width, proxy.height, _bandwidth(proxy.path, source.duration))]
-    for variant in HLS_VARIANTS:
-        if variant.short_side >= min(proxy.width, proxy.height):
-            continue  # never upscaled: the ladder only steps down
-        width, height = output_size(proxy.width, proxy.height, variant.short_side)
-        inp = runner.safe_input(proxy.path, "mov")
-        fps = output_fps(source.frame_rate, 30)
-        parts = [inp.video.filter("scale", width, height).filter("setsar", "1")]
-        if source.has_audio:
-            parts.append(inp.audio)
-        options = _x264(None, crf=variant.crf, preset="veryfast", maxrate=variant.maxrate, bufsize=variant.bufsize,
-                        fps=fps, audio_bitrate=variant.audio_bitrate, has_audio=source.has_audio)
+    inp = runner.safe_input(source.path, source.fmt)
+    width, height = output_size(source.width, source.height, profile.short_side)
+    fps = output_fps(source.frame_rate, profile.max_fps)
+    rungs = ladder(width, height)
+    picture = _scaled(inp.video, fps, width, height).filter_multi_output("split", 2 + len(rungs))
+    audio = (inp.audio.filter("loudnorm", **LOUDNORM).filter("aresample", AUDIO_RATE)
+             .filter_multi_output("asplit", 1 + len(rungs)) if source.has_audio else None)
+
+    def with_audio(index: int) -> list[Any]:
+        return [audio.stream(index)] if audio is not None else []
+
+    proxy = Output(profile.name, out_dir / f"{profile.name}.mp4", width, height, "video/mp4")
+    streams = [ffmpeg.output(picture.stream(0), *with_audio(0), str(proxy.path),
+                             **_mp4_options(profile, source, fps))]
+    encoded = []
+    for index, (variant, rung_width, rung_height) in enumerate(rungs, start=1):
+        options = _x264(None, crf=variant.crf, preset=variant.preset, maxrate=variant.maxrate,
+                        bufsize=variant.bufsize, fps=fps, audio_bitrate=variant.audio_bitrate,
+                        has_audio=source.has_audio)
         options.pop("movflags")
-        commands.append(runner.command(ffmpeg.output(
-            *parts, str(hls_dir / f"{variant.name}.m3u8"),
-            hls_segment_filename=str(hls_dir / f"{variant.name}_%04d.ts"), **options, **segment_options)))
-        variants.append((variant.name, width, height, _rate_bits(variant.maxrate)))
-    return commands, variants
+        scaled = picture.stream(index).filter("scale", rung_width, rung_height).filter("setsar", "1")
+        streams.append(ffmpeg.output(scaled, *with_audio(index), str(hls_dir / f"{variant.name}.m3u8"), **options,
+                                     **_segment_options(hls_dir, variant.name)))
+        encoded.append(Rung(variant.name, rung_width, rung_height, _rate_bits(variant.maxrate)))
+    frame_width, frame_height = analysis_size(width, height)
+    sampled = (picture.stream(1 + len(rungs)).filter("select", sample_select())
+               .filter("scale", frame_width, frame_height, flags="bilinear").filter("format", "rgb24"))
+    streams.append(ffmpeg.output(sampled, str(frames_to), f="nut", vcodec="rawvideo", fps_mode="passthrough"))
+    return runner.command(ffmpeg.merge_outputs(*streams)), proxy, encoded
+
+
+def top_rung_command(proxy: Output, hls_dir: Path) -> tuple[list[str], Rung]:
+    """The ladder's top rung: the proxy cut into segments by stream copy (its keyframes are forced every GOP)."""
+    name = f"{min(proxy.width, proxy.height)}p"
+    args = runner.command(ffmpeg.output(runner.safe_input(proxy.path, "mov"), str(hls_dir / f"{name}.m3u8"),
+                                        c="copy", **_segment_options(hls_dir, name)))
+    return args, Rung(name, proxy.width, proxy.height, 0)
 
 
 def _rate_bits(rate: str) -> int:
@@ -149,27 +199,32 @@ def _bandwidth(path: Path, duration: float) -> int:
     return int(path.stat().st_size * 8 / duration * 1.2)
 
 
-def write_master(hls_dir: Path, variants: list[tuple[str, int, int, int]]) -> Path:
+def write_master(hls_dir: Path, rungs: list[Rung]) -> Path:
     lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    for name, width, height, bandwidth in sorted(variants, key=lambda v: v[3]):
-        lines += [f"#EXT-X-STREAM-INF:BANDWIDTH={bandwidth},RESOLUTION={width}x{height}", f"{name}.m3u8"]
+    for rung in sorted(rungs, key=lambda r: r.bandwidth):
+        lines += [f"#EXT-X-STREAM-INF:BANDWIDTH={rung.bandwidth},RESOLUTION={rung.width}x{rung.height}",
+                  f"{rung.name}.m3u8"]
     master = hls_dir / "master.m3u8"
     master.write_text("\n".join(lines) + "\n")
     return master
 
 
 def transcode(source: Source, out_dir: Path, *, timeout: float,
-              on_progress: Callable[[float], None] | None = None) -> tuple[list[Output], Path]:
-    """Run every ffmpeg command of the video step; returns the MP4 outputs and the HLS folder."""
-    args, outputs = mp4_renditions_command(source, out_dir)
-    runner.run(args, timeout=timeout, duration=source.duration, on_progress=on_progress)
-    proxy = next(o for o in outputs if o.name == "proxy_720p")
+              on_progress: Callable[[float], None] | None = None) -> tuple[list[Output], Path, VideoAnalysis]:
+    """Every ffmpeg command of the video step (the upload command, then the top rung's stream copy); returns the MP4
+    outputs, the HLS folder and the keyframe analysis made from the same decode."""
     hls_dir = out_dir / "hls"
-    commands, variants = hls_commands(proxy, source, hls_dir)
-    for hls_args in commands:
-        runner.run(hls_args, timeout=timeout, duration=source.duration)
-    write_master(hls_dir, variants)
-    return outputs, hls_dir
+    frames_to = out_dir / "frames.nut"
+    args, proxy, rungs = upload_command(source, out_dir, hls_dir, frames_to)
+    sampler = FrameSampler(uniform_every=KEYFRAME_EVERY)
+    with runner.FramePipe(frames_to, sampler.read):
+        runner.run(args, timeout=timeout, duration=source.duration, on_progress=on_progress)
+    analysis = sampler.finish(proxy.path, max_keyframes=KEYFRAME_MAX)
+    copy_args, top = top_rung_command(proxy, hls_dir)
+    runner.run(copy_args, timeout=timeout, duration=source.duration)
+    top = Rung(top.name, top.width, top.height, _bandwidth(proxy.path, source.duration))
+    write_master(hls_dir, [top, *rungs])
+    return [proxy], hls_dir, analysis
 
 
 def encode_on_demand(source: Source, profile: VideoProfile, out_dir: Path, *, timeout: float) -> Output:
