@@ -197,9 +197,13 @@ def sample_frames(path: Path, *, every: float = 0.25, side: int = 512,
             if t + 1e-6 < next_sample:
                 continue
             next_sample = (math.floor(t / step + 1e-6) + 1) * step
-            image = frame.to_image().convert("RGB")  # type: ignore[no-untyped-call]
-            if max(image.size) > side:
-                image.thumbnail((side, side), Image.Resampling.BILINEAR)
+            # scaled and converted in one swscale pass (area filter): a full-size RGB picture then a Pillow
+            # thumbnail cost 2.5x as much (0.25 vs 0.10 CPU-s per second of 720p30 at ten samples a second); the
+            # hashes differ from those of the old path by 2 bits (median, at most 6)
+            scale = min(1.0, side / max(frame.width, frame.height))
+            image = frame.to_image(  # type: ignore[no-untyped-call]
+                width=max(1, round(frame.width * scale)), height=max(1, round(frame.height * scale)),
+                interpolation="AREA").convert("RGB")
             frames.append((t, image))
             if len(frames) >= max_frames:
                 break

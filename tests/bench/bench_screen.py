@@ -28,7 +28,8 @@ from models.ocr import Ocr
 from models.qr import find_barcodes
 from models.quality import image_quality, sharpness, video_quality
 from models.video import analyse_video
-from tests.bench.bench_dedupe import FONT, load_photos
+from tests.eval.duplicates import load_photos
+from tests.screening_media import cjk_font
 
 
 def timed(fn: Callable[[], Any]) -> float:
@@ -40,10 +41,8 @@ def timed(fn: Callable[[], Any]) -> float:
 def with_banner(image: Image.Image) -> Image.Image:
     copy = image.copy()
     w, h = copy.size
-    try:
-        font: ImageFont.ImageFont | ImageFont.FreeTypeFont = ImageFont.truetype(FONT, max(16, h // 14))
-    except OSError:
-        font = ImageFont.load_default(size=max(16, h // 14))
+    font: ImageFont.ImageFont | ImageFont.FreeTypeFont = (cjk_font(max(16, h // 14))
+                                                          or ImageFont.load_default(size=max(16, h // 14)))
     draw = ImageDraw.Draw(copy)
     draw.rectangle((0, 0, w, h // 6), fill=(190, 20, 30))
     draw.text((w // 20, h // 40), "2023年职业教育活动周 开放校园", font=font, fill=(255, 240, 200))
