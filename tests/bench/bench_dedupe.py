@@ -129,7 +129,24 @@ def _load(raw: Any, batches: Iterator[np.ndarray], owner: uuid.UUID) -> None:
     raw.commit()
 
 
-def latency(rows: int, queries: int, keep: Path | None, media: Path, pool_size: int) -> None:
+def read_index_files(conn: Any, data_dir: Path) -> int:
+    """Read every index file of ``asset_hash`` once, so the OS page cache holds them as on a database server whose
+    memory fits the indexes (PostgreSQL's own buffers stay empty: the restart that follows makes them cold)."""
+    from sqlalchemy import text
+
+    paths = conn.execute(text("SELECT pg_relation_filepath(indexrelid) FROM pg_index "
+                              "WHERE indrelid = 'asset_hash'::regclass")).scalars().all()
+    total = 0
+    for relative in paths:
+        for segment in sorted((data_dir / relative).parent.glob(Path(relative).name + "*")):
+            with segment.open("rb") as handle:
+                while chunk := handle.read(1 << 24):
+                    total += len(chunk)
+    return total
+
+
+def latency(rows: int, queries: int, keep: Path | None, media: Path, pool_size: int,
+            os_warm: bool = False) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.orm import Session
 
@@ -162,6 +179,10 @@ def latency(rows: int, queries: int, keep: Path | None, media: Path, pool_size: 
                 size = conn.execute(text("SELECT pg_total_relation_size('asset_hash')")).scalar_one()
             print(f"{rows:,} hashes ({len(real):,} real PDQ of photo variants, the rest from the pool) {state}, "
                   f"VACUUM ANALYZE: {time.perf_counter() - started:.0f} s; table + indexes {size / 2**30:.2f} GiB")
+            if os_warm:
+                with engine.connect() as conn:
+                    read = read_index_files(conn, pg.pgdata)
+                print(f"OS page cache warmed: {read / 2**30:.2f} GiB of index files read")
             engine.dispose()
             pg.stop()
             pg.start()  # cold: empty shared buffers
@@ -179,7 +200,8 @@ def latency(rows: int, queries: int, keep: Path | None, media: Path, pool_size: 
                 candidates = []
                 for hashes, probe in picks[:20]:  # rows the band probes fetch before the exact comparison
                     candidates.append(count_candidates(session, hashes, probe))
-            print(f"photo lookup, {statistics.mean(len(q) for q, _ in picks):.1f} hashes in one statement, cold, "
+            state = "PostgreSQL cold, index files in the OS cache" if os_warm else "cold"
+            print(f"photo lookup, {statistics.mean(len(q) for q, _ in picks):.1f} hashes in one statement, {state}, "
                   f"{queries} photos: p50 {statistics.median(timings):.1f} ms, "
                   f"p95 {float(np.percentile(timings, 95)):.1f} ms, max {max(timings):.1f} ms; with candidates "
                   f"a match ≤ 31 {found}/{queries}; candidate rows per photo (first 20) median "
@@ -254,11 +276,14 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="database folder kept between runs (loads the rows once)")
     parser.add_argument("--candidates-only", action="store_true",
                         help="count candidate rows before/after in numpy (no database, load-independent)")
+    parser.add_argument("--os-warm", action="store_true",
+                        help="read the index files into the OS page cache before the restart (a database server "
+                             "whose memory holds the indexes); PostgreSQL's buffers stay cold")
     args = parser.parse_args()
     if args.candidates_only:
         candidates_offline(args.media, args.photos_stored * ROWS_PER_PHOTO, args.pool)
         return
-    latency(args.photos_stored * ROWS_PER_PHOTO, args.queries, args.keep, args.media, args.pool)
+    latency(args.photos_stored * ROWS_PER_PHOTO, args.queries, args.keep, args.media, args.pool, args.os_warm)
 
 
 if __name__ == "__main__":
