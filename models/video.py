@@ -5,6 +5,7 @@ uniform intervals, so memory stays bounded for hour-long files."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,11 +109,8 @@ class FrameSampler:
 
     def read(self, pipe: object) -> None:
         """Add every frame of a NUT stream of raw pictures (a file-like object with ``read``), already sampled."""
-        import av
-
-        with av.open(pipe, mode="r", format="nut") as container:
-            for frame in container.decode(container.streams.video[0]):
-                self.add(float(frame.time or 0.0), frame.to_image())  # type: ignore[no-untyped-call]
+        for t, image in nut_frames(pipe):
+            self.add(t, image)
 
     def finish(self, path: Path, *, max_keyframes: int) -> VideoAnalysis:
         """Complete the analysis from the video file the frames were sampled for (the proxy)."""
@@ -176,11 +174,63 @@ def _read_audio(path: Path, result: VideoAnalysis) -> None:
         result.audio_rms_db = [round(float(20 * math.log10(max(v, 1e-6))), 1) for v in rms]
 
 
-def sample_frames(path: Path, *, every: float = 0.25, side: int = 512,
-                  max_frames: int = 2400) -> list[tuple[float, Image.Image]]:
+def nut_frames(pipe: object) -> Iterator[tuple[float, Image.Image]]:
+    """The (time, picture) of every frame of a NUT stream of raw pictures (a file-like object with ``read``)."""
+    import av
+
+    with av.open(pipe, mode="r", format="nut") as container:
+        for frame in container.decode(container.streams.video[0]):
+            yield float(frame.time or 0.0), frame.to_image()  # type: ignore[no-untyped-call]
+
+
+#: The hashing samples (``sample_frames``): long side at most this, at most this many per file.
+SAMPLE_SIDE = 512
+SAMPLE_MAX_FRAMES = 2400
+
+
+def sample_step(duration: float, every: float, max_frames: int = SAMPLE_MAX_FRAMES) -> float:
+    """The grid of ``sample_frames``: ``every`` seconds, widened for long files to stay within ``max_frames``."""
+    return max(every, duration / max_frames) if duration else every
+
+
+def next_sample(t: float, step: float) -> float:
+    """After a sample at ``t``, the next is the first frame at or after the next multiple of ``step``."""
+    return (math.floor(t / step + 1e-6) + 1) * step
+
+
+def sample_size(width: int, height: int, side: int = SAMPLE_SIDE) -> tuple[int, int]:
+    """Size of a hashing sample: the longer side at most ``side``, never upscaled (swscale's area filter)."""
+    scale = min(1.0, side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def grid_select(step: float) -> str:
+    """The rule of ``sample_frames`` (``next_sample``) as an ffmpeg ``select`` expression (variable 1: the next
+    sample time), so the ffmpeg command that makes the proxy hands ``GridSamples`` the frames it would pick."""
+    return f"if(gte(t+0.000001,ld(1)),st(1,(floor(t/{step!r}+0.000001)+1)*{step!r}),0)"
+
+
+class GridSamples:
+    """The hashing samples of ``sample_frames`` taken from frames an ffmpeg command writes into a pipe (``read``),
+    already selected (``grid_select``) and scaled (``sample_size``, area filter, rgb24)."""
+
+    def __init__(self, *, every: float, side: int = SAMPLE_SIDE, max_frames: int = SAMPLE_MAX_FRAMES) -> None:
+        self.every, self.side, self.max_frames = every, side, max_frames
+        self.frames: list[tuple[float, Image.Image]] = []
+
+    def read(self, pipe: object) -> None:
+        for t, image in nut_frames(pipe):
+            if len(self.frames) >= self.max_frames:
+                break
+            self.frames.append((t, image))
+
+
+def sample_frames(path: Path, *, every: float = 0.25, side: int = SAMPLE_SIDE,
+                  max_frames: int = SAMPLE_MAX_FRAMES) -> list[tuple[float, Image.Image]]:
     """Frames every ``every`` seconds of presentation time (the first frame at or after each multiple), small copies
     for hashing. Dense and on a fixed time grid, so two files cut from one recording share samples wherever either
-    was cut. Long files widen the step to stay within ``max_frames``."""
+    was cut. Long files widen the step to stay within ``max_frames``. ``derive`` takes the same samples from its
+    own decode (``grid_select``, ``GridSamples``)."""
     import av
 
     frames: list[tuple[float, Image.Image]] = []
@@ -190,20 +240,19 @@ def sample_frames(path: Path, *, every: float = 0.25, side: int = 512,
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         duration = float(container.duration / 1_000_000) if container.duration else 0.0
-        step = max(every, duration / max_frames) if duration else every
-        next_sample = 0.0
+        step = sample_step(duration, every, max_frames)
+        next_at = 0.0
         for frame in container.decode(stream):
             t = float(frame.time or 0.0)
-            if t + 1e-6 < next_sample:
+            if t + 1e-6 < next_at:
                 continue
-            next_sample = (math.floor(t / step + 1e-6) + 1) * step
+            next_at = next_sample(t, step)
             # scaled and converted in one swscale pass (area filter): a full-size RGB picture then a Pillow
             # thumbnail cost 2.5x as much (0.25 vs 0.10 CPU-s per second of 720p30 at ten samples a second); the
             # hashes differ from those of the old path by 2 bits (median, at most 6)
-            scale = min(1.0, side / max(frame.width, frame.height))
+            width, height = sample_size(frame.width, frame.height, side)
             image = frame.to_image(  # type: ignore[no-untyped-call]
-                width=max(1, round(frame.width * scale)), height=max(1, round(frame.height * scale)),
-                interpolation="AREA").convert("RGB")
+                width=width, height=height, interpolation="AREA").convert("RGB")
             frames.append((t, image))
             if len(frames) >= max_frames:
                 break

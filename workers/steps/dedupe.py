@@ -13,14 +13,18 @@ joins the cluster, an aligned different shot becomes a similar shot.
 Videos: a hash per second of presentation time is stored, of the whole frame and of its central 90 %; the query
 samples ten per second, as is, mirrored and its central 90 % (and the picture inside a screen recording's frame),
 so a clip cut anywhere from a longer video, or cropped to its centre, meets its original
-within a twentieth of a second (``workers.duplicates.video_matches``).
+within a twentieth of a second (``workers.duplicates.video_matches``). The samples come from ``derive``'s one decode
+of the original (``store_video_hashes``: hashed there, stored next to the keyframes index); a video derived before
+that, or whose hashes were not stored, is decoded here from its proxy as before.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image
 from sqlalchemy import delete, select
@@ -40,12 +44,14 @@ from models.hashing import (
     photo_regions,
 )
 from models.picture_match import compare
-from models.video import sample_frames
+from models.video import SAMPLE_SIDE, sample_frames
+from service.core.storage import get_storage
 from service.db.asset import Asset, AssetKind, Job
 from service.db.screening import AssetHash, AssetScreening
 from workers.duplicates import join_cluster, lookup_many, record_similar, video_matches
 from workers.media_input import load_still, local_video
 from workers.pipeline import Rejected, register
+from workers.steps.frames import hashes_key
 
 #: The lookup also returns candidates up to this distance; beyond 31 they are verified before they count.
 LOOSE_DISTANCE = 64
@@ -210,10 +216,50 @@ def video_hashes(frames: list[tuple[float, Image.Image]]) -> tuple[list[tuple[st
     return stored, queries
 
 
-def _video(session: Session, asset: Asset) -> dict[uuid.UUID, int]:
-    with local_video(session, asset) as path:
-        frames = sample_frames(path, every=VIDEO_QUERY_STEP)
+VideoHashes = tuple[list[tuple[str, float, str, int]], list[tuple[float, list[str]]]]
+
+
+def _hex(bits: str) -> str:
+    return f"{int(bits, 2):064x}"
+
+
+def _bits(hex_text: str) -> str:
+    return f"{int(hex_text, 16):0256b}"
+
+
+def store_video_hashes(asset_id: uuid.UUID, frames: list[tuple[float, Image.Image]]) -> int:
+    """``derive``: hash the samples its decode took (``models.video.GridSamples``, the grid of ``sample_frames``
+    with :data:`VIDEO_QUERY_STEP`) and store them next to the keyframes index; returns the bytes written."""
     stored, queries = video_hashes(frames)
+    document = {"every": VIDEO_QUERY_STEP, "side": SAMPLE_SIDE,
+                "stored": [[variant, t, _hex(bits), quality] for variant, t, bits, quality in stored],
+                "queries": [[t, [_hex(bits) for bits in variants]] for t, variants in queries]}
+    data = json.dumps(document, separators=(",", ":")).encode()
+    get_storage().put_bytes(hashes_key(asset_id), data, content_type="application/json")
+    return len(data)
+
+
+def stored_video_hashes(asset_id: uuid.UUID) -> VideoHashes | None:
+    """What ``store_video_hashes`` stored, or None (derived before it, or sampled with another grid)."""
+    storage = get_storage()
+    key = hashes_key(asset_id)
+    if storage.stat_size(key) is None:
+        return None
+    document: dict[str, Any] = json.loads(storage.get_bytes(key))
+    if document.get("every") != VIDEO_QUERY_STEP or document.get("side") != SAMPLE_SIDE:
+        return None
+    stored = [(str(variant), float(t), _bits(hex_text), int(quality))
+              for variant, t, hex_text, quality in document["stored"]]
+    queries = [(float(t), [_bits(hex_text) for hex_text in variants]) for t, variants in document["queries"]]
+    return stored, queries
+
+
+def _video(session: Session, asset: Asset) -> dict[uuid.UUID, int]:
+    found = stored_video_hashes(asset.id)
+    if found is None:  # derived before derive hashed its own samples: decode the proxy here
+        with local_video(session, asset) as path:
+            found = video_hashes(sample_frames(path, every=VIDEO_QUERY_STEP))
+    stored, queries = found
     matched = video_matches(session, queries, exclude=asset.id)
     for variant, position, bits, quality in stored:
         session.add(_row(asset.id, "video", variant, position, bits, quality))

@@ -18,6 +18,7 @@ from celery import Task
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.video import GridSamples
 from service.core.db import new_session
 from service.core.storage import get_storage
 from service.core.tasks import ON_DEMAND_TASK, enqueue
@@ -83,9 +84,12 @@ def _derive_video(session: Session, asset: Asset, original: Path, out_dir: Path)
             last_logged[0] = fraction
             log.info("asset %s transcode %.0f%%", asset.id, fraction * 100)
 
+    from workers.steps.dedupe import VIDEO_QUERY_STEP, store_video_hashes  # imported with every step
+
+    samples = GridSamples(every=VIDEO_QUERY_STEP)  # the duplicate check's samples, from the same decode
     try:
         outputs, hls_dir, analysis = video.transcode(source, out_dir, timeout=DERIVE_SOFT_SECONDS,
-                                                     on_progress=progress)
+                                                     on_progress=progress, samples=samples)
     except FfmpegError as exc:
         raise (_corrupt(exc) or exc) from exc
     for output in outputs:
@@ -94,6 +98,8 @@ def _derive_video(session: Session, asset: Asset, original: Path, out_dir: Path)
                         width=output.width, height=output.height)
     _store_hls(session, asset, hls_dir, outputs[0])
     frames.store(asset.id, analysis)
+    store_video_hashes(asset.id, samples.frames)  # after ``frames.store``, which replaces the frames folder
+    samples.frames.clear()
     keyframes = frames.as_keyframes(analysis)
     poster = out_dir / "poster.jpg"
     width, height = frames.write_poster(keyframes, poster)

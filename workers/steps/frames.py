@@ -6,7 +6,9 @@ per-frame and audio statistics the quality check needs); ``extract`` makes the s
 file again (for a proxy made before, and for tests that compare the two); ``store`` puts
 the frames as small JPEGs under ``derived/{id}/frames/`` with an ``index.json`` (written last, so a reader that
 finds it finds every frame). The poster and the sprite sheet are chosen from the same frames; ``screen`` and
-``dedupe`` read them back through ``workers.media_input.load_keyframes`` instead of decoding the video again.
+``dedupe`` read them back through ``workers.media_input.load_keyframes`` instead of decoding the video again. Next to
+the index, ``hashes.json`` (``hashes_key``): the duplicate check's per-second and query hashes, computed at
+``derive`` from the same decode's hashing samples, so ``dedupe`` does not decode the video either.
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ def frames_prefix(asset_id: uuid.UUID) -> str:
 
 def index_key(asset_id: uuid.UUID) -> str:
     return f"{frames_prefix(asset_id)}index.json"
+
+
+def hashes_key(asset_id: uuid.UUID) -> str:
+    """The duplicate check's video hashes, computed by ``derive`` from its decode (``workers.steps.dedupe``)."""
+    return f"{frames_prefix(asset_id)}hashes.json"
 
 
 def extract(proxy: Path) -> VideoAnalysis:

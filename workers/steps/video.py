@@ -3,8 +3,10 @@
 (``workers.steps.frames``).
 
 At upload the original is decoded once (``upload_command``): its picture, scaled to the proxy's size, is split
-three ways, into the proxy encode, the smaller HLS rungs and the frames the keyframe analysis samples (written into
-a pipe that ``models.video.FrameSampler`` reads while ffmpeg runs); the loudness-normalised audio feeds every output.
+into the proxy encode, the smaller HLS rungs, the frames the keyframe analysis samples (written into a pipe that
+``models.video.FrameSampler`` reads while ffmpeg runs) and the duplicate check's hashing samples (a second pipe,
+``models.video.GridSamples``: the grid and size of ``sample_frames`` on the proxy); the loudness-normalised audio
+feeds every output.
 
 Output sizes are computed here from the probe's *display* size (ffmpeg auto-rotates on decode and drops the display
 matrix), so rotated and vertical phone video comes out upright and vertical, and nothing is ever upscaled.
@@ -12,6 +14,7 @@ matrix), so rotated and vertical phone video comes out upright and vertical, and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +23,16 @@ from typing import Any
 
 import ffmpeg
 
-from models.video import FrameSampler, VideoAnalysis, analysis_size, sample_select
+from models.video import (
+    FrameSampler,
+    GridSamples,
+    VideoAnalysis,
+    analysis_size,
+    grid_select,
+    sample_select,
+    sample_size,
+    sample_step,
+)
 from service.core.config import get_settings
 from workers import ffmpeg as runner
 from workers.profiles import (
@@ -142,18 +154,20 @@ def ladder(proxy_width: int, proxy_height: int) -> list[tuple[HlsVariant, int, i
             if variant.short_side < min(proxy_width, proxy_height)]
 
 
-def upload_command(source: Source, out_dir: Path, hls_dir: Path, frames_to: Path
-                   ) -> tuple[list[str], Output, list[Rung]]:
+def upload_command(source: Source, out_dir: Path, hls_dir: Path, frames_to: Path,
+                   samples: tuple[GridSamples, Path] | None = None) -> tuple[list[str], Output, list[Rung]]:
     """The upload's one ffmpeg command: ``proxy_720p``, every HLS rung below it (encoded from the proxy's scaled
-    picture, same GOP, so segments cut at the forced keyframes) and the sampled frames of the keyframe analysis as
-    raw RGB in NUT (``frames_to``, a pipe). Returns the argv, the proxy and the rungs it encodes."""
+    picture, same GOP, so segments cut at the forced keyframes), the sampled frames of the keyframe analysis as
+    raw RGB in NUT (``frames_to``, a pipe) and, given ``samples``, the hashing samples on its grid (into its pipe).
+    Returns the argv, the proxy and the rungs it encodes."""
     profile = PROXY_720P
     hls_dir.mkdir(parents=True, exist_ok=True)
     inp = runner.safe_input(source.path, source.fmt)
     width, height = output_size(source.width, source.height, profile.short_side)
     fps = output_fps(source.frame_rate, profile.max_fps)
     rungs = ladder(width, height)
-    picture = _scaled(inp.video, fps, width, height).filter_multi_output("split", 2 + len(rungs))
+    picture = _scaled(inp.video, fps, width, height).filter_multi_output(
+        "split", 2 + len(rungs) + (samples is not None))
     audio = (inp.audio.filter("loudnorm", **LOUDNORM).filter("aresample", AUDIO_RATE)
              .filter_multi_output("asplit", 1 + len(rungs)) if source.has_audio else None)
 
@@ -177,6 +191,13 @@ def upload_command(source: Source, out_dir: Path, hls_dir: Path, frames_to: Path
     sampled = (picture.stream(1 + len(rungs)).filter("select", sample_select())
                .filter("scale", frame_width, frame_height, flags="bilinear").filter("format", "rgb24"))
     streams.append(ffmpeg.output(sampled, str(frames_to), f="nut", vcodec="rawvideo", fps_mode="passthrough"))
+    if samples is not None:
+        grid, samples_to = samples
+        step = sample_step(source.duration, grid.every, grid.max_frames)
+        sample_width, sample_height = sample_size(width, height, grid.side)
+        hashed = (picture.stream(2 + len(rungs)).filter("select", grid_select(step))
+                  .filter("scale", sample_width, sample_height, flags="area").filter("format", "rgb24"))
+        streams.append(ffmpeg.output(hashed, str(samples_to), f="nut", vcodec="rawvideo", fps_mode="passthrough"))
     return runner.command(ffmpeg.merge_outputs(*streams)), proxy, encoded
 
 
@@ -209,15 +230,21 @@ def write_master(hls_dir: Path, rungs: list[Rung]) -> Path:
     return master
 
 
-def transcode(source: Source, out_dir: Path, *, timeout: float,
-              on_progress: Callable[[float], None] | None = None) -> tuple[list[Output], Path, VideoAnalysis]:
+def transcode(source: Source, out_dir: Path, *, timeout: float, on_progress: Callable[[float], None] | None = None,
+              samples: GridSamples | None = None) -> tuple[list[Output], Path, VideoAnalysis]:
     """Every ffmpeg command of the video step (the upload command, then the top rung's stream copy); returns the MP4
-    outputs, the HLS folder and the keyframe analysis made from the same decode."""
+    outputs, the HLS folder and the keyframe analysis made from the same decode. Given ``samples``, its frames are
+    filled from the same decode too."""
     hls_dir = out_dir / "hls"
     frames_to = out_dir / "frames.nut"
-    args, proxy, rungs = upload_command(source, out_dir, hls_dir, frames_to)
+    samples_to = out_dir / "samples.nut"
+    args, proxy, rungs = upload_command(source, out_dir, hls_dir, frames_to,
+                                        (samples, samples_to) if samples is not None else None)
     sampler = FrameSampler(uniform_every=KEYFRAME_EVERY)
-    with runner.FramePipe(frames_to, sampler.read):
+    with contextlib.ExitStack() as pipes:  # both pipes drained while ffmpeg runs, or it blocks on the full one
+        pipes.enter_context(runner.FramePipe(frames_to, sampler.read))
+        if samples is not None:
+            pipes.enter_context(runner.FramePipe(samples_to, samples.read))
         runner.run(args, timeout=timeout, duration=source.duration, on_progress=on_progress)
     analysis = sampler.finish(proxy.path, max_keyframes=KEYFRAME_MAX)
     copy_args, top = top_rung_command(proxy, hls_dir)
