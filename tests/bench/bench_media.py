@@ -118,14 +118,16 @@ def bench_images(photo: Path | None, reps: int) -> None:
           f"= {thumb_ours / thumb_naive:.2f}x (JPEG draft at 1/8 scale)")
 
 
-def clip_1080p30(seconds: int, out: Path) -> Path:
+def clip_1080p30(seconds: int, out: Path, preset: str = "veryfast") -> Path:
+    """A 1080p30 ``testsrc2`` clip with a 440 Hz tone, x264 CRF 20 at ``preset`` (``ultrafast``: ≈ 18 Mb/s, a
+    phone's bit rate, like bench_e2e's two-minute clip)."""
     from workers.ffmpeg import ffmpeg_binary
 
-    path = out / "1080p30.mp4"
+    path = out / f"1080p30-{preset}.mp4"
     subprocess.run([ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
                     "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-f", "lavfi",
                     "-i", "sine=frequency=440:sample_rate=48000", "-t", str(seconds), "-c:v", "libx264",
-                    "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)], check=True)
+                    "-preset", preset, "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)], check=True)
     return path
 
 
@@ -280,18 +282,6 @@ def bench_video_pipeline(seconds: int) -> None:
           f"(before {seconds / before_cpu:.2f}); the whole pipeline is measured by bench_e2e")
 
 
-def clip_like_e2e(seconds: int, out: Path) -> Path:
-    """1080p30 like bench_e2e's two-minute clip: ``testsrc2`` + tone, x264 ultrafast CRF 20 (≈ 18 Mb/s, a phone's)."""
-    from workers.ffmpeg import ffmpeg_binary
-
-    path = out / "1080p30-ultrafast.mp4"
-    subprocess.run([ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-                    "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-f", "lavfi",
-                    "-i", "sine=frequency=440:sample_rate=48000", "-t", str(seconds), "-c:v", "libx264",
-                    "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)], check=True)
-    return path
-
-
 def bench_derive(seconds: int, clip: Path | None) -> None:
     """derive's media work as shipped (no S3/DB): the upload transcode with its keyframe analysis, keyframe JPEGs,
     poster, sprite; CPU seconds of this process and its ffmpeg children per second of video."""
@@ -299,7 +289,7 @@ def bench_derive(seconds: int, clip: Path | None) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        path = clip or clip_like_e2e(seconds, folder)
+        path = clip or clip_1080p30(seconds, folder, "ultrafast")
         source = video.Source(path, "mov", 1920, 1080, 30.0, float(seconds), True)
         if clip is not None:
             from workers.video_probe import probe_video
