@@ -168,9 +168,12 @@ def record_similar(session: Session, asset_id: uuid.UUID, similar: dict[uuid.UUI
     """Replace ``asset_id``'s hash-based similar-shot pairs (kept in both directions, so either side reads them at
     once); the visual ones are the ``tag`` step's (``record_visual_similar``)."""
     _clear_similar(session, asset_id, SimilarBasis.hash)
-    for other, distance in similar.items():
-        for a, b in ((asset_id, other), (other, asset_id)):
-            session.add(SimilarShot(asset_id=a, other_id=b, basis=SimilarBasis.hash.value, distance=distance))
+    rows = [{"asset_id": a, "other_id": b, "basis": SimilarBasis.hash.value, "distance": distance}
+            for other, distance in similar.items() for a, b in ((asset_id, other), (other, asset_id))]
+    if rows:  # the other photo's own dedupe step may write the pair at the same time: the newer distance wins
+        statement = insert(SimilarShot).values(rows)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["asset_id", "other_id", "basis"], set_={"distance": statement.excluded.distance}))
 
 
 def record_visual_similar(session: Session, asset_id: uuid.UUID, similar: dict[uuid.UUID, float]) -> None:
