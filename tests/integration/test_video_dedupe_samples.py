@@ -104,7 +104,7 @@ def test_dedupe_uses_the_stored_hashes_without_the_video(servers: object, record
             storage.delete(asset.original_key)
         storage.delete(rendition_key(asset_id, "proxy_720p", "mp4"))
         assert storage.stat_size(hashes_key(asset_id)) is not None
-    assert _dedupe(original) == {}  # nothing to match yet
+    assert copy not in _dedupe(original)  # the copy has no hashes yet (other tests' clips may match: one database)
     assert original in _dedupe(copy)
     assert _cluster(copy) == _cluster(original) is not None
     with session_scope() as session:
