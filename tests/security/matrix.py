@@ -18,63 +18,28 @@ table in docs/SECURITY.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
-
 from tests.documents_samples import HONEST_TEXT, multipart
-from tests.security.world import CONSENT_PDF, PATCH_BYTES, ROLES
+from tests.security.cases import (
+    ADMIN_ONLY,
+    ADMIN_PAGE,
+    ADMIN_PAGE_GATE,
+    NEW_CAMPAIGN,
+    OUTLET_PAGE,
+    OUTLET_X,
+    OUTLET_X_PAGE,
+    OWN_ORG_OR_STAFF,
+    OWN_SUBMITTERS,
+    PUBLIC,
+    SIGNED_IN,
+    STAFF_ONLY,
+    STAFF_PAGE,
+    STAFF_PAGE_GATE,
+    TUS,
+    Case,
+    page,
+)
+from tests.security.world import CONSENT_PDF, PATCH_BYTES
 
-
-@dataclass(frozen=True)
-class Case:
-    method: str
-    route: str
-    state: str
-    expect: str
-    path: dict[str, str] = field(default_factory=dict)  # route parameter -> world id name
-    json: dict[str, Any] | None = None  # string values "@name" are replaced by world ids
-    params: dict[str, str] = field(default_factory=dict)  # same "@name" substitution
-    listed: str | None = None  # world id that a list response must (not) contain
-    headers: dict[str, str] = field(default_factory=dict)  # "@meta:<submission>" builds a tus Upload-Metadata
-    content: bytes | None = None
-    fresh: dict[str, str] = field(default_factory=dict)  # route parameter -> factory run anew for every role
-    cookie: bool = False  # a web page: each role signs in with its password (cookie session + CSRF token)
-
-    def __post_init__(self) -> None:
-        if len(self.expect.split()) != len(ROLES):
-            raise ValueError(f"{self.method} {self.route}: expect needs {len(ROLES)} tokens, got {self.expect!r}")
-
-    @property
-    def label(self) -> str:
-        return f"{self.method} {self.route} [{self.state}]"
-
-    def expectations(self) -> dict[str, str]:
-        return dict(zip(ROLES, self.expect.split(), strict=True))
-
-
-def page(method: str, route: str, state: str, expect: str, **kwargs: Any) -> Case:
-    """A web page or form action, requested with each role's cookie session (and its CSRF token)."""
-    return Case(method, route, state, expect, cookie=True, **kwargs)
-
-
-PUBLIC = "ok ok ok ok ok ok ok"
-TUS = {"Tus-Resumable": "1.0.0"}
-OWN_ORG_OR_STAFF = "401 ok no ok no no ok"
-STAFF_ONLY = "401 no no ok no no ok"
-ADMIN_ONLY = "401 no no no no no ok"
-STAFF_PAGE = "login no no ok no no ok"
-STAFF_PAGE_GATE = "login no no in no no in"
-OUTLET_X = "401 no no no ok no ok"
-OUTLET_PAGE = "login no no no ok ok ok"
-OUTLET_X_PAGE = "login no no no ok no ok"
-SIGNED_IN = "401 ok ok ok ok ok ok"
-ADMIN_ONLY = "401 no no no no no ok"
-ADMIN_PAGE = "login no no no no no ok"
-ADMIN_PAGE_GATE = "login no no no no no in"
-NEW_CAMPAIGN = {"name": "@fresh:new_name", "year": 2025, "week_start": "2025-05-11", "week_end": "2025-05-17"}
-#: A report's documents are added and removed by its own organisation's submitters only (staff see, never edit).
-OWN_SUBMITTERS = "401 ok no no no no no"
 DOCUMENT_BODY, DOCUMENT_HEADERS = multipart("权限矩阵.txt", HONEST_TEXT.encode())
 
 CASES: tuple[Case, ...] = (
@@ -568,30 +533,3 @@ CASES: tuple[Case, ...] = (
     page("GET", "/province/not-reported", "organisation A's members", "login listed no listed no no listed",
          params={"org": "@org_a", "campaign": "@open_campaign"}, listed="org_member_a"),
 )
-
-
-def route_keys(app: Any) -> set[tuple[str, str]]:
-    """Every (method, path) the app serves; HEAD is implied by GET, a mounted app counts as one ``MOUNT`` entry."""
-    return set(_walk(app.routes, ""))
-
-
-def _walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, str]]:
-    from starlette.routing import Mount
-
-    for route in routes:
-        if hasattr(route, "original_router") and hasattr(route, "include_context"):
-            # FastAPI ≥ 0.16x keeps included routers as lazy ``_IncludedRouter`` nodes: descend into them.
-            yield from _walk(route.original_router.routes, prefix + route.include_context.prefix)
-            continue
-        if isinstance(route, Mount):
-            yield "MOUNT", prefix + route.path
-            continue
-        methods = set(getattr(route, "methods", None) or ())
-        if "GET" in methods:
-            methods.discard("HEAD")
-        for method in methods:
-            yield method, prefix + route.path
-
-
-def covered_keys() -> set[tuple[str, str]]:
-    return {(case.method, case.route) for case in CASES}

@@ -30,7 +30,7 @@ def main() -> int:
 
     from service.core.embedded import EmbeddedServers
     from tests.load.stack import point_at
-    from tests.security.matrix import covered_keys, route_keys
+    from tests.security.routes import covered_keys, route_keys
     from tests.security.world import ROLES, build_world
 
     servers = EmbeddedServers(Path(tempfile.mkdtemp(prefix="mediadesk-matrix-")))

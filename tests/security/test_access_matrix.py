@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 from service.core.embedded import EmbeddedServers
 from tests.load.tus import encode_metadata
 from tests.security import matrix_doc
-from tests.security.matrix import CASES, Case, covered_keys, route_keys
+from tests.security.cases import Case
+from tests.security.matrix import CASES
+from tests.security.routes import covered_keys, route_keys
 from tests.security.world import PASSWORD, ROLES, World, build_world
 
 pytestmark = pytest.mark.security

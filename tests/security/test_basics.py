@@ -119,7 +119,7 @@ def test_wrong_tokens_are_rate_limited_per_address(servers: EmbeddedServers) -> 
 
 def _html_paths(app_client: TestClient) -> list[str]:
     from service.app import create_app
-    from tests.security.matrix import route_keys
+    from tests.security.routes import route_keys
 
     candidates = sorted(path for method, path in route_keys(create_app())
                         if method == "GET" and "{" not in path and not path.startswith(("/api/", "/docs", "/redoc"))
@@ -155,7 +155,7 @@ def test_web_pages_send_security_headers_and_strict_csp(client: TestClient) -> N
 
 def _login_path() -> str:
     from service.app import create_app
-    from tests.security.matrix import route_keys
+    from tests.security.routes import route_keys
 
     logins = sorted(path for method, path in route_keys(create_app()) if method == "POST" and "login" in path)
     assert logins, "no password login endpoint (POST …login…) in the app"
