@@ -19,7 +19,7 @@ from service.core.text import clean_text
 from service.db.org import Organization
 from service.db.reporting import TRANSITIONS, Report, ReportAsset, ReportKind, ReportStatus
 from service.reporting import service
-from service.reporting.pages import detail_context, ids_of, ip_of, message_of, problem_text
+from service.reporting.page_context import detail_context, ids_of, ip_of, message_of, problem_text
 from service.reporting.vocabulary import FEATURABLE
 from service.review.regions import PROVINCES
 from service.web import i18n
