@@ -46,13 +46,22 @@ CLUSTER_LOCK = 0x6D646B_64757073  # pg advisory lock id: one clustering change a
 # folded into the band values (video + 2^24), so the index-only scans need no filter. The distinct candidates come
 # back and are compared with every query hash here (numpy XOR + popcount over 64-bit words: well under a millisecond
 # for thousands of candidates; in SQL the cross join re-ran the query list per candidate at ~1.5 µs a comparison).
-_MIH_SQL = text(
-    "SELECT DISTINCT asset_id, position, pdq FROM ("
+# Through psycopg's binary protocol, and nothing parsed that is not needed: a candidate's hash comes back as 36 bytes
+# (bit length + 32 bytes) instead of 256 characters of "0101…", its asset id as 16 bytes (a UUID object is made only
+# for the matches), and the probe values go out as one array literal per band rather than thousands of adapted ints.
+# At thousands of candidates the parsing cost more than the index scans (docs/PERFORMANCE.md "Duplicate lookup").
+_MIH_SQL = (
+    "SELECT DISTINCT uuid_send(asset_id), position, pdq FROM ("
     + " UNION ALL ".join(
-        f"SELECT asset_id, position, pdq FROM asset_hash WHERE b{i} = ANY(:n{i})"
+        f"SELECT asset_id, position, pdq FROM asset_hash WHERE b{i} = ANY(%(n{i})s::text::int4[])"
         for i in range(BANDS))
-    + ") AS banded WHERE asset_id <> :me"
+    + ") AS banded WHERE asset_id <> %(me)s"
 )
+# index-only probes of a few rows each: starting parallel workers costs more than it saves (measured 45 ms vs 4 ms);
+# a generic plan: estimating eleven arrays of hundreds of values cost 16–33 ms of planning per call. Local to the
+# transaction, in one round trip.
+_MIH_SETTINGS = ("SELECT set_config('max_parallel_workers_per_gather', '0', true), "
+                 "set_config('plan_cache_mode', 'force_generic_plan', true)")
 
 
 @dataclass(frozen=True)
@@ -81,20 +90,20 @@ def lookup_many(session: Session, hashes: list[str], *, kind: str, exclude: uuid
             probes[i].update(band_probes(value, BAND_WIDTHS[i], r))
     params: dict[str, object] = {"me": exclude}
     for i, values in enumerate(probes):
-        params[f"n{i}"] = sorted(values)
-    # index-only probes of a few rows each: starting parallel workers costs more than it saves (measured 45 ms vs 4 ms);
-    # a generic plan: estimating eleven arrays of hundreds of values cost 16–33 ms of planning per call (the driver
-    # prepares the statement from its fifth execution on a connection)
-    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
-    rows = session.execute(_MIH_SQL, params).all()
+        params[f"n{i}"] = "{" + ",".join(map(str, sorted(values))) + "}"
+    raw = session.connection().connection.driver_connection  # psycopg, inside the session's transaction
+    assert raw is not None
+    with raw.cursor(binary=True) as cursor:
+        cursor.execute(_MIH_SETTINGS)
+        cursor.execute(_MIH_SQL, params, prepare=True)
+        rows = cursor.fetchall()
     if not rows:
         return []
-    stored = _words([row[2] for row in rows])
+    stored = np.frombuffer(b"".join(row[2][-32:] for row in rows), dtype=np.uint64).reshape(len(rows), 4)
     distances = np.bitwise_count(stored[:, None, :] ^ _words(hashes)[None, :, :]).sum(axis=2)  # candidates × queries
     best: dict[tuple[uuid.UUID, float, int], int] = {}
     for c, n in zip(*np.nonzero(distances <= radius), strict=True):
-        key = (rows[c][0], float(rows[c][1]), int(n))
+        key = (uuid.UUID(bytes=rows[c][0]), float(rows[c][1]), int(n))
         distance = int(distances[c, n])
         if distance < best.get(key, 257):
             best[key] = distance
@@ -104,7 +113,8 @@ def lookup_many(session: Session, hashes: list[str], *, kind: str, exclude: uuid
 
 
 def _words(hashes: list[str]) -> np.ndarray:
-    """256-bit hashes ("0101…") as rows of four 64-bit words, for vectorised XOR + popcount."""
+    """256-bit hashes ("0101…") as rows of four 64-bit words, for vectorised XOR + popcount. The byte order is the
+    binary protocol's (the first bit is the high bit of the first byte), so stored and query words line up."""
     packed = b"".join(int(bits, 2).to_bytes(32, "big") for bits in hashes)
     return np.frombuffer(packed, dtype=np.uint64).reshape(len(hashes), 4)
 

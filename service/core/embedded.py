@@ -97,6 +97,8 @@ class Postgres:
     data_dir: Path
     port: int = 0
     host: str = "127.0.0.1"
+    #: Extra server settings (``-c name=value``) over the defaults below, e.g. a benchmark's larger shared_buffers.
+    settings: dict[str, str] = field(default_factory=dict)
     system_user: str | None = field(default=None, init=False)
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
@@ -153,6 +155,8 @@ class Postgres:
         socket_dir = self.data_dir  # short path; the unix socket is only for local admin tools
         args = [self._bin("postgres"), "-D", str(self.pgdata), "-h", self.host, "-p", str(self.port),
                 "-k", str(socket_dir), "-c", "max_connections=300", "-c", "shared_buffers=256MB", "-c", "fsync=on"]
+        for name, value in self.settings.items():
+            args += ["-c", f"{name}={value}"]
         with (self.data_dir / "postgres.log").open("ab") as out:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                          start_new_session=True, user=self.system_user)

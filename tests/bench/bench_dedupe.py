@@ -4,11 +4,13 @@ photo's query hashes (eight orientations, central crops, the photo in its frame,
 (``workers.duplicates.lookup_many``, each hash at the step's band probe radius), against a table of ``8 × photos``
 rows: the real PDQ hashes of the evaluation's photo variants (their true matches) among background rows made from
 real PDQ hashes, not uniform random bits (``background``). Cold: PostgreSQL restarted before the timed queries, so
-shared buffers are empty (the OS page cache is not dropped on a shared machine). Precision and recall are not
-recomputed here: the evaluation (``python -m tests.eval.duplicates``) measures them through the shipped lookup.
+shared buffers are empty (the OS page cache is not dropped on a shared machine); with ``--in-memory`` also with
+the band indexes in shared buffers (pg_prewarm), the steady state of a server sized to hold them. Precision and
+recall are not recomputed here: the evaluation (``python -m tests.eval.duplicates``) measures them through the
+shipped lookup.
 
     python -m tests.bench.bench_dedupe [--media ../shared/media] [--photos-stored 1000000] [--queries 200]
-                                       [--keep DIR] [--candidates-only]
+                                       [--keep DIR] [--os-warm] [--in-memory] [--candidates-only]
 """
 
 from __future__ import annotations
@@ -146,13 +148,11 @@ def read_index_files(conn: Any, data_dir: Path) -> int:
 
 
 def latency(rows: int, queries: int, keep: Path | None, media: Path, pool_size: int,
-            os_warm: bool = False) -> None:
+            os_warm: bool = False, in_memory: bool = False) -> None:
     from sqlalchemy import create_engine, text
-    from sqlalchemy.orm import Session
 
     from service.core.embedded import Postgres, free_port
     from service.db.migrate import upgrade
-    from workers.duplicates import lookup_many
 
     real, query_sets = real_hashes(media)
     started = time.perf_counter()
@@ -183,32 +183,58 @@ def latency(rows: int, queries: int, keep: Path | None, media: Path, pool_size: 
                 with engine.connect() as conn:
                     read = read_index_files(conn, pg.pgdata)
                 print(f"OS page cache warmed: {read / 2**30:.2f} GiB of index files read")
+            buffers = ""
+            if in_memory:  # shared buffers that hold every band index (what the sizing in OPERATIONS.md asks for)
+                with engine.connect() as conn:
+                    index_bytes = conn.execute(text(
+                        "SELECT sum(pg_relation_size(indexrelid)) FROM pg_index "
+                        "WHERE indrelid = 'asset_hash'::regclass")).scalar_one()
+                buffers = f"{int(float(index_bytes) * 1.1 / 2**20) + 256}MB"
+                pg.settings["shared_buffers"] = buffers
             engine.dispose()
             pg.stop()
             pg.start()  # cold: empty shared buffers
             engine = create_engine(pg.url)
             picks = [query_sets[i % len(query_sets)] for i in rng.permutation(max(queries, len(query_sets)))[:queries]]
-            me = uuid.uuid4()
-            timings, found = [], 0
-            with Session(engine) as session:
-                for hashes, probe in picks:
-                    t = time.perf_counter()
-                    matches = lookup_many(session, hashes, kind="image", exclude=me, radius=64, probe=probe)
-                    timings.append((time.perf_counter() - t) * 1000)
-                    found += int(any(m.distance <= 31 for m in matches))
-                    session.rollback()
-                candidates = []
-                for hashes, probe in picks[:20]:  # rows the band probes fetch before the exact comparison
-                    candidates.append(count_candidates(session, hashes, probe))
             state = "PostgreSQL cold, index files in the OS cache" if os_warm else "cold"
-            print(f"photo lookup, {statistics.mean(len(q) for q, _ in picks):.1f} hashes in one statement, {state}, "
-                  f"{queries} photos: p50 {statistics.median(timings):.1f} ms, "
-                  f"p95 {float(np.percentile(timings, 95)):.1f} ms, max {max(timings):.1f} ms; with candidates "
-                  f"a match ≤ 31 {found}/{queries}; candidate rows per photo (first 20) median "
-                  f"{statistics.median(candidates):,.0f}, max {max(candidates):,}")
+            _report(engine, picks, state + (f" (shared_buffers {buffers})" if buffers else ""))
+            if in_memory:
+                started = time.perf_counter()
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+                    blocks = sum(conn.execute(text("SELECT pg_prewarm(indexrelid::regclass) FROM pg_index "
+                                                   "WHERE indrelid = 'asset_hash'::regclass")).scalars())
+                print(f"pg_prewarm: {blocks * 8 / 2**20:.2f} GiB of index blocks into shared buffers "
+                      f"({time.perf_counter() - started:.0f} s)")
+                _report(engine, picks, "band indexes in shared buffers (steady state; pg_prewarm after a restart)")
             engine.dispose()
         finally:
             pg.stop()
+
+
+def _report(engine: Any, picks: list[tuple[list[str], list[int]]], state: str) -> None:
+    """Times the shipped lookup once per picked photo and prints p50 / p95 / max and the candidate rows."""
+    from sqlalchemy.orm import Session
+
+    from workers.duplicates import lookup_many
+
+    me = uuid.uuid4()
+    timings, found = [], 0
+    with Session(engine) as session:
+        for hashes, probe in picks:
+            t = time.perf_counter()
+            matches = lookup_many(session, hashes, kind="image", exclude=me, radius=64, probe=probe)
+            timings.append((time.perf_counter() - t) * 1000)
+            found += int(any(m.distance <= 31 for m in matches))
+            session.rollback()
+        candidates = []
+        for hashes, probe in picks[:20]:  # rows the band probes fetch before the exact comparison
+            candidates.append(count_candidates(session, hashes, probe))
+    print(f"photo lookup, {statistics.mean(len(q) for q, _ in picks):.1f} hashes in one statement, {state}, "
+          f"{len(picks)} photos: p50 {statistics.median(timings):.1f} ms, "
+          f"p95 {float(np.percentile(timings, 95)):.1f} ms, max {max(timings):.1f} ms; with candidates "
+          f"a match ≤ 31 {found}/{len(picks)}; candidate rows per photo (first 20) median "
+          f"{statistics.median(candidates):,.0f}, max {max(candidates):,}")
 
 
 def count_candidates(session: Any, hashes: list[str], probe: list[int]) -> int:
@@ -279,11 +305,15 @@ def main() -> None:
     parser.add_argument("--os-warm", action="store_true",
                         help="read the index files into the OS page cache before the restart (a database server "
                              "whose memory holds the indexes); PostgreSQL's buffers stay cold")
+    parser.add_argument("--in-memory", action="store_true",
+                        help="then also with shared buffers sized to hold the band indexes and filled by pg_prewarm "
+                             "(the steady state of a database server sized as docs/OPERATIONS.md says)")
     args = parser.parse_args()
     if args.candidates_only:
         candidates_offline(args.media, args.photos_stored * ROWS_PER_PHOTO, args.pool)
         return
-    latency(args.photos_stored * ROWS_PER_PHOTO, args.queries, args.keep, args.media, args.pool, args.os_warm)
+    latency(args.photos_stored * ROWS_PER_PHOTO, args.queries, args.keep, args.media, args.pool, args.os_warm,
+            args.in_memory)
 
 
 if __name__ == "__main__":
