@@ -74,6 +74,8 @@ def test_compose_config_is_valid_and_complete() -> None:
             "redis", "minio", "minio-init"} <= set(services)
     assert services["api"]["deploy"]["replicas"] == 2
     assert services["postgres"]["image"] == "pgvector/pgvector:pg17"
+    # the duplicate lookup's band indexes are reloaded into shared buffers after a restart (docs/OPERATIONS.md)
+    assert "shared_preload_libraries=pg_prewarm" in services["postgres"]["command"]
     consumed = set()
     for name in ("worker-ingest", "worker-media", "worker-ml"):
         worker = services[name]
