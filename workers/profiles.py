@@ -76,7 +76,8 @@ class HlsVariant:
 
 
 #: The preview ladder. The top variant is the proxy_720p file cut into segments (no second encode); the smaller
-#: ones are encoded in the proxy's own ffmpeg command from its scaled picture (one decode of the original).
+#: ones, only with the ``hls_low_rungs`` setting, are encoded in the proxy's own ffmpeg command from its scaled
+#: picture (one decode of the original).
 HLS_VARIANTS: tuple[HlsVariant, ...] = (HlsVariant("360p", 360, 26, "900k", "1800k", "96k"),)
 HLS_SEGMENT_SECONDS = GOP_SECONDS
 

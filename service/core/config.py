@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         "it sees). One per task, with one media task per core, keeps the cores busy without oversubscribing them "
         "(docs/OPERATIONS.md, Sizing)"
     )
+    hls_low_rungs: bool = Field(
+        default=False, description="Also encode HLS rungs below the 720p proxy (360p) in the upload's ffmpeg command: "
+        "≈ +0.12 CPU-s per second of video, ≈ +10 worker cores for the week (docs/OPERATIONS.md, Sizing). Off: the "
+        "preview ladder is the proxy itself, cut into segments by stream copy"
+    )
     sweeper_interval_seconds: int = 60
     sweeper_lost_after_seconds: int = Field(
         default=600, ge=30, description="A step queued this long is re-sent: its message may be lost (prefetched by a "

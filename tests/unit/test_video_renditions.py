@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PIL import ImageStat
 
 from tests import media_samples as media
@@ -68,33 +69,64 @@ def test_stored_keyframes_are_thinned_as_each_step_samples() -> None:
     assert [e["t"] for e in frames.thin(stored, uniform_every=2.0, max_keyframes=4)] == [0.0, 4.0, 7.0, 11.0]
 
 
-def test_hd_upload_gets_a_360p_rung_cut_at_the_forced_keyframes(tmp_path: Path) -> None:
-    """A 720p phone clip: the preview ladder offers 720p and 360p; the 360p rung (encoded in the upload's one ffmpeg
-    command) is 640×360 with sound, every segment starts on a keyframe and lasts one GOP, and the keyframes the
-    poster and sprite are made of are the frames a decode of the finished proxy gives."""
-    import av
-
+def _phone_clip(tmp_path: Path) -> Path:
     clip = tmp_path / "phone.mp4"
     media.ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi",
                  "-i", "sine=frequency=440:sample_rate=48000", "-t", "6.5", "-c:v", "libx264", "-preset", "ultrafast",
                  "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip))
-    (tmp_path / "out").mkdir()
-    outputs, hls_dir, analysis = video.transcode(_source(clip), tmp_path / "out", timeout=300)
-    master = (hls_dir / "master.m3u8").read_text()
-    assert [line for line in master.splitlines() if line.endswith(".m3u8")] == ["360p.m3u8", "720p.m3u8"]
-    assert "RESOLUTION=640x360" in master
-    assert "RESOLUTION=1280x720" in master
-    playlist = (hls_dir / "360p.m3u8").read_text()
+    return clip
+
+
+def _segments_are_playable_gops(hls_dir: Path, rung: str, size: tuple[int, int]) -> None:
+    """Every segment of the rung lasts one GOP (the last what is left of 6.5 s), has sound, and starts on a keyframe
+    of the rung's size."""
+    import av
+
+    playlist = (hls_dir / f"{rung}.m3u8").read_text()
     durations = [float(line.split(":")[1].rstrip(",")) for line in playlist.splitlines() if line.startswith("#EXTINF")]
     assert len(durations) == 4
     assert all(abs(d - 2.0) < 0.05 for d in durations[:-1])
     assert abs(sum(durations) - 6.5) < 0.1
-    for segment in sorted(hls_dir.glob("360p_*.ts")):
+    for segment in sorted(hls_dir.glob(f"{rung}_*.ts")):
         with av.open(str(segment)) as container:
             assert {s.type for s in container.streams} == {"video", "audio"}
             first = next(container.decode(video=0))
-            assert (first.width, first.height) == (640, 360)
+            assert (first.width, first.height) == size
             assert first.key_frame, segment.name  # playable from its first frame
+
+
+def test_the_preview_ladder_is_the_proxy_cut_by_stream_copy(tmp_path: Path) -> None:
+    """By default no rung is encoded beside the proxy: the ladder is the 720p proxy, cut into GOP-long segments."""
+    (tmp_path / "out").mkdir()
+    _, hls_dir, _ = video.transcode(_source(_phone_clip(tmp_path)), tmp_path / "out", timeout=300)
+    master = (hls_dir / "master.m3u8").read_text()
+    assert [line for line in master.splitlines() if line.endswith(".m3u8")] == ["720p.m3u8"]
+    assert "RESOLUTION=1280x720" in master
+    assert not list(hls_dir.glob("360p*"))
+    _segments_are_playable_gops(hls_dir, "720p", (1280, 720))
+
+
+def test_hd_upload_gets_a_360p_rung_cut_at_the_forced_keyframes(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``hls_low_rungs``, a 720p phone clip's ladder offers 720p and 360p; the 360p rung (encoded in the
+    upload's one ffmpeg command) is 640×360 with sound, every segment starts on a keyframe and lasts one GOP, and the
+    keyframes the poster and sprite are made of are the frames a decode of the finished proxy gives."""
+    from service.core.config import get_settings
+
+    monkeypatch.setenv("MEDIADESK_HLS_LOW_RUNGS", "true")
+    get_settings.cache_clear()
+    try:
+        clip = _phone_clip(tmp_path)
+        (tmp_path / "out").mkdir()
+        outputs, hls_dir, analysis = video.transcode(_source(clip), tmp_path / "out", timeout=300)
+    finally:
+        monkeypatch.delenv("MEDIADESK_HLS_LOW_RUNGS")
+        get_settings.cache_clear()
+    master = (hls_dir / "master.m3u8").read_text()
+    assert [line for line in master.splitlines() if line.endswith(".m3u8")] == ["360p.m3u8", "720p.m3u8"]
+    assert "RESOLUTION=640x360" in master
+    assert "RESOLUTION=1280x720" in master
+    _segments_are_playable_gops(hls_dir, "360p", (640, 360))
     again = frames.extract(outputs[0].path)
     assert [(k.t, k.reason) for k in analysis.keyframes] == [(k.t, k.reason) for k in again.keyframes]
     assert analysis.times == again.times

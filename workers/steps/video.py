@@ -149,7 +149,10 @@ def _segment_options(hls_dir: Path, name: str) -> dict[str, Any]:
 
 
 def ladder(proxy_width: int, proxy_height: int) -> list[tuple[HlsVariant, int, int]]:
-    """The rungs below the proxy, with their sizes: never upscaled, the ladder only steps down."""
+    """The rungs below the proxy, with their sizes: never upscaled, the ladder only steps down. None unless
+    ``hls_low_rungs`` is set: by default the ladder is the proxy alone, by stream copy (issue 15)."""
+    if not get_settings().hls_low_rungs:
+        return []
     return [(variant, *output_size(proxy_width, proxy_height, variant.short_side)) for variant in HLS_VARIANTS
             if variant.short_side < min(proxy_width, proxy_height)]
 
