@@ -299,6 +299,8 @@ VIDEO_COPIES = {
     "cut at 3.71 s": ["-ss", "3.71", "-t", "4"],
     "mirrored, cut at 2.13 s": ["-ss", "2.13", "-t", "5", "-vf", "hflip"],
     "cropped 90 %, cut at 0.9 s": ["-ss", "0.9", "-t", "5", "-vf", "crop=iw*0.9:ih*0.9"],
+    "off-centre crop (10 % off the left and top), cut at 1.6 s": ["-ss", "1.6", "-t", "5", "-vf",
+                                                                  "crop=iw*0.9:ih*0.9:iw*0.1:ih*0.1"],
     "screen-recorded (margins, status bar)": ["-ss", "1.1", "-t", "5", "-vf",
                                               "scale=iw*0.8:-2,pad=iw/0.8:ih*1.6:(ow-iw)/2:ih*0.3:white,"
                                               "drawbox=0:0:iw:ih*0.05:black:fill"],
