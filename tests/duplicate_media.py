@@ -84,6 +84,26 @@ def screenshot(image: Image.Image, *, dark_bar: bool = False) -> Image.Image:
     return shot
 
 
+def article(image: Image.Image, *, page: tuple[int, int, int] = (237, 237, 237), quality: int = 75) -> Image.Image:
+    """The photo as wide as the screen in a screenshot of an article (a re-posted WeChat story): status bar, title,
+    a grey page, text below, saved as JPEG."""
+    import io
+
+    w, h = 720, 1480
+    shot = Image.new("RGB", (w, h), page)
+    draw = ImageDraw.Draw(shot)
+    draw.rectangle((0, 0, w, 60), fill=(250, 250, 250))
+    draw.text((30, 14), "9:41", fill=(0, 0, 0), font=cjk_font(28))
+    draw.text((20, 80), "职业教育活动周｜技能展示", fill=(0, 0, 0), font=cjk_font(34))
+    ph = round(image.height * w / image.width)
+    shot.paste(image.resize((w, ph), Image.Resampling.LANCZOS), (0, 200))
+    for i in range(3):
+        draw.text((20, 230 + ph + i * 44), "学生在实训室展示数控加工技能。", fill=(60, 60, 60), font=cjk_font(28))
+    buffer = io.BytesIO()
+    shot.save(buffer, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
 def _perspective(pa: list[tuple[float, float]], pb: list[tuple[float, float]]) -> list[float]:
     rows = []
     for (x, y), (u, v) in zip(pa, pb, strict=True):

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from models.hashing import CROP_VARIANTS, PDQ_MATCH_DISTANCE, central, pdq
 from models.video import sample_frames
-from tests.duplicate_media import bordered, mirrored, off_centre_crop, reshot, screenshot, turned
+from tests.duplicate_media import article, bordered, mirrored, off_centre_crop, reshot, screenshot, turned
 from tests.screening_media import cjk_font
 from workers.duplicates import lookup, lookup_many, video_matches
 from workers.steps.dedupe import VIDEO_QUERY_STEP, _row, match_photo, photo_hashes, video_hashes
@@ -66,6 +66,7 @@ TRANSFORMS: dict[str, Callable[[Image.Image], Image.Image]] = {
     "off_centre_crop10": off_centre_crop,
     "screenshot": screenshot,
     "screenshot_dark_bar": lambda i: screenshot(i, dark_bar=True),
+    "article_screenshot": article,
     "border5": bordered,
     "reshot": reshot,
 }

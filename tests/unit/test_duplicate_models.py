@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from models.hashing import hamming, local_windows, pdq, pdq_orientations, photo_regions
 from models.picture_match import compare
-from tests.duplicate_media import bordered, figure, mirrored, off_centre_crop, reshot, scene, screenshot, turned
+from tests.duplicate_media import (
+    article,
+    bordered,
+    figure,
+    mirrored,
+    off_centre_crop,
+    reshot,
+    scene,
+    screenshot,
+    turned,
+)
 
 
 def test_photo_inside_a_screenshot_and_inside_a_border_is_found() -> None:
@@ -21,6 +31,35 @@ def test_photo_inside_a_screenshot_and_inside_a_border_is_found() -> None:
     framed = bordered(original)
     assert min(hamming(pdq(framed.crop(box)).bits, pdq(original).bits) for box in photo_regions(framed)) <= 10
     assert photo_regions(original) == []  # a photo that fills its frame has no region besides the whole
+
+
+def test_a_photo_with_a_pale_sky_is_found_whole_inside_a_white_screenshot() -> None:
+    """The photo's own near-white top (a pale sky) is not the screenshot's white margin: the region reaches the
+    photo's real edges (within 2 px), so its hash stays close to the original's."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(scene(4).convert("RGB")).copy()
+    rows = pixels.shape[0] // 4
+    noise = np.random.default_rng(4).integers(-3, 4, (rows, pixels.shape[1], 1))
+    pixels[:rows] = np.clip(244 + noise, 0, 255).astype(np.uint8)  # pale, slightly grainy sky
+    original = Image.fromarray(pixels)
+    shot = screenshot(original)  # pasted at (30, 160), 660 px wide
+    height = round(original.height * 660 / original.width)
+    box = photo_regions(shot)[-1]
+    assert max(abs(a - b) for a, b in zip(box, (30, 160, 690, 160 + height), strict=True)) <= 2, box
+    assert hamming(pdq(shot.crop(box)).bits, pdq(original).bits) <= 20
+
+
+def test_a_photo_as_wide_as_the_screen_is_found_inside_an_article_screenshot() -> None:
+    """No side margins (a re-posted article, JPEG): the frame is known by its flat rows, the photo by the rest."""
+    original = scene(6)
+    shot = article(original)  # pasted at (0, 200), 720 px wide
+    height = round(original.height * 720 / original.width)
+    near = [box for box in photo_regions(shot)
+            if max(abs(a - b) for a, b in zip(box, (0, 200, 720, 200 + height), strict=True)) <= 3]
+    assert near, photo_regions(shot)
+    assert hamming(pdq(shot.crop(near[0])).bits, pdq(original).bits) <= 20
 
 
 def test_mirrored_and_turned_copies_hash_as_one_of_the_eight_orientations() -> None:
