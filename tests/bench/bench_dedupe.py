@@ -59,7 +59,7 @@ def pool_hashes(media: Path, size: int, seed: int = 11) -> np.ndarray:
 
     pictures = list(load_photos(media / "photos").values())
     for path in sorted((media / "videos").glob("*.mp4")):
-        pictures += [image for _, image in sample_frames(path, every=0.5, side=640)]
+        pictures += [image for _, image in sample_frames(path, every=0.5, side=640, colour=True)]
     for picture in pictures:
         picture.thumbnail((512, 512))  # PDQ reads a 64 × 64 copy: crops of a 512-px copy hash as the full size
     rng = random.Random(seed)

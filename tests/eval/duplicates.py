@@ -91,7 +91,7 @@ def burst_pairs(videos: Path, gap: float = 1.0) -> list[tuple[str, Image.Image, 
     """Frames ``gap`` seconds apart from each recording: shots of one moment that are not copies."""
     pairs = []
     for path in sorted(videos.glob("*.mp4")):
-        frames = sample_frames(path, every=0.5, side=1280)
+        frames = sample_frames(path, every=0.5, side=1280, colour=True)
         by_t = {round(t * 2) / 2: image for t, image in frames}
         for t in sorted(by_t)[::4]:
             if t + gap in by_t:

@@ -199,7 +199,7 @@ def upload_command(source: Source, out_dir: Path, hls_dir: Path, frames_to: Path
         step = sample_step(source.duration, grid.every, grid.max_frames)
         sample_width, sample_height = sample_size(width, height, grid.side)
         hashed = (picture.stream(2 + len(rungs)).filter("select", grid_select(step))
-                  .filter("scale", sample_width, sample_height, flags="area").filter("format", "rgb24"))
+                  .filter("scale", sample_width, sample_height, flags="area").filter("format", "gray"))
         streams.append(ffmpeg.output(hashed, str(samples_to), f="nut", vcodec="rawvideo", fps_mode="passthrough"))
     return runner.command(ffmpeg.merge_outputs(*streams)), proxy, encoded
 
