@@ -86,6 +86,7 @@ def _fast_det_preprocess(det: Any) -> None:
     the transposed result back to float32, ≈ 15 ms a photo; a pixel's normalised value depends on its byte and
     channel only, so a 256-entry table per channel computed by rapidocr's own ``normalize`` gives every value
     bit for bit, and the planes are written directly in the network's layout."""
+    import cv2
     from rapidocr.ch_ppocr_det.utils import DetPreProcess
 
     class TablePreProcess(DetPreProcess):
@@ -99,8 +100,8 @@ def _fast_det_preprocess(det: Any) -> None:
             if resized is None:
                 return None
             tensor = np.empty((1, 3, *resized.shape[:2]), dtype=np.float32)
-            for channel in range(3):
-                np.take(self.table[channel], resized[:, :, channel], out=tensor[0, channel])
+            for channel, plane in enumerate(cv2.split(resized)):
+                tensor[0, channel] = cv2.LUT(plane, self.table[channel])
             return tensor
 
     prepare = TablePreProcess(det.limit_side_len, det.limit_type, det.mean, det.std)
