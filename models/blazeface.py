@@ -114,7 +114,7 @@ def _litert_installed() -> bool:
 
 
 def _detect(session: _Session, image: Image.Image, min_score: float = MIN_SCORE) -> list[Detection]:
-    rgb = image.convert("RGB")
+    rgb = image if image.mode == "RGB" else image.convert("RGB")  # read only: a tile needs no copy of its own
     longest = max(rgb.size)
     scale = INPUT / longest
     small = rgb.resize((max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))), Image.Resampling.BILINEAR)
@@ -189,7 +189,7 @@ def blaze_faces(
 def _tiled(
     session: _Session, image: Image.Image, grids: tuple[int, ...], side: int, min_score: float
 ) -> list[Detection]:
-    rgb = image.convert("RGB")
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
     scale = 1.0
     if grids and max(rgb.size) > side:
         scale = side / max(rgb.size)

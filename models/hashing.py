@@ -47,11 +47,18 @@ class Pdq:
 
 
 def _prepare(image: Image.Image) -> np.ndarray:
-    image = image.convert("RGB")
-    if max(image.size) > HASH_SIDE:
+    if image.mode != "RGB":
+        image = image.convert("RGB")  # a new image: thumbnail may shrink it in place
+    elif max(image.size) > HASH_SIDE:
         image = image.copy()
+    if max(image.size) > HASH_SIDE:
         image.thumbnail((HASH_SIDE, HASH_SIDE), Image.Resampling.BILINEAR)
     return np.ascontiguousarray(np.asarray(image))
+
+
+def hash_copy(image: Image.Image) -> Image.Image:
+    """The ≤ ``HASH_SIDE`` px RGB copy PDQ is computed on (``image`` itself when it is that small and RGB)."""
+    return image if image.mode == "RGB" and max(image.size) <= HASH_SIDE else Image.fromarray(_prepare(image))
 
 
 def pdq(image: Image.Image) -> Pdq:
@@ -89,7 +96,7 @@ def hamming(a: str, b: str) -> int:
 def phash(image: Image.Image) -> str:
     import imagehash
 
-    return str(imagehash.phash(image.convert("RGB")))
+    return str(imagehash.phash(image if image.mode == "RGB" else image.convert("RGB")))  # it only reads it
 
 
 def phash_distance(a: str, b: str) -> int:
@@ -130,7 +137,7 @@ def pdq_orientations(image: Image.Image) -> dict[str, Pdq]:
     """PDQ of the photo in each of its eight orientations (≈ 1 ms each on the 512-px copy)."""
     import pdqhash
 
-    small = Image.fromarray(_prepare(image))
+    small = hash_copy(image)
     result = {}
     for name, op in ORIENTATIONS:
         turned = small if op is None else small.transpose(op)

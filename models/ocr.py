@@ -75,7 +75,37 @@ class _Engine:
 
 
 def _bgr(image: Image.Image) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+    import cv2
+
+    return cv2.cvtColor(np.asarray(image if image.mode == "RGB" else image.convert("RGB")), cv2.COLOR_RGB2BGR)
+
+
+def _fast_det_preprocess(det: Any) -> None:
+    """Make ``det`` (rapidocr's ``TextDetector``) build the same input tensor as its own preprocessing, at a fraction
+    of the cost: rapidocr normalises the resized picture in float64 (its mean and std are float64 arrays) and casts
+    the transposed result back to float32, ≈ 15 ms a photo; a pixel's normalised value depends on its byte and
+    channel only, so a 256-entry table per channel computed by rapidocr's own ``normalize`` gives every value
+    bit for bit, and the planes are written directly in the network's layout."""
+    import cv2
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+
+    class TablePreProcess(DetPreProcess):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            levels = np.repeat(np.arange(256, dtype=np.uint8)[:, None, None], 3, axis=2)
+            self.table = np.ascontiguousarray(self.normalize(levels)[:, 0, :].astype(np.float32).T)  # [channel, byte]
+
+        def __call__(self, img: np.ndarray) -> np.ndarray | None:
+            resized = self.resize(img)
+            if resized is None:
+                return None
+            tensor = np.empty((1, 3, *resized.shape[:2]), dtype=np.float32)
+            for channel, plane in enumerate(cv2.split(resized)):
+                tensor[0, channel] = cv2.LUT(plane, self.table[channel])
+            return tensor
+
+    prepare = TablePreProcess(det.limit_side_len, det.limit_type, det.mean, det.std)
+    det.get_preprocess = lambda: prepare
 
 
 def _restack(crop: np.ndarray) -> np.ndarray:
@@ -120,6 +150,7 @@ class Ocr(InferenceModel[Image.Image, OcrResult]):
         det = TextDetector(config("Det", {"limit_type": "max", "limit_side_len": cfg.det_side,
                                           "thresh": cfg.det_thresh, "box_thresh": cfg.box_thresh,
                                           "unclip_ratio": cfg.unclip}))
+        _fast_det_preprocess(det)
         rec = TextRecognizer(config("Rec", {"rec_batch_num": cfg.rec_batch}))
         return _Engine(det, rec)
 
@@ -129,7 +160,7 @@ class Ocr(InferenceModel[Image.Image, OcrResult]):
 
         started = time.perf_counter()
         cfg = self.settings
-        image = inputs.convert("RGB")
+        image = inputs if inputs.mode == "RGB" else inputs.convert("RGB")  # read only: no copy needed
         scale = 1.0
         if max(image.size) > cfg.rec_side:
             scale = cfg.rec_side / max(image.size)

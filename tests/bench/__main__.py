@@ -16,6 +16,7 @@ BENCHMARKS = {
     "dedupe": "tests.bench.bench_dedupe",  # a photo's duplicate lookup (one statement), cold, at 1M photos
     "similar": "tests.bench.bench_similar",  # a photo's visual similar-shot query at the week's density
     "screen": "tests.bench.bench_screen",  # screening and OCR cost per image
+    "photo-ml": "tests.bench.bench_photo_ml",  # the photo screen + dedupe code per photo, on the previews it reads
     "queue": "tests.bench.bench_queue",  # review queue API and page at 1M assets
     "package": "tests.bench.bench_package",  # ZIP package build vs plain zip
     "observability": "tests.bench.observability",  # request middleware overhead
