@@ -16,6 +16,7 @@ shipped lookup.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -189,8 +190,14 @@ def latency(rows: int, queries: int, keep: Path | None, media: Path, pool_size: 
                     index_bytes = conn.execute(text(
                         "SELECT sum(pg_relation_size(indexrelid)) FROM pg_index "
                         "WHERE indrelid = 'asset_hash'::regclass")).scalar_one()
-                buffers = f"{int(float(index_bytes) * 1.1 / 2**20) + 256}MB"
-                pg.settings["shared_buffers"] = buffers
+                memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+                if float(index_bytes) * 1.1 > 0.6 * memory:
+                    print(f"band indexes in shared buffers: skipped, {float(index_bytes) / 2**30:.1f} GiB of indexes "
+                          f"do not fit this machine's {memory / 2**30:.0f} GiB")
+                    in_memory = False
+                else:
+                    buffers = f"{int(float(index_bytes) * 1.1 / 2**20) + 256}MB"
+                    pg.settings["shared_buffers"] = buffers
             engine.dispose()
             pg.stop()
             pg.start()  # cold: empty shared buffers
