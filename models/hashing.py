@@ -228,11 +228,11 @@ def _dense_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
     if right - left < 8:
         return None
     # grow to the frame itself: a photo's own pale sky or white ground is close to a white frame but not the frame's
-    # exact level, so the band stops short of it. A row joins while most of it is off the frame's level and the frame
-    # beside it is still background (a status bar or a banner spans the side margins too)
+    # exact level, so the band stops short of it. A row joins while most of it is off the frame's level (JPEG rings a
+    # few pixels of the frame next to the photo's edges, and those must not join) and the frame beside it is still
+    # background (a status bar or a banner spans the side margins too)
     margin = np.abs(grey - background) > FRAME_LEVEL
 
-    # (mostly: JPEG rings a few pixels of the frame next to the photo's edges, and those must not join)
     def photo_row(y: int) -> bool:
         if margin[y, left:right].mean() <= 0.5:
             return False
