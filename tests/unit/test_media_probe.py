@@ -54,6 +54,7 @@ def test_rotated_video_reports_display_size(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("make", "code"), [
     (lambda: media.truncated(media.image_bytes("JPEG", 640, 480)), "corrupt_image"),
     (lambda: media.truncated(media.image_bytes("HEIF", 640, 480)), "corrupt_image"),
+    (lambda: media.truncated(media.image_bytes("HEIF", 640, 480), 0.99), "corrupt_image"),  # only mdat's end lost
     (lambda: media.truncated(media.image_bytes("MPO", 640, 480), 0.8), "corrupt_image"),
     (lambda: media.truncated(media.video_bytes("mp4", seconds=3), 0.5), "truncated_video"),
     (lambda: media.truncated(media.video_bytes("mp4", faststart=False)), "corrupt_video"),
@@ -70,6 +71,19 @@ def test_rotated_video_reports_display_size(tmp_path: Path) -> None:
 ])
 def test_each_broken_kind_has_its_reason(tmp_path: Path, make: object, code: str) -> None:
     assert _reason(tmp_path, make()) == code  # type: ignore[operator]
+
+
+def test_a_whole_heif_is_probed_without_decoding_and_a_trailer_after_it_is_no_truncation(tmp_path: Path) -> None:
+    """A HEIF's truncation is read from its boxes (no decode: ≈ 0.4 s for a 12 MP HEIC); bytes some writers append
+    after the last box do not make a whole image "corrupt", and the image is still rendered."""
+    from workers import image_probe
+
+    whole = tmp_path / "whole.heic"
+    whole.write_bytes(media.image_bytes("HEIF", 640, 480) + b"\x00\x00\x10\x00SEFTtrailer of a phone app")
+    assert image_probe._boxes_complete(whole)
+    probe = _probe(tmp_path, whole.read_bytes())
+    assert (probe.width, probe.height) == (640, 480)  # type: ignore[attr-defined]
+    assert {w.spec.name for w in image_renditions.render(whole, tmp_path)} >= {"thumb", "preview"}
 
 
 def test_derivatives_carry_no_exif(tmp_path: Path) -> None:
