@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from psycopg.errors import QueryCanceled
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text, tuple_
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, defer
 
 from service.consent.service import effective_state_sql, faces_without_consent_sql, has_faces_sql
@@ -215,14 +217,59 @@ def queue_page(
     return items[:limit], next_cursor
 
 
+#: The queue header counts up to here and then says "10000+": an exact count visits every matching row (2.4 s for
+#: the two counts of a 1,000,000-asset campaign, docs/PERFORMANCE.md "Review queue"); the dashboard has the totals.
+QUEUE_COUNT_CAP = 10_000
+#: And spends at most this on each count: a broad two-character search matches rows no index narrows (1.5–2.7 s at
+#: 1,000,000 assets, whatever the cap); past it the header says the matches were not counted.
+QUEUE_COUNT_BUDGET_MS = 150
+
+
 @dataclass
 class QueueCounts:
-    total: int  # everything the filter matches, whatever its decision
-    remaining: int  # of those, still awaiting a decision
+    total: int | None  # everything the filter matches, whatever its decision (at most the cap; None: not counted)
+    remaining: int | None  # of those, still awaiting a decision
+    total_capped: bool = False  # more than ``total`` match
+    remaining_capped: bool = False
+
+    @property
+    def counted(self) -> bool:
+        return self.total is not None and self.remaining is not None
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total}+" if self.total_capped else str(self.total)
+
+    @property
+    def remaining_text(self) -> str:
+        return f"{self.remaining}+" if self.remaining_capped else str(self.remaining)
 
 
-def queue_counts(session: Session, *, f: QueueFilter) -> QueueCounts:
-    """Totals for the queue's header: the filter's matches in every status, and how many still wait."""
-    every = apply_filters(select(func.count()).select_from(Review), replace(f, status="all"))
-    pending = apply_filters(select(func.count()).select_from(Review), replace(f, status="pending"))
-    return QueueCounts(total=session.scalar(every) or 0, remaining=session.scalar(pending) or 0)
+def queue_counts(session: Session, *, f: QueueFilter, cap: int | None = None) -> QueueCounts:
+    """Totals for the queue's header: the filter's matches in every status, and how many still wait, each counted
+    up to ``cap`` (default :data:`QUEUE_COUNT_CAP`; the rows past it are never read) within
+    :data:`QUEUE_COUNT_BUDGET_MS` (None when it ran out)."""
+    cap = QUEUE_COUNT_CAP if cap is None else cap
+    if f.q and any(len(t) < 3 for t in search_form(f.q).split()):
+        # a one- or two-character word has no trigram to look up: counting it reads every row's text, and the
+        # GIN scan behind it answers a cancel only after 1.5–1.9 s at 1,000,000 assets (measured)
+        return QueueCounts(None, None)
+
+    def bounded(status: str) -> tuple[int | None, bool]:
+        matching = apply_filters(select(Review.asset_id), replace(f, status=status)).limit(cap + 1).subquery()
+        budget = session.scalar(text("SELECT current_setting('statement_timeout')"))
+        try:
+            with session.begin_nested():  # a cancelled count rolls back to here, not the page's transaction
+                session.execute(text("SELECT set_config('statement_timeout', :ms, true)"),
+                                {"ms": str(QUEUE_COUNT_BUDGET_MS)})
+                n = session.scalar(select(func.count()).select_from(matching)) or 0
+                session.execute(text("SELECT set_config('statement_timeout', :was, true)"), {"was": budget})
+        except OperationalError as exc:
+            if not isinstance(exc.orig, QueryCanceled):
+                raise
+            return None, False
+        return min(n, cap), n > cap
+
+    total, total_capped = bounded("all")
+    remaining, remaining_capped = bounded("pending")
+    return QueueCounts(total, remaining, total_capped, remaining_capped)

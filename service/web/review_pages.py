@@ -79,6 +79,8 @@ i18n.register({
     "rv.quality": ("质量", "Quality"),
     "rv.reviewing": ("审核中", "reviewing"),
     "rv.counts": ("共 {total} 项，待审核 {remaining} 项", "{total} in all, {remaining} awaiting review"),
+    "rv.counts_skipped": ("匹配项太多，未逐一计数；总数见数据看板",
+                          "Too many matches to count here; the dashboard has the totals"),
     "rv.bulk_done": ("批量操作完成：{done} 项；跳过 {skipped} 项（正由其他编辑审核）",
                      "Bulk action done: {done}; {skipped} skipped (another editor has them)"),
     "rv.bulk_reason": ("批量不采用或退回时必须选择原因", "Choose a reason to reject or return in bulk"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from service.db.org import Role
@@ -206,6 +208,45 @@ def test_queue_shows_counts_and_pages_show_names_not_codes(client: TestClient) -
     assert '<span class="badge fact">有人脸</span>' in page  # a fact, not a red risk badge
     client.cookies.set("lang", "en")
     assert "3 in all, 3 awaiting review" in client.get(f"/review?campaign_id={campaign}").text
+
+
+def _slow(apply_filters: Any) -> Any:
+    """The queue's filters plus a condition that sleeps 20 ms per row: a count that cannot finish in 1 ms."""
+    from sqlalchemy import func, literal_column
+
+    def slowed(query: Any, f: Any) -> Any:
+        return apply_filters(query, f).where(func.pg_sleep(0.02).is_not(None) | literal_column("false"))
+
+    return slowed
+
+
+def test_queue_counts_stop_at_the_cap_and_say_so(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A campaign of a million files: the header counts up to the cap and shows "2+" instead of reading every row;
+    under the cap the counts stay exact."""
+    from service.review import queue as review_queue
+
+    submitter = make_actor(Role.submitter)
+    campaign = make_campaign()
+    submission = make_submission(submitter, campaign)
+    for i in range(3):
+        make_ready_asset(submission, f"cap{i}.jpg")
+    _logged_in(client, Role.editor)
+    monkeypatch.setattr(review_queue, "QUEUE_COUNT_CAP", 2)
+    page = client.get(f"/review?campaign_id={campaign}").text
+    assert "共 2+ 项，待审核 2+ 项" in page
+    assert 'data-remaining="2+"' in page  # the page's script leaves a capped count as it is
+    monkeypatch.setattr(review_queue, "QUEUE_COUNT_CAP", 3)
+    assert "共 3 项，待审核 3 项" in client.get(f"/review?campaign_id={campaign}").text
+    # a count that runs out of its time budget is not shown, and the page still answers (no aborted transaction)
+    monkeypatch.setattr(review_queue, "QUEUE_COUNT_BUDGET_MS", 1)
+    monkeypatch.setattr(review_queue, "apply_filters", _slow(review_queue.apply_filters))
+    page = client.get(f"/review?campaign_id={campaign}").text
+    assert "匹配项太多，未逐一计数" in page
+    assert page.count('<article class="tile" data-asset-id=') == 3  # the files are still listed
+    monkeypatch.undo()
+    # a two-character word is not counted (no trigram index can narrow it), its matches are still listed
+    page = client.get(f"/review?campaign_id={campaign}&q=ca").text
+    assert "匹配项太多，未逐一计数" in page
 
 
 def test_pipeline_advice_matches_the_reason(client: TestClient) -> None:

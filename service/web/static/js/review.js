@@ -44,7 +44,7 @@ function setupGrid() {
     tile.dataset.status = status;
   };
   const remaining = (delta) => {
-    if (!counts) return;
+    if (!counts || counts.dataset.remaining.endsWith('+')) return;  // a capped count ("10000+") stays as it is
     counts.dataset.remaining = String(Number(counts.dataset.remaining) + delta);
     counts.textContent = counts.dataset.template.replace('{total}', counts.dataset.total)
       .replace('{remaining}', counts.dataset.remaining);
