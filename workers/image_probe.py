@@ -19,6 +19,8 @@ MIME = {fmt: t.mime for t in reversed(TYPES) for fmt in t.pillow_formats}
 #: Formats Pillow / pillow-heif hand over already rotated: HEIF/AVIF (pillow-heif) and TIFF (Pillow ≥ 13 reports the
 #: display size at open and transposes on load).
 PRE_ORIENTED = frozenset({"HEIF", "AVIF", "TIFF"})
+#: Formats in ISO BMFF boxes (pillow-heif): their truncation is read from the boxes (``_boxes_complete``), not decoded.
+ISO_BOXED = frozenset({"HEIF", "AVIF"})
 #: Probe decodes at 1/8 JPEG scale: enough to find a truncated or corrupt entropy stream, ~20× cheaper than full.
 PROBE_DECODE = (64, 64)
 
@@ -56,10 +58,10 @@ def probe_image(path: Path) -> ImageProbe:
         frames = getattr(image, "n_frames", 1)
         icc = image.info.get("icc_profile")
         mode = image.mode
-        boxed = fmt in ("HEIF", "AVIF") and _boxes_complete(path)
+        boxed = fmt in ISO_BOXED and _boxes_complete(path)
         if not boxed:
             decode(image, target=PROBE_DECODE)
-    if fmt == "MPO" and frames > 1 or fmt in ("HEIF", "AVIF") and frames > 1 and not boxed:
+    if frames > 1 and (fmt == "MPO" or fmt in ISO_BOXED and not boxed):
         _decode_other_frames(path, frames)
     width, height = (raw_h, raw_w) if orientation in (5, 6, 7, 8) else (raw_w, raw_h)
     facts = exif_facts.read(exif)
@@ -85,7 +87,8 @@ def _boxes_complete(path: Path) -> bool:
     costs ≈ 0.4 s whole). Every top-level ISO BMFF box must end within the file: a cut upload ends inside the last
     one (``mdat``, where every image's data lies, or ``meta``, which libheif already parsed at open). Raises
     ``corrupt`` when a box runs past the end before both are whole; False when it cannot tell (a box "to the end of
-    the file"), so the caller decodes as before. Damaged data inside whole boxes is refused by ``derive``'s decode."""
+    the file"), so the caller decodes as before. Damaged data inside whole boxes is left to ``derive``'s decode, as
+    it was before: libde265 conceals bit-rot in HEVC data, so the old full decode did not refuse it either."""
     size = path.stat().st_size
     seen: set[bytes] = set()  # box types read whole
     with path.open("rb") as handle:

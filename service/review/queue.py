@@ -255,9 +255,10 @@ def queue_counts(session: Session, *, f: QueueFilter, cap: int | None = None) ->
         # GIN scan behind it answers a cancel only after 1.5–1.9 s at 1,000,000 assets (measured)
         return QueueCounts(None, None)
 
+    budget = session.scalar(text("SELECT current_setting('statement_timeout')"))  # restored after each count
+
     def bounded(status: str) -> tuple[int | None, bool]:
         matching = apply_filters(select(Review.asset_id), replace(f, status=status)).limit(cap + 1).subquery()
-        budget = session.scalar(text("SELECT current_setting('statement_timeout')"))
         try:
             with session.begin_nested():  # a cancelled count rolls back to here, not the page's transaction
                 session.execute(text("SELECT set_config('statement_timeout', :ms, true)"),

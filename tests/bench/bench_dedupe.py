@@ -191,12 +191,13 @@ def latency(rows: int, queries: int, keep: Path | None, media: Path, pool_size: 
                         "SELECT sum(pg_relation_size(indexrelid)) FROM pg_index "
                         "WHERE indrelid = 'asset_hash'::regclass")).scalar_one()
                 memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-                if float(index_bytes) * 1.1 > 0.6 * memory:
+                needed = float(index_bytes) * 1.1  # the indexes and a margin for the rest of the lookup's pages
+                if needed > 0.6 * memory:
                     print(f"band indexes in shared buffers: skipped, {float(index_bytes) / 2**30:.1f} GiB of indexes "
                           f"do not fit this machine's {memory / 2**30:.0f} GiB")
                     in_memory = False
                 else:
-                    buffers = f"{int(float(index_bytes) * 1.1 / 2**20) + 256}MB"
+                    buffers = f"{int(needed / 2**20) + 256}MB"
                     pg.settings["shared_buffers"] = buffers
             engine.dispose()
             pg.stop()
