@@ -223,13 +223,14 @@ def _slow(apply_filters: Any) -> Any:
 def test_queue_counts_stop_at_the_cap_and_say_so(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """A campaign of a million files: the header counts up to the cap and shows "2+" instead of reading every row;
     under the cap the counts stay exact."""
+    from service.core.db import session_scope
+    from service.db.review import Review
     from service.review import queue as review_queue
 
     submitter = make_actor(Role.submitter)
     campaign = make_campaign()
     submission = make_submission(submitter, campaign)
-    for i in range(3):
-        make_ready_asset(submission, f"cap{i}.jpg")
+    assets = [make_ready_asset(submission, f"cap{i}.jpg") for i in range(3)]
     _logged_in(client, Role.editor)
     monkeypatch.setattr(review_queue, "QUEUE_COUNT_CAP", 2)
     page = client.get(f"/review?campaign_id={campaign}").text
@@ -237,12 +238,19 @@ def test_queue_counts_stop_at_the_cap_and_say_so(client: TestClient, monkeypatch
     assert 'data-remaining="2+"' in page  # the page's script leaves a capped count as it is
     monkeypatch.setattr(review_queue, "QUEUE_COUNT_CAP", 3)
     assert "共 3 项，待审核 3 项" in client.get(f"/review?campaign_id={campaign}").text
+    with session_scope() as session:  # one file decided: the two counts part
+        decided = session.get(Review, assets[0])
+        assert decided is not None
+        decided.review_status = "approved"
+    assert "共 3 项，待审核 2 项" in client.get(f"/review?campaign_id={campaign}").text  # one scan gives both
+    monkeypatch.setattr(review_queue, "QUEUE_COUNT_CAP", 2)
+    assert "共 2+ 项，待审核 2 项" in client.get(f"/review?campaign_id={campaign}").text  # past the cap: counted apart
     # a count that runs out of its time budget is not shown, and the page still answers (no aborted transaction)
     monkeypatch.setattr(review_queue, "QUEUE_COUNT_BUDGET_MS", 1)
     monkeypatch.setattr(review_queue, "apply_filters", _slow(review_queue.apply_filters))
     page = client.get(f"/review?campaign_id={campaign}").text
     assert "匹配项太多，未逐一计数" in page
-    assert page.count('<article class="tile" data-asset-id=') == 3  # the files are still listed
+    assert page.count('<article class="tile" data-asset-id=') == 2  # the two still waiting are listed
     monkeypatch.undo()
     # a two-character word is not counted (no trigram index can narrow it), its matches are still listed
     page = client.get(f"/review?campaign_id={campaign}&q=ca").text
