@@ -9,7 +9,7 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 
 .PHONY: install run test lint typecheck bench e2e-media cluster-demo infra-check config-doc clean
-.PHONY: load chaos fuzz bench-e2e audit eval eval-findings eval-duplicates
+.PHONY: load chaos fuzz bench-e2e audit eval eval-findings eval-duplicates eval-scenes
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (set PYTHON=…)"; exit 1; }
@@ -38,11 +38,14 @@ bench: $(STAMP) ## benchmarks; results in docs/PERFORMANCE.md
 	$(PY) -m tests.bench $(BENCH)
 
 EVAL ?= ocr faces
-eval: $(STAMP) eval-findings eval-duplicates ## every evaluation set built from ../shared/media → docs/SCREENING.md
+eval: $(STAMP) eval-findings eval-duplicates eval-scenes ## every evaluation set built from ../shared/media → docs/SCREENING.md
 	$(PY) -m tests.eval $(EVAL)
 
 eval-findings: $(STAMP) ## precision/recall per finding code through the shipped detector plugins
 	$(PY) -m tests.eval.findings --write docs/SCREENING.md
+
+eval-scenes: $(STAMP) ## scene-cut recall and keyframes per minute of the video sampler, edited sequences + real clips
+	$(PY) -m tests.eval.scenes
 
 eval-duplicates: $(STAMP) ## duplicate precision/recall per transform through the shipped lookup; threshold on a held-out half
 	$(PY) -m tests.eval.duplicates

@@ -7,6 +7,7 @@ import io
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
@@ -19,7 +20,7 @@ from models.qr import find_barcodes
 from models.quality import image_quality, sharpness, video_quality
 from models.tagger import TaxonomyTag, match_text, mentions_week, province_check, week_check
 from models.text_rules import check_text
-from models.video import analyse_video
+from models.video import SCENE_CHANGE, FrameSampler, SceneRule, analyse_video
 from service.campaigns.seed import seed_document
 from tests.screening_media import banner, cjk_font, jpeg, photo, qr_with_phone, video
 
@@ -152,3 +153,30 @@ def test_taxonomy_matches_metadata_and_checks_time_and_place() -> None:
     assert week_check(datetime(2023, 4, 1), date(2023, 5, 14), date(2023, 5, 20)) == "outside_week"
     assert province_check(36.65, 117.0, "370100") == "inside"  # Jinan, Shandong
     assert province_check(23.13, 113.26, "370100") == "outside"  # Guangzhou
+
+
+def _scene_samples(frames: list[Image.Image], rule: SceneRule | None = None) -> list[int]:
+    """Indices of the samples ``FrameSampler`` keeps as scene keyframes (4 a second, as derive feeds it)."""
+    sampler = FrameSampler(uniform_every=60.0, rule=rule)
+    for i, frame in enumerate(frames):
+        sampler.add(i / 4, frame)
+    return [round(k.t * 4) for k in sampler.result.keyframes if k.reason == "scene"]
+
+
+def test_scene_keyframes_follow_cuts_not_camera_motion() -> None:
+    """Every scene keyframe is screened in full: a fast pan is one shot, a cut (also to another framing of the same
+    place) starts a new one. The grey change alone, the rule before, took the pan for cuts."""
+    grain = np.random.default_rng(5).normal(0, 30, (1000, 2400, 1))  # a real scene's texture, which a pan carries along
+    wide = Image.fromarray(np.clip(np.asarray(photo(1, (2400, 1000)), dtype=np.float32) + grain, 0, 255)
+                           .astype(np.uint8)).filter(ImageFilter.GaussianBlur(1))
+
+    def framing(x: int, y: int = 100, width: int = 800) -> Image.Image:
+        return wide.resize((640, 360), box=(x, y, x + width, y + width * 9 // 16))
+
+    pan = [framing(120 * i) for i in range(12)]  # 15 % of the width a sample: a whip pan
+    other_place = [photo(2, (640, 360))] * 4
+    same_place = [framing(700, 300, 560)] * 4  # a closer framing of another part of the first place
+    frames = pan + other_place + pan[:4] + same_place
+    assert _scene_samples(frames) == [0, 12, 16, 20]
+    before = SceneRule(change=SCENE_CHANGE, colour_change=0.0, steady_response=0.0)
+    assert len(_scene_samples(pan, before)) > 1  # motion counted as cuts
