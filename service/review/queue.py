@@ -225,6 +225,7 @@ QUEUE_COUNT_CAP = 10_000
 #: (videos by quality: page p95 865 ms at 1,000,000 assets with the cap alone); past it the header says "not counted".
 QUEUE_COUNT_BUDGET_MS = 150
 
+
 @dataclass
 class QueueCounts:
     total: int | None  # everything the filter matches, whatever its decision (at most the cap; None: not counted)
