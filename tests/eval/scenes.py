@@ -169,6 +169,8 @@ class Score:
     false_scene: int = 0
     keyframes: int = 0
     seconds: float = 0.0
+    shots: int = 0
+    covered: int = 0  # shots with at least one keyframe of either kind (screening sees them)
 
     def add(self, other: Score) -> Score:
         return Score(*(a + b for a, b in zip(vars(self).values(), vars(other).values(), strict=True)))
@@ -178,11 +180,14 @@ def score(sequence: Sequence, rule: SceneRule) -> Score:
     sampler = FrameSampler(uniform_every=5.0, rule=rule)
     for i, frame in enumerate(sequence.frames):
         sampler.add(i * STEP, frame)
-    scenes = {round(k.t / STEP) for k in sampler.result.keyframes if k.reason == "scene"} - {0}
+    kept = [round(k.t / STEP) for k in sampler.result.keyframes]
+    scenes = {i for i, k in zip(kept, sampler.result.keyframes, strict=True) if k.reason == "scene"} - {0}
     found = sum(1 for c in sequence.cuts if c in scenes or c + 1 in scenes)
-    near = {c for c in sequence.cuts} | {c + 1 for c in sequence.cuts}
-    return Score(len(sequence.cuts), found, len(scenes), len(scenes - near), len(sampler.result.keyframes),
-                 len(sequence.frames) * STEP)
+    near = set(sequence.cuts) | {c + 1 for c in sequence.cuts}
+    bounds = [0, *sequence.cuts, len(sequence.frames)]
+    covered = sum(1 for a, b in zip(bounds, bounds[1:], strict=False) if any(a <= i < b for i in kept))
+    return Score(len(sequence.cuts), found, len(scenes), len(scenes - near), len(kept),
+                 len(sequence.frames) * STEP, len(bounds) - 1, covered)
 
 
 def main(argv: list[str]) -> int:
@@ -201,8 +206,9 @@ def main(argv: list[str]) -> int:
     seqs = list(sequences(args.media, args.sequences, args.seed))
     print(f"\nScene cuts: {len(seqs) - len(REAL_CUTS)} edited sequences "
           f"({sum(len(s.cuts) for s in seqs if s.kind == 'edited')} cuts) and the {len(REAL_CUTS)} real clips\n")
-    print("| rule | set | cuts found (recall) | scene keyframes not at a cut | keyframes per minute |")
-    print("|---|---|---|---|---|")
+    print("| rule | set | cuts found (recall) | shots with a keyframe | scene keyframes not at a cut "
+          "| keyframes per minute |")
+    print("|---|---|---|---|---|---|")
     for spec in args.rules.split(","):
         name, _, overrides = spec.partition(":")
         rule = RULES[name]
@@ -215,10 +221,12 @@ def main(argv: list[str]) -> int:
                 one = score(s, rule)
                 total = total.add(one)
                 if kind == "real":
-                    print(f"| {spec} | {s.name} | {one.found}/{one.cuts} | {one.false_scene} | "
+                    print(f"| {spec} | {s.name} | {one.found}/{one.cuts} | {one.covered}/{one.shots} | "
+                          f"{one.false_scene} | "
                           f"{one.keyframes / one.seconds * 60:.0f} |")
             recall = total.found / total.cuts if total.cuts else 1.0
             print(f"| {spec} | **{kind}, all** | **{total.found}/{total.cuts} ({recall:.3f})** | "
+                  f"**{total.covered}/{total.shots}** | "
                   f"**{total.false_scene}** ({total.false_scene / total.seconds * 60:.1f} a minute) | "
                   f"**{total.keyframes / total.seconds * 60:.1f}** |")
     return 0
