@@ -101,11 +101,12 @@ def _pillow_resized(image: Image.Image, sizes: tuple[tuple[str, int], ...]) -> l
     ImageOps.exif_transpose(image, in_place=True)  # in place: no 12 MP copy when already upright
     upright, icc = image.size, image.info.get("icc_profile")
     first = _scaled(upright, max(edge for _, edge in sizes))
-    if icc and image.mode in ("RGB", "CMYK", "L") and first != image.size:
-        # The profile's colours are converted on the largest size rather than on every decoded pixel: a 12 MP
+    if image.mode in ("RGB", "CMYK", "L") and first != image.size:
+        # The largest size first, then the profile's colours on it rather than on every decoded pixel: a 12 MP
         # Display P3 HEIC took 0.40–0.46 s in LittleCMS, 0.10–0.15 s at 2560 px (0.02 levels apart on average).
-        image = image.resize(first, Image.Resampling.LANCZOS, reducing_gap=3.0)
-        image.info["icc_profile"] = icc
+        image = _resized_once(image, first)
+        if icc:
+            image.info["icc_profile"] = icc
     pixels = _flatten(to_srgb(image))
     pixels.info = {}  # nothing of the original's metadata (EXIF, XMP, ICC) travels into a derivative
     pictures: list[Image.Image] = []
@@ -117,6 +118,20 @@ def _pillow_resized(image: Image.Image, sizes: tuple[tuple[str, int], ...]) -> l
             current.info = {}
         pictures.append(current)
     return pictures
+
+
+def _resized_once(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``image`` at ``size``, Lanczos-3: by libvips for 8-bit RGB or grey pixels (12 MP → 2560 px of a HEIC in
+    0.18 s against Pillow's 0.30 s on one core, 0.15 levels apart on average), else by Pillow."""
+    if pyvips is not None and image.mode in ("RGB", "L"):
+        try:
+            source = pyvips.Image.new_from_memory(image.tobytes(), image.width, image.height, len(image.mode), "uchar")
+            resized = source.resize(size[0] / image.width, vscale=size[1] / image.height, kernel="lanczos3")
+            if (resized.width, resized.height) == size:
+                return Image.frombytes(image.mode, size, resized.write_to_memory())
+        except pyvips.Error:
+            pass
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
 def _needs_full_decode(image: Image.Image, largest: int) -> bool:
